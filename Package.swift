@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Loupe: an interpretability workbench for transformer language models.
+// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- LoupeCLI <- loupe.
+let package = Package(
+    name: "Loupe",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "loupe", targets: ["loupe"]),
+        .library(name: "Models", targets: ["Models"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // System libraries. `providers` only prints a hint; scripts/setup.sh installs them.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+
+        .target(name: "Linalg", dependencies: [
+            "CBLAS", "CLAPACKE",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Formats", dependencies: ["Linalg"]),
+        .target(name: "Tokenizers", dependencies: ["Formats"]),
+        .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
+        .target(name: "LoupeCLI", dependencies: [
+            "Models", "Tokenizers", "Formats", "Linalg",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
+        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Linalg", "Formats", "Tokenizers"],
+                          path: "Sources/loupe-bench"),
+
+        .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats"],
+                path: "Tests/LoupeTestSupport"),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "LoupeTestSupport"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "LoupeTestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeTestSupport"]),
+    ]
+)

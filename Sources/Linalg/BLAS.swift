@@ -1,0 +1,59 @@
+import CBLAS
+
+/// Matrix products through OpenBLAS. All matrices are row-major.
+public enum BLAS {
+    /// `c[m x n] = alpha * a[m x k] · b[n x k]ᵀ + beta * c` — the shape of every linear layer
+    /// (`x · Wᵀ` with `W` stored `[out, in]`). Leading dimensions default to dense rows.
+    @inlinable
+    public static func gemmTransposedB(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda ?? k), b, Int32(ldb ?? k), beta, c, Int32(ldc ?? n))
+    }
+
+    /// `c[m x n] = alpha * a[m x k] · b[k x n] + beta * c`.
+    @inlinable
+    public static func gemm(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda ?? k), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
+    }
+
+    /// Number of threads OpenBLAS uses.
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets the number of threads OpenBLAS uses.
+    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}
+
+extension Tensor {
+    /// `self[m x k] · wᵀ` for `w` stored `[n, k]`: the linear layer product. Returns `[m, n]`.
+    public func matmulTransposed(_ w: Tensor) -> Tensor {
+        precondition(rank == 2 && w.rank == 2 && shape[1] == w.shape[1],
+                     "matmulTransposed: \(shape) · \(w.shape)ᵀ")
+        var out = Tensor(zeros: [shape[0], w.shape[0]])
+        withUnsafeBufferPointer { a in
+            w.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemmTransposedB(m: shape[0], n: w.shape[0], k: shape[1],
+                                         a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,126 @@
+import RealModule
+
+/// Row-wise vector kernels of the forward pass. Each works on `rows` contiguous rows of
+/// `width` floats and has a scalar twin in ``Reference`` that tests compare against.
+///
+/// Reductions use `Relaxed` arithmetic (swift-numerics) so the optimizer may reassociate
+/// and vectorize them; results differ from the strict scalar twin by rounding only.
+public enum Kernels {
+    /// `out[r] = x[r] / sqrt(mean(x[r]²) + eps) * weight` (RMSNorm, Llama).
+    @inlinable
+    public static func rmsNorm(
+        _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float,
+        rows: Int, width: Int, out: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * width, o = out + r * width
+            var ss: Float = 0
+            for i in 0..<width { ss = Relaxed.multiplyAdd(xr[i], xr[i], ss) }
+            let scale = 1 / (ss / Float(width) + eps).squareRoot()
+            for i in 0..<width { o[i] = xr[i] * scale * weight[i] }
+        }
+    }
+
+    /// `out[r] = (x[r] - mean) / sqrt(var + eps) * weight + bias` (LayerNorm, GPT-2).
+    @inlinable
+    public static func layerNorm(
+        _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        eps: Float, rows: Int, width: Int, out: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * width, o = out + r * width
+            var sum: Float = 0
+            for i in 0..<width { sum = Relaxed.sum(sum, xr[i]) }
+            let mean = sum / Float(width)
+            var ss: Float = 0
+            for i in 0..<width {
+                let d = xr[i] - mean
+                ss = Relaxed.multiplyAdd(d, d, ss)
+            }
+            let scale = 1 / (ss / Float(width) + eps).squareRoot()
+            for i in 0..<width { o[i] = (xr[i] - mean) * scale * weight[i] + bias[i] }
+        }
+    }
+
+    /// Softmax of each row in place, over its first `valid` entries; entries at and past
+    /// `valid` are set to zero (the causal mask).
+    @inlinable
+    public static func softmaxRow(_ x: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+        var m = -Float.infinity
+        for i in 0..<valid where x[i] > m { m = x[i] }
+        var sum: Float = 0
+        for i in 0..<valid {
+            let e = Float.exp(x[i] - m)
+            x[i] = e
+            sum = Relaxed.sum(sum, e)
+        }
+        let inv = 1 / sum
+        for i in 0..<valid { x[i] *= inv }
+        for i in valid..<width { x[i] = 0 }
+    }
+
+    /// `gate[i] = silu(gate[i]) * up[i]` (SwiGLU), in place on `gate`.
+    @inlinable
+    public static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = g / (1 + Float.exp(-g)) * up[i]
+        }
+    }
+
+    /// `x[i] = silu(x[i])` in place.
+    @inlinable
+    public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] = x[i] / (1 + Float.exp(-x[i])) }
+    }
+
+    /// GPT-2's tanh approximation of GELU (`gelu_new`), in place.
+    @inlinable
+    public static func geluTanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let c: Float = 0.7978845608028654  // sqrt(2/pi)
+        for i in 0..<count {
+            let v = x[i]
+            x[i] = 0.5 * v * (1 + Float.tanh(c * (v + 0.044715 * v * v * v)))
+        }
+    }
+
+    /// `y[i] += x[i]`.
+    @inlinable
+    public static func add(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+
+    /// Adds `bias[width]` to every row of `x[rows, width]`.
+    @inlinable
+    public static func addBias(_ bias: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>,
+                               rows: Int, width: Int) {
+        for r in 0..<rows {
+            let xr = x + r * width
+            for i in 0..<width { xr[i] += bias[i] }
+        }
+    }
+
+    /// Rotary position embedding in Hugging Face's `rotate_half` layout: within each head
+    /// of `headDim`, element `i` pairs with `i + headDim/2` and rotates by
+    /// `position * invFreq[i]`. `x` is `[rows, heads, headDim]` with row stride `rowStride`.
+    @inlinable
+    public static func rope(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, rowStride: Int,
+        positions: UnsafePointer<Int>, invFreq: UnsafePointer<Float>
+    ) {
+        let half = headDim / 2
+        for r in 0..<rows {
+            let p = Float(positions[r])
+            for h in 0..<heads {
+                let v = x + r * rowStride + h * headDim
+                for i in 0..<half {
+                    let angle = p * invFreq[i]
+                    let c = Float.cos(angle), s = Float.sin(angle)
+                    let a = v[i], b = v[i + half]
+                    v[i] = a * c - b * s
+                    v[i + half] = b * c + a * s
+                }
+            }
+        }
+    }
+}

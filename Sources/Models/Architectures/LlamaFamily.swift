@@ -1,0 +1,180 @@
+import Formats
+import Linalg
+
+// Reference: Hugging Face transformers `modeling_llama.py` / `modeling_qwen2.py`
+// (RMSNorm, rotate_half RoPE, grouped-query attention, SwiGLU MLP), and llama.cpp's
+// GGUF tensor names and its converter's Q/K permutation.
+
+/// Llama-family models: Llama 1–3, SmolLM, Mistral-style dense models, Qwen2 (q/k/v biases).
+enum LlamaFamily {
+    /// Config from GGUF metadata under the `{arch}.` prefix.
+    static func config(gguf: GGUFFile, architecture arch: String) throws -> TransformerConfig {
+        let m = GGUFMetadataReader(gguf)
+        let dModel = try m.int("\(arch).embedding_length")
+        let nHeads = try m.int("\(arch).attention.head_count")
+        let headDim = try m.optionalInt("\(arch).attention.key_length") ?? dModel / nHeads
+        let vocab = try gguf.tensorInfo("token_embd.weight").map { $0.shape[0] }
+            ?? m.array("tokenizer.ggml.tokens").count
+        var scaling: RoPEScaling? = nil
+        if let type = try m.optionalString("\(arch).rope.scaling.type"), type != "none" {
+            guard type == "linear" else {
+                throw ModelError.badMetadata(file: gguf.path, key: "\(arch).rope.scaling.type",
+                                             reason: "is '\(type)'; supported: none, linear (llama3 comes as rope_freqs.weight)")
+            }
+            scaling = .linear(factor: Float(try m.double("\(arch).rope.scaling.factor")))
+        }
+        if let freqs = try gguf.tensorInfo("rope_freqs.weight").map({ _ in try gguf.tensor("rope_freqs.weight") }) {
+            scaling = .explicitFactors(freqs.scalars)
+        }
+        return TransformerConfig(
+            architecture: arch,
+            name: try m.optionalString("general.name") ?? arch,
+            vocabSize: vocab,
+            dModel: dModel,
+            nLayers: try m.int("\(arch).block_count"),
+            nHeads: nHeads,
+            nKVHeads: try m.optionalInt("\(arch).attention.head_count_kv") ?? nHeads,
+            headDim: headDim,
+            dMLP: try m.int("\(arch).feed_forward_length"),
+            contextLength: try m.int("\(arch).context_length"),
+            normKind: .rmsNorm,
+            normEps: Float(try m.double("\(arch).attention.layer_norm_rms_epsilon")),
+            mlpKind: .swiGLU,
+            positionKind: .rotary,
+            ropeTheta: Float(try m.optionalDouble("\(arch).rope.freq_base") ?? 10_000),
+            ropeScaling: scaling,
+            tiedEmbeddings: gguf.tensorInfo("output.weight") == nil,
+            attentionBias: gguf.tensorInfo("blk.0.attn_q.bias") != nil)
+    }
+
+    /// Weights from GGUF tensor names. llama.cpp's converter permutes the rows of Llama's
+    /// q/k projections so that RoPE rotates adjacent pairs; this undoes it, so the forward
+    /// pass (and `hook_q`/`hook_k`) use Hugging Face's `rotate_half` layout for every file.
+    static func weights(gguf reader: WeightReader, config c: TransformerConfig) throws -> TransformerWeights {
+        let permuted = c.architecture == "llama"
+        let layers = try (0..<c.nLayers).map { l -> LayerWeights in
+            let p = "blk.\(l)."
+            var wq = try reader.require(p + "attn_q.weight")
+            var wk = try reader.require(p + "attn_k.weight")
+            var bq = try reader.optional(p + "attn_q.bias")
+            var bk = try reader.optional(p + "attn_k.bias")
+            if permuted {
+                wq = unpermuteRoPERows(wq, heads: c.nHeads)
+                wk = unpermuteRoPERows(wk, heads: c.nKVHeads)
+                bq = bq.map { unpermuteRoPERows($0, heads: c.nHeads) }
+                bk = bk.map { unpermuteRoPERows($0, heads: c.nKVHeads) }
+            }
+            return LayerWeights(
+                attnNorm: try reader.require(p + "attn_norm.weight"), attnNormBias: nil,
+                wq: wq, wk: wk, wv: try reader.require(p + "attn_v.weight"),
+                wo: try reader.require(p + "attn_output.weight"),
+                bq: bq, bk: bk, bv: try reader.optional(p + "attn_v.bias"),
+                bo: try reader.optional(p + "attn_output.bias"),
+                mlpNorm: try reader.require(p + "ffn_norm.weight"), mlpNormBias: nil,
+                wGate: try reader.require(p + "ffn_gate.weight"),
+                wUp: try reader.require(p + "ffn_up.weight"), bUp: nil,
+                wDown: try reader.require(p + "ffn_down.weight"), bDown: nil)
+        }
+        let embed = try reader.require("token_embd.weight")
+        _ = reader.has("rope_freqs.weight") ? try reader.require("rope_freqs.weight") : nil
+        return TransformerWeights(
+            tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
+            finalNorm: try reader.require("output_norm.weight"), finalNormBias: nil,
+            unembed: try reader.optional("output.weight") ?? embed)
+    }
+
+    /// Config from a Hugging Face `config.json` (`model_type` llama, qwen2, mistral, ...).
+    static func config(hf j: HFConfig, file: String) throws -> TransformerConfig {
+        let dModel = try j.int("hidden_size")
+        let nHeads = try j.int("num_attention_heads")
+        let rope = j.ropeParameters
+        var scaling: RoPEScaling? = nil
+        if let rope, let type = rope["rope_type"]?.string ?? rope["type"]?.string, type != "default" {
+            func num(_ k: String) throws -> Float {
+                guard let v = rope[k]?.double else {
+                    throw ModelError.badMetadata(file: file, key: "rope_scaling.\(k)", reason: "is missing")
+                }
+                return Float(v)
+            }
+            switch type {
+            case "linear": scaling = .linear(factor: try num("factor"))
+            case "llama3":
+                scaling = .llama3(factor: try num("factor"), lowFreqFactor: try num("low_freq_factor"),
+                                  highFreqFactor: try num("high_freq_factor"),
+                                  originalContext: Int(try num("original_max_position_embeddings")))
+            default:
+                throw ModelError.badMetadata(file: file, key: "rope_scaling.rope_type",
+                                             reason: "is '\(type)'; supported: default, linear, llama3")
+            }
+        }
+        let modelType = j.string("model_type") ?? "llama"
+        return TransformerConfig(
+            architecture: modelType,
+            name: j.string("_name_or_path") ?? modelType,
+            vocabSize: try j.int("vocab_size"),
+            dModel: dModel,
+            nLayers: try j.int("num_hidden_layers"),
+            nHeads: nHeads,
+            nKVHeads: j.optionalInt("num_key_value_heads") ?? nHeads,
+            headDim: j.optionalInt("head_dim") ?? dModel / nHeads,
+            dMLP: try j.int("intermediate_size"),
+            contextLength: try j.int("max_position_embeddings"),
+            normKind: .rmsNorm,
+            normEps: Float(j.double("rms_norm_eps") ?? 1e-6),
+            mlpKind: .swiGLU,
+            positionKind: .rotary,
+            ropeTheta: Float(rope?["rope_theta"]?.double ?? j.double("rope_theta") ?? 10_000),
+            ropeScaling: scaling,
+            tiedEmbeddings: j.bool("tie_word_embeddings") ?? false,
+            attentionBias: modelType == "qwen2" || (j.bool("attention_bias") ?? false))
+    }
+
+    /// Weights from Hugging Face names (`model.layers.L.self_attn.q_proj.weight`, ...).
+    static func weights(hf reader: WeightReader, config c: TransformerConfig) throws -> TransformerWeights {
+        let layers = try (0..<c.nLayers).map { l -> LayerWeights in
+            let p = "model.layers.\(l)."
+            return LayerWeights(
+                attnNorm: try reader.require(p + "input_layernorm.weight"), attnNormBias: nil,
+                wq: try reader.require(p + "self_attn.q_proj.weight"),
+                wk: try reader.require(p + "self_attn.k_proj.weight"),
+                wv: try reader.require(p + "self_attn.v_proj.weight"),
+                wo: try reader.require(p + "self_attn.o_proj.weight"),
+                bq: try reader.optional(p + "self_attn.q_proj.bias"),
+                bk: try reader.optional(p + "self_attn.k_proj.bias"),
+                bv: try reader.optional(p + "self_attn.v_proj.bias"),
+                bo: try reader.optional(p + "self_attn.o_proj.bias"),
+                mlpNorm: try reader.require(p + "post_attention_layernorm.weight"), mlpNormBias: nil,
+                wGate: try reader.require(p + "mlp.gate_proj.weight"),
+                wUp: try reader.require(p + "mlp.up_proj.weight"), bUp: nil,
+                wDown: try reader.require(p + "mlp.down_proj.weight"), bDown: nil)
+        }
+        let embed = try reader.require("model.embed_tokens.weight")
+        let head = c.tiedEmbeddings ? nil : try reader.require("lm_head.weight")
+        return TransformerWeights(
+            tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
+            finalNorm: try reader.require("model.norm.weight"), finalNormBias: nil,
+            unembed: head ?? embed)
+    }
+
+    /// Inverts llama.cpp's `permute`: within each head, GGUF row `2j + t` holds Hugging Face
+    /// row `t * headDim/2 + j`. Works on weights `[heads * headDim, in]` and biases.
+    static func unpermuteRoPERows(_ w: Tensor, heads: Int) -> Tensor {
+        let rows = w.shape[0], cols = w.rank == 2 ? w.shape[1] : 1
+        let hd = rows / heads, half = hd / 2
+        var out = [Float](repeating: 0, count: w.count)
+        w.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for h in 0..<heads {
+                    for j in 0..<half {
+                        for t in 0..<2 {
+                            let from = (h * hd + 2 * j + t) * cols
+                            let to = (h * hd + t * half + j) * cols
+                            for i in 0..<cols { dst[to + i] = src[from + i] }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: w.shape, scalars: out)
+    }
+}

@@ -1,0 +1,217 @@
+import Linalg
+
+/// The working state of one forward pass (llama2.c's `RunState`): packed activation buffers
+/// for the batch's new tokens, sized once, reused by every layer.
+///
+/// Names: `x` residual stream, `h` normed input of the current sublayer, `q/k/v/z` attention,
+/// `o` sublayer output, `a` MLP hidden, `u` MLP up projection. All `[rows, width]`.
+struct Pass {
+    let model: Transformer
+    let spans: [Transformer.Span]
+    let tokens: [Int]
+    let rows: Int
+    let caches: [KVCache]
+    let hooks: HookSet
+    let hooked: Bool
+    let positions: [Int]
+    let x, h, q, k, v, z, o, a, u: FloatBuffer
+
+    init(model: Transformer, spans: [Transformer.Span], tokens: [Int], rows: Int,
+         caches: [KVCache], hooks: HookSet) {
+        let c = model.config
+        self.model = model
+        self.spans = spans
+        self.tokens = tokens
+        self.rows = rows
+        self.caches = caches
+        self.hooks = hooks
+        hooked = !hooks.isEmpty
+        positions = spans.flatMap { Array($0.positions) }
+        x = FloatBuffer(count: rows * c.dModel)
+        h = FloatBuffer(count: rows * c.dModel)
+        q = FloatBuffer(count: rows * c.nHeads * c.headDim)
+        k = FloatBuffer(count: rows * c.nKVHeads * c.headDim)
+        v = FloatBuffer(count: rows * c.nKVHeads * c.headDim)
+        z = FloatBuffer(count: rows * c.nHeads * c.headDim)
+        o = FloatBuffer(count: rows * c.dModel)
+        a = FloatBuffer(count: rows * c.dMLP)
+        u = c.mlpKind == .swiGLU ? FloatBuffer(count: rows * c.dMLP) : FloatBuffer(count: 0)
+    }
+
+    var config: TransformerConfig { model.config }
+
+    // MARK: - Stages
+
+    /// Token (and learned position) embeddings into `x`.
+    mutating func embed() throws {
+        let d = config.dModel, w = model.weights
+        w.tokenEmbedding.withUnsafeBufferPointer { e in
+            for r in 0..<rows {
+                (x.pointer + r * d).update(from: e.baseAddress! + tokens[r] * d, count: d)
+            }
+        }
+        try hook(.embed, x, tail: [d])
+        if let pe = w.positionEmbedding {
+            pe.withUnsafeBufferPointer { e in
+                for r in 0..<rows {
+                    (h.pointer + r * d).update(from: e.baseAddress! + positions[r] * d, count: d)
+                }
+            }
+            try hook(.posEmbed, h, tail: [d])
+            Kernels.add(h.pointer, to: x.pointer, count: rows * d)
+        }
+    }
+
+    /// One transformer block: attention then MLP, each pre-normed and added to `x`.
+    mutating func block(_ l: Int) throws {
+        let c = config, lw = model.weights.layers[l], d = c.dModel
+        try hook(.residPre(l), x, tail: [d])
+
+        norm(x, weight: lw.attnNorm, bias: lw.attnNormBias, into: h)
+        linear(h, lw.wq, lw.bq, into: q)                        // [rows, nHeads * headDim]
+        linear(h, lw.wk, lw.bk, into: k)                        // [rows, nKVHeads * headDim]
+        linear(h, lw.wv, lw.bv, into: v)                        // [rows, nKVHeads * headDim]
+        if c.positionKind == .rotary {
+            rope(q, heads: c.nHeads)
+            rope(k, heads: c.nKVHeads)
+        }
+        try hook(.q(l), q, tail: [c.nHeads, c.headDim])
+        try hook(.k(l), k, tail: [c.nKVHeads, c.headDim])
+        try hook(.v(l), v, tail: [c.nKVHeads, c.headDim])
+        try attention(l)                                        // z: [rows, nHeads * headDim]
+        try hook(.z(l), z, tail: [c.nHeads, c.headDim])
+        linear(z, lw.wo, lw.bo, into: o)                        // [rows, dModel]
+        try hook(.attnOut(l), o, tail: [d])
+        Kernels.add(o.pointer, to: x.pointer, count: rows * d)
+        try hook(.residMid(l), x, tail: [d])
+
+        norm(x, weight: lw.mlpNorm, bias: lw.mlpNormBias, into: h)
+        let f = c.dMLP
+        switch c.mlpKind {
+        case .swiGLU:
+            linear(h, lw.wGate!, nil, into: a)                  // [rows, dMLP] gate
+            try hook(.mlpPre(l), a, tail: [f])
+            linear(h, lw.wUp, lw.bUp, into: u)                  // [rows, dMLP] up
+            let (ap, up) = (a.pointer, u.pointer)
+            parallelChunks(rows, minimumPerChunk: 8) { r in
+                Kernels.swiGLU(gate: ap + r.lowerBound * f, up: up + r.lowerBound * f, count: r.count * f)
+            }
+        case .geluTanh:
+            linear(h, lw.wUp, lw.bUp, into: a)                  // [rows, dMLP]
+            try hook(.mlpPre(l), a, tail: [f])
+            let ap = a.pointer
+            parallelChunks(rows, minimumPerChunk: 8) { r in
+                Kernels.geluTanh(ap + r.lowerBound * f, count: r.count * f)
+            }
+        }
+        try hook(.mlpPost(l), a, tail: [f])
+        linear(a, lw.wDown, lw.bDown, into: o)                  // [rows, dModel]
+        try hook(.mlpOut(l), o, tail: [d])
+        Kernels.add(o.pointer, to: x.pointer, count: rows * d)
+        try hook(.residPost(l), x, tail: [d])
+    }
+
+    /// Final norm, then logits for the rows asked for.
+    mutating func finish(_ which: Transformer.LogitRows) throws -> [Tensor] {
+        let w = model.weights, d = config.dModel, vocab = config.vocabSize
+        norm(x, weight: w.finalNorm, bias: w.finalNormBias, into: h)
+        try hook(.finalNorm, h, tail: [d])
+        switch which {
+        case .none:
+            return []
+        case .all:
+            let out = FloatBuffer(count: rows * vocab)
+            w.unembed.withUnsafeBufferPointer { e in
+                BLAS.gemmTransposedB(m: rows, n: vocab, k: d, a: h.pointer, b: e.baseAddress!, c: out.pointer)
+            }
+            return spans.map { s in
+                Tensor(shape: [s.count, vocab], scalars: out.array((s.row * vocab)..<((s.row + s.count) * vocab)))
+            }
+        case .last:
+            // Only the last row of each sequence is unembedded: lda skips nothing, so gather first.
+            let lastRows = FloatBuffer(count: spans.count * d)
+            for (i, s) in spans.enumerated() {
+                (lastRows.pointer + i * d).update(from: h.pointer + (s.row + s.count - 1) * d, count: d)
+            }
+            let out = FloatBuffer(count: spans.count * vocab)
+            w.unembed.withUnsafeBufferPointer { e in
+                BLAS.gemmTransposedB(m: spans.count, n: vocab, k: d, a: lastRows.pointer,
+                                     b: e.baseAddress!, c: out.pointer)
+            }
+            return spans.indices.map { i in
+                Tensor(shape: [1, vocab], scalars: out.array((i * vocab)..<((i + 1) * vocab)))
+            }
+        }
+    }
+
+    // MARK: - Pieces
+
+    /// `out = input · Wᵀ + b` over all rows.
+    func linear(_ input: FloatBuffer, _ w: Tensor, _ b: Tensor?, into out: FloatBuffer) {
+        let (n, k) = (w.shape[0], w.shape[1])
+        w.withUnsafeBufferPointer { wp in
+            BLAS.gemmTransposedB(m: rows, n: n, k: k, a: input.pointer, b: wp.baseAddress!, c: out.pointer)
+        }
+        if let b {
+            b.withUnsafeBufferPointer { Kernels.addBias($0.baseAddress!, to: out.pointer, rows: rows, width: n) }
+        }
+    }
+
+    /// RMSNorm or LayerNorm of every row of `input` into `out`.
+    func norm(_ input: FloatBuffer, weight: Tensor, bias: Tensor?, into out: FloatBuffer) {
+        let c = config, d = c.dModel
+        let (ip, op) = (input.pointer, out.pointer)
+        weight.withUnsafeBufferPointer { wp in
+            let wb = wp.baseAddress!
+            switch c.normKind {
+            case .rmsNorm:
+                Kernels.rmsNorm(ip, weight: wb, eps: c.normEps, rows: rows, width: d, out: op)
+            case .layerNorm:
+                bias!.withUnsafeBufferPointer { bp in
+                    Kernels.layerNorm(ip, weight: wb, bias: bp.baseAddress!, eps: c.normEps,
+                                      rows: rows, width: d, out: op)
+                }
+            }
+        }
+    }
+
+    /// Rotary embedding of every row of `buffer` (`[rows, heads, headDim]`) at its position.
+    func rope(_ buffer: FloatBuffer, heads: Int) {
+        let hd = config.headDim
+        let p = buffer.pointer
+        positions.withUnsafeBufferPointer { pos in
+            model.invFreq.withUnsafeBufferPointer { f in
+                Kernels.rope(p, rows: rows, heads: heads, headDim: hd, rowStride: heads * hd,
+                             positions: pos.baseAddress!, invFreq: f.baseAddress!)
+            }
+        }
+    }
+
+    /// Calls the hooks at `point` once per sequence with its `[count] + tail` rows of
+    /// `buffer`, copying back what `modify` hooks changed.
+    func hook(_ point: HookPoint, _ buffer: FloatBuffer, tail: [Int]) throws {
+        guard hooked, let list = hooks.hooks(at: point) else { return }
+        let width = tail.reduce(1, *)
+        for span in spans {
+            let range = (span.row * width)..<((span.row + span.count) * width)
+            let shape = [span.count] + tail
+            var t = Tensor(shape: shape, scalars: buffer.array(range))
+            try Pass.call(list, on: &t, HookContext(point: point, sequence: span.sequence,
+                                                    positions: span.positions))
+            if t.shape != shape { throw ModelError.hookShape(hook: point.name, expected: shape, found: t.shape) }
+            if list.contains(where: { if case .modify = $0 { true } else { false } }) {
+                buffer.write(t.scalars, at: range.lowerBound)
+            }
+        }
+    }
+
+    /// Runs hooks in order on one activation.
+    static func call(_ list: [Hook], on t: inout Tensor, _ ctx: HookContext) throws {
+        for hook in list {
+            switch hook {
+            case .observe(let f): f(t, ctx)
+            case .modify(let f): try f(&t, ctx)
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Formats
+import Foundation
+import Linalg
+import Tokenizers
+
+/// A model ready to run: the transformer, its tokenizer, and where it came from.
+public struct LoadedModel: Sendable {
+    public let transformer: Transformer
+    public let tokenizer: Tokenizer
+    /// The file or folder it was loaded from.
+    public let path: String
+    /// `gguf` or `safetensors`.
+    public let format: String
+    /// Tensors in the file that the architecture does not use (reported, not fatal).
+    public let unusedTensors: [String]
+    /// Seconds spent loading.
+    public let loadSeconds: Double
+
+    public var config: TransformerConfig { transformer.config }
+}
+
+/// Loads models from GGUF files or Hugging Face folders (`config.json`, safetensors,
+/// `tokenizer.json`). A new architecture is one file under `Architectures/` plus one
+/// entry in each registry below.
+public enum ModelLoader {
+    /// Architectures readable from GGUF, by `general.architecture`.
+    static let ggufArchitectures: Set<String> = ["llama", "qwen2", "mistral"]
+    /// Architectures readable from Hugging Face folders, by `model_type`.
+    static let hfArchitectures: Set<String> = ["llama", "qwen2", "mistral", "gpt2"]
+
+    /// Loads the model at `path`: a `.gguf` file or a folder with `config.json`.
+    /// - Throws: ``ModelError`` or the format's error, naming the file and what was wrong.
+    public static func load(path: String) throws -> LoadedModel {
+        let start = Date()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelError.unrecognizedModelPath(path: path)
+        }
+        let loaded: (Transformer, Tokenizer, String, [String])
+        if isDirectory.boolValue {
+            loaded = try loadHuggingFace(directory: path)
+        } else {
+            loaded = try loadGGUF(path: path)
+        }
+        return LoadedModel(transformer: loaded.0, tokenizer: loaded.1, path: path, format: loaded.2,
+                           unusedTensors: loaded.3, loadSeconds: Date().timeIntervalSince(start))
+    }
+
+    static func loadGGUF(path: String) throws -> (Transformer, Tokenizer, String, [String]) {
+        let gguf = try GGUFFile(path: path)
+        guard let arch = gguf.metadata["general.architecture"]?.string else {
+            throw ModelError.missingMetadata(file: path, key: "general.architecture")
+        }
+        guard ggufArchitectures.contains(arch) else {
+            throw ModelError.unknownArchitecture(file: path, architecture: arch,
+                                                 supported: ggufArchitectures.sorted())
+        }
+        let config = try LlamaFamily.config(gguf: gguf, architecture: arch)
+        let reader = WeightReader(gguf)
+        let weights = try LlamaFamily.weights(gguf: reader, config: config)
+        let model = try Transformer(config: config, weights: weights, file: path)
+        let tokenizer = try Tokenizer(gguf: gguf)
+        return (model, tokenizer, "gguf", reader.unused())
+    }
+
+    static func loadHuggingFace(directory: String) throws -> (Transformer, Tokenizer, String, [String]) {
+        let configPath = directory + "/config.json"
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            throw ModelError.unrecognizedModelPath(path: directory)
+        }
+        let json = try HFConfig(path: configPath)
+        let type = json.string("model_type") ?? "(none)"
+        guard hfArchitectures.contains(type) else {
+            throw ModelError.unknownArchitecture(file: configPath, architecture: type,
+                                                 supported: hfArchitectures.sorted())
+        }
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        let reader = WeightReader(checkpoint)
+        let config: TransformerConfig
+        let weights: TransformerWeights
+        if type == "gpt2" {
+            config = try GPT2.config(hf: json)
+            weights = try GPT2.weights(hf: reader, config: config)
+        } else {
+            config = try LlamaFamily.config(hf: json, file: configPath)
+            weights = try LlamaFamily.weights(hf: reader, config: config)
+        }
+        let model = try Transformer(config: config, weights: weights, file: directory)
+        let tokenizerConfig = directory + "/tokenizer_config.json"
+        let tokenizer = try Tokenizer(
+            tokenizerJSON: directory + "/tokenizer.json",
+            tokenizerConfig: FileManager.default.fileExists(atPath: tokenizerConfig) ? tokenizerConfig : nil)
+        let ignorable = [".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq"]
+        return (model, tokenizer, "safetensors", reader.unused(ignoring: ignorable))
+    }
+
+    /// The default model's path: `$LOUPE_MODEL`, else the cache that `scripts/setup.sh` fills.
+    public static var defaultModelPath: String {
+        if let p = ProcessInfo.processInfo.environment["LOUPE_MODEL"], !p.isEmpty { return p }
+        return defaultCacheDirectory + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    /// `$LOUPE_CACHE`, else `~/.cache/loupe`.
+    public static var defaultCacheDirectory: String {
+        let env = ProcessInfo.processInfo.environment
+        if let c = env["LOUPE_CACHE"], !c.isEmpty { return c }
+        return (env["HOME"] ?? NSHomeDirectory()) + "/.cache/loupe"
+    }
+}

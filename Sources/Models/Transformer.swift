@@ -1,0 +1,97 @@
+import Linalg
+
+/// A decoder-only transformer (Llama family or GPT-2) whose forward pass can be read and
+/// written at every ``HookPoint``.
+///
+/// The pass packs the new tokens of every sequence into one `[tokens, dModel]` matrix, so
+/// all linear layers are single sgemm calls across the batch; attention runs per sequence
+/// and head against that sequence's ``KVCache``. Weights are immutable, so one model can
+/// serve many passes; each pass allocates its own scratch.
+public final class Transformer: Sendable {
+    public let config: TransformerConfig
+    public let weights: TransformerWeights
+    /// RoPE inverse frequencies, `[headDim / 2]` (empty for learned positions).
+    let invFreq: [Float]
+
+    /// A model from a config and weights whose shapes match it.
+    public init(config: TransformerConfig, weights: TransformerWeights, file: String = "<memory>") throws {
+        try weights.validate(against: config, file: file)
+        self.config = config
+        self.weights = weights
+        invFreq = config.positionKind == .rotary ? config.ropeInverseFrequencies() : []
+    }
+
+    /// Which rows of the final residual stream are turned into logits.
+    public enum LogitRows: Sendable {
+        /// None (activations only: cheapest).
+        case none
+        /// The last new position of each sequence.
+        case last
+        /// Every new position.
+        case all
+    }
+
+    /// What a forward pass returns.
+    public struct Output: Sendable {
+        /// Per sequence: `[1, vocabSize]` for `.last`, `[newTokens, vocabSize]` for `.all`,
+        /// nothing for `.none`.
+        public var logits: [Tensor]
+    }
+
+    /// Where one sequence's new tokens sit in the packed batch.
+    struct Span {
+        let sequence: Int
+        /// First row in the packed `[tokens, width]` buffers.
+        let row: Int
+        /// New tokens.
+        let count: Int
+        /// Positions already in the sequence's cache; the first new token is at this position.
+        let past: Int
+        var positions: Range<Int> { past..<(past + count) }
+    }
+
+    /// Runs `sequences` (token ids; lengths may differ) through the model.
+    ///
+    /// - Parameters:
+    ///   - caches: one per sequence to continue from (and extend), or nil for a fresh pass.
+    ///   - hooks: called at their points for each sequence; see ``HookContext`` for positions.
+    ///   - logits: which rows to unembed.
+    /// - Throws: ``ModelError`` for empty sequences, ids outside the vocabulary, sequences
+    ///   longer than the context, or hooks that change an activation's shape.
+    public func forward(_ sequences: [[Int]], caches: [KVCache]? = nil, hooks: HookSet = HookSet(),
+                        logits: LogitRows = .last) throws -> Output {
+        let spans = try makeSpans(sequences, caches: caches)
+        let caches = caches ?? spans.map { KVCache(config: config, reserve: $0.count) }
+        for span in spans { caches[span.sequence].reserve(extra: span.count) }
+        let n = spans.reduce(0) { $0 + $1.count }
+        var pass = Pass(model: self, spans: spans, tokens: sequences.flatMap { $0 }, rows: n,
+                        caches: caches, hooks: hooks)
+        try pass.embed()
+        for layer in 0..<config.nLayers { try pass.block(layer) }
+        for span in spans { caches[span.sequence].advance(by: span.count) }
+        return Output(logits: try pass.finish(logits))
+    }
+
+    private func makeSpans(_ sequences: [[Int]], caches: [KVCache]?) throws -> [Span] {
+        if let caches, caches.count != sequences.count {
+            preconditionFailure("forward: \(sequences.count) sequences but \(caches.count) caches")
+        }
+        var spans: [Span] = []
+        var row = 0
+        for (s, tokens) in sequences.enumerated() {
+            guard !tokens.isEmpty else { throw ModelError.emptySequence(sequence: s) }
+            let past = caches?[s].count ?? 0
+            if past + tokens.count > config.contextLength {
+                throw ModelError.promptTooLong(sequence: s, tokens: past + tokens.count,
+                                               contextLength: config.contextLength)
+            }
+            if let (i, t) = tokens.enumerated().first(where: { $0.element < 0 || $0.element >= config.vocabSize }) {
+                throw ModelError.tokenOutOfRange(sequence: s, position: past + i, token: t,
+                                                 vocabSize: config.vocabSize)
+            }
+            spans.append(Span(sequence: s, row: row, count: tokens.count, past: past))
+            row += tokens.count
+        }
+        return spans
+    }
+}
