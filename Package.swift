@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "loupe-bench", dependencies: ["Models", "Linalg", "Formats", "Tokenizers"],
                           path: "Sources/loupe-bench"),
 
-        .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats"],
+        .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats", "Models"],
                 path: "Tests/LoupeTestSupport"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "LoupeTestSupport"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LoupeTestSupport"]),

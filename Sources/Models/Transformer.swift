@@ -95,3 +95,18 @@ public final class Transformer: Sendable {
         return spans
     }
 }
+
+extension Transformer {
+    /// Number of weights (a tied unembedding counted once).
+    public var parameterCount: Int {
+        let w = weights
+        var n = w.tokenEmbedding.count + (w.positionEmbedding?.count ?? 0) + w.finalNorm.count
+            + (w.finalNormBias?.count ?? 0) + (config.tiedEmbeddings ? 0 : w.unembed.count)
+        for l in w.layers {
+            let all: [Tensor?] = [l.attnNorm, l.attnNormBias, l.wq, l.wk, l.wv, l.wo, l.bq, l.bk, l.bv, l.bo,
+                                  l.mlpNorm, l.mlpNormBias, l.wGate, l.wUp, l.bUp, l.wDown, l.bDown]
+            n += all.reduce(0) { $0 + ($1?.count ?? 0) }
+        }
+        return n
+    }
+}

@@ -31,6 +31,47 @@ public struct TransformerConfig: Sendable, Equatable, Codable {
     /// Whether q/k/v projections carry biases (Qwen2, GPT-2).
     public var attentionBias: Bool
 
+    /// Memberwise initializer.
+    public init(
+        architecture: String,
+        name: String,
+        vocabSize: Int,
+        dModel: Int,
+        nLayers: Int,
+        nHeads: Int,
+        nKVHeads: Int,
+        headDim: Int,
+        dMLP: Int,
+        contextLength: Int,
+        normKind: NormKind,
+        normEps: Float,
+        mlpKind: MLPKind,
+        positionKind: PositionKind,
+        ropeTheta: Float,
+        ropeScaling: RoPEScaling?,
+        tiedEmbeddings: Bool,
+        attentionBias: Bool
+    ) {
+        self.architecture = architecture
+        self.name = name
+        self.vocabSize = vocabSize
+        self.dModel = dModel
+        self.nLayers = nLayers
+        self.nHeads = nHeads
+        self.nKVHeads = nKVHeads
+        self.headDim = headDim
+        self.dMLP = dMLP
+        self.contextLength = contextLength
+        self.normKind = normKind
+        self.normEps = normEps
+        self.mlpKind = mlpKind
+        self.positionKind = positionKind
+        self.ropeTheta = ropeTheta
+        self.ropeScaling = ropeScaling
+        self.tiedEmbeddings = tiedEmbeddings
+        self.attentionBias = attentionBias
+    }
+
     public enum NormKind: String, Sendable, Codable { case rmsNorm, layerNorm }
     public enum MLPKind: String, Sendable, Codable {
         /// `down(silu(gate(x)) * up(x))` (Llama).

@@ -26,6 +26,45 @@ public struct LayerWeights: Sendable {
     /// Down projection (GPT-2's MLP `c_proj`), `[dModel, dMLP]`.
     public var wDown: Tensor
     public var bDown: Tensor?
+    /// Memberwise initializer.
+    public init(
+        attnNorm: Tensor,
+        attnNormBias: Tensor?,
+        wq: Tensor,
+        wk: Tensor,
+        wv: Tensor,
+        wo: Tensor,
+        bq: Tensor?,
+        bk: Tensor?,
+        bv: Tensor?,
+        bo: Tensor?,
+        mlpNorm: Tensor,
+        mlpNormBias: Tensor?,
+        wGate: Tensor?,
+        wUp: Tensor,
+        bUp: Tensor?,
+        wDown: Tensor,
+        bDown: Tensor?
+    ) {
+        self.attnNorm = attnNorm
+        self.attnNormBias = attnNormBias
+        self.wq = wq
+        self.wk = wk
+        self.wv = wv
+        self.wo = wo
+        self.bq = bq
+        self.bk = bk
+        self.bv = bv
+        self.bo = bo
+        self.mlpNorm = mlpNorm
+        self.mlpNormBias = mlpNormBias
+        self.wGate = wGate
+        self.wUp = wUp
+        self.bUp = bUp
+        self.wDown = wDown
+        self.bDown = bDown
+    }
+
 }
 
 /// All weights of a decoder-only transformer, dequantized to Float32.
@@ -40,6 +79,23 @@ public struct TransformerWeights: Sendable {
     public var finalNormBias: Tensor?
     /// Unembedding `[vocabSize, dModel]`; shares storage with `tokenEmbedding` when tied.
     public var unembed: Tensor
+
+    /// Memberwise initializer.
+    public init(
+        tokenEmbedding: Tensor,
+        positionEmbedding: Tensor?,
+        layers: [LayerWeights],
+        finalNorm: Tensor,
+        finalNormBias: Tensor?,
+        unembed: Tensor
+    ) {
+        self.tokenEmbedding = tokenEmbedding
+        self.positionEmbedding = positionEmbedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.finalNormBias = finalNormBias
+        self.unembed = unembed
+    }
 
     /// Checks every tensor's shape against `config`; throws naming the first mismatch.
     public func validate(against c: TransformerConfig, file: String) throws {

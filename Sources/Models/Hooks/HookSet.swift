@@ -99,7 +99,7 @@ public struct HookSet {
     /// points, per (row, head) for per-head points whose heads are `width` wide.
     static func forEachSelectedSlice(
         of act: inout Tensor, ctx: HookContext, width: Int, positions: PositionSelection,
-        heads: HeadSelection, _ body: (inout Slice<UnsafeMutableBufferPointer<Float>>) -> Void
+        heads: HeadSelection, _ body: (UnsafeMutableBufferPointer<Float>) -> Void
     ) throws {
         let rows = act.shape[0]
         let rowWidth = rows == 0 ? 0 : act.count / rows
@@ -115,8 +115,8 @@ public struct HookSet {
         act.withUnsafeMutableBufferPointer { buf in
             for (i, p) in ctx.positions.enumerated() where positions.contains(p) {
                 for h in 0..<slices where slices == 1 || heads.contains(h) {
-                    var slice = buf[(i * rowWidth + h * width)..<(i * rowWidth + (h + 1) * width)]
-                    body(&slice)
+                    body(UnsafeMutableBufferPointer(
+                        rebasing: buf[(i * rowWidth + h * width)..<(i * rowWidth + (h + 1) * width)]))
                 }
             }
         }

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Linalg
+import Models
+
+/// `--model PATH`, shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A .gguf file or a Hugging Face folder (config.json + safetensors + tokenizer.json).",
+        discussion: "Defaults to $LOUPE_MODEL, else the SmolLM2-135M-Instruct GGUF in ~/.cache/loupe/models.",
+        valueName: "path"))
+    var model: String?
+
+    @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+    var threads: Int?
+
+    /// Loads the model, reporting progress on stderr.
+    func load() throws -> LoadedModel {
+        if let threads { BLAS.setThreadCount(threads) }
+        let path = model ?? ModelLoader.defaultModelPath
+        if !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError(model == nil
+                ? "default model not found at \(path); run scripts/setup.sh (or set LOUPE_MODEL / --model)"
+                : "model not found: \(path)")
+        }
+        Console.progress("loading \(path)")
+        let loaded = try ModelLoader.load(path: path)
+        Console.progress(String(format: "loaded %@ (%@, %d layers) in %.2f s", loaded.config.name,
+                                loaded.config.architecture, loaded.config.nLayers, loaded.loadSeconds))
+        return loaded
+    }
+}
+
+/// `--format text|json`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// How prompt text becomes token ids: special-token parsing and the chat template.
+struct PromptOptions: ParsableArguments {
+    @Flag(name: .long, help: "Wrap the text as a user message in the model's chat template.")
+    var chat = false
+
+    @Flag(name: .long, help: "Treat special-token text such as <|im_end|> as plain text.")
+    var noParseSpecial = false
+
+    @Flag(name: .long, help: "Add the tokenizer's BOS/EOS tokens as the model file asks.")
+    var addSpecial = false
+
+    /// The token ids for `text` under these options.
+    func encode(_ text: String, with model: LoadedModel) throws -> [Int] {
+        var text = text
+        if chat {
+            text = try model.tokenizer.applyChatTemplate(
+                messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
+        }
+        return model.tokenizer.encode(text, addSpecialTokens: addSpecial, parseSpecial: !noParseSpecial)
+    }
+}

@@ -1,0 +1,107 @@
+// loupe-bench: speed of the engine on the default (or given) model, release build.
+//
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
+//
+// Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
+// hooks and with every hook point captured, the cost of the hook machinery, and greedy
+// generation tokens/s with the memory-bandwidth bound for float32 weights.
+import Foundation
+import Linalg
+import Models
+
+struct Args {
+    var model = ModelLoader.defaultModelPath
+    var threads: Int? = nil
+    var json: String? = nil
+    var quick = false
+    init() {
+        var it = CommandLine.arguments.dropFirst().makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--model": model = it.next() ?? model
+            case "--threads": threads = it.next().flatMap(Int.init)
+            case "--json": json = it.next()
+            case "--quick": quick = true
+            default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
+            }
+        }
+    }
+}
+
+/// Median wall time of `runs` calls after one warm-up.
+func time(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var t: [Double] = []
+    for _ in 0..<runs {
+        let s = DispatchTime.now().uptimeNanoseconds
+        try body()
+        t.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9)
+    }
+    return t.sorted()[t.count / 2]
+}
+
+let args = Args()
+if let n = args.threads { BLAS.setThreadCount(n) }
+var results: [String: Double] = [:]
+func report(_ key: String, _ value: Double, _ line: String) {
+    results[key] = value
+    print(line)
+}
+
+print("threads: \(BLAS.threadCount), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")")
+
+// sgemm rate on a large square product and on the model's own MLP product.
+for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
+    let a = FloatBuffer(count: m * k), b = FloatBuffer(count: n * k), c = FloatBuffer(count: m * n)
+    let secs = time(runs: 10) { BLAS.gemmTransposedB(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer) }
+    let gflops = 2 * Double(m * n * k) / secs / 1e9
+    report("sgemm_\(m)x\(n)x\(k)_gflops", gflops, String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", m, n, k, gflops))
+}
+
+let loaded = try ModelLoader.load(path: args.model)
+let model = loaded.transformer, c = model.config
+report("load_seconds", loaded.loadSeconds, String(format: "load %@: %.2f s", loaded.config.name, loaded.loadSeconds))
+
+/// Useful FLOPs of a pass over `n` tokens with last-row logits.
+func flops(_ n: Int) -> Double {
+    let qw = c.nHeads * c.headDim, kvw = c.nKVHeads * c.headDim
+    let mlpMats = c.mlpKind == .swiGLU ? 3 : 2
+    let perToken = Double(c.dModel * qw * 2 + c.dModel * kvw * 2 + mlpMats * c.dModel * c.dMLP)
+    let attention = Double(n * (n + 1) / 2 * c.headDim * c.nHeads * 2)
+    return 2 * (Double(c.nLayers) * (Double(n) * perToken + attention) + Double(c.vocabSize * c.dModel))
+}
+
+var rng = SeededRandom(seed: 1)
+for n in args.quick ? [16, 128] : [16, 128, 512] {
+    let tokens = (0..<n).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
+    let runs = n >= 512 ? 3 : 10
+    let plain = try time(runs: runs) { _ = try model.forward([tokens]) }
+    var all = HookSet()
+    let cache = ActivationCache()
+    all.capture(c.hookPoints, into: cache)
+    let hooked = try time(runs: runs) { cache.removeAll(); _ = try model.forward([tokens], hooks: all) }
+    var one = HookSet()
+    one.observe(.finalNorm) { _, _ in }
+    let oneHook = try time(runs: runs) { _ = try model.forward([tokens], hooks: one) }
+    let gflops = flops(n) / plain / 1e9
+    report("forward_\(n)_ms", plain * 1e3, String(format:
+        "forward %4d tokens: %7.1f ms  %8.0f tokens/s  %6.1f GFLOP/s | all %d hooks captured: %7.1f ms (%.2fx) | one hook: %7.1f ms",
+        n, plain * 1e3, Double(n) / plain, gflops, c.hookPoints.count, hooked * 1e3, hooked / plain, oneHook * 1e3))
+    results["forward_\(n)_gflops"] = gflops
+    results["forward_\(n)_all_hooks_ms"] = hooked * 1e3
+    results["forward_\(n)_one_hook_ms"] = oneHook * 1e3
+}
+
+// Greedy generation, 64 new tokens after a 16-token prompt.
+let prompt = (0..<16).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
+var gen = try model.generate(prompt: prompt, maxNewTokens: 64)
+gen = try model.generate(prompt: prompt, maxNewTokens: 64)
+let weightBytes = Double(model.parameterCount * 4)
+report("generate_tokens_per_s", gen.tokensPerSecond, String(format:
+    "generate: %.1f tokens/s (greedy, 64 tokens, KV cache); float32 weights %.0f MB read per token",
+    gen.tokensPerSecond, weightBytes / 1e6))
+
+if let path = args.json {
+    let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+    try data.write(to: URL(fileURLWithPath: path))
+}

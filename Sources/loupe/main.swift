@@ -1,0 +1,3 @@
+import LoupeCLI
+
+Loupe.main()

@@ -1,0 +1,82 @@
+import Linalg
+import LoupeTestSupport
+import Models
+import Testing
+
+/// Invariants of the batched, cached forward pass on small random models.
+@Suite struct ForwardPassTests {
+    static let configs = [TinyModels.llamaConfig(), TinyModels.gpt2Config()]
+
+    @Test(arguments: configs)
+    func batchOfMixedLengthsEqualsSeparateRuns(config: TransformerConfig) throws {
+        let model = try TinyModels.model(config)
+        let seqs = [[1, 2, 3, 4, 5, 6, 7], [9, 8], [3, 3, 3, 3, 10]]
+        let batched = try model.forward(seqs, logits: .all).logits
+        for (i, s) in seqs.enumerated() {
+            let alone = try model.forward([s], logits: .all).logits[0]
+            #expect(batched[i].shape == [s.count, config.vocabSize])
+            #expect(TestFiles.maxAbsDiff(batched[i].scalars, alone.scalars) < 1e-4)
+        }
+    }
+
+    @Test(arguments: configs)
+    func cachedIncrementalPassEqualsFullPass(config: TransformerConfig) throws {
+        let model = try TinyModels.model(config)
+        let tokens = [5, 1, 4, 1, 5, 9, 2, 6, 5, 3]
+        let full = try model.forward([tokens], logits: .all).logits[0]
+        let cache = KVCache(config: config, reserve: 2)  // forces the cache to grow
+        var rows: [Float] = try model.forward([Array(tokens[0..<4])], caches: [cache], logits: .all).logits[0].scalars
+        for t in tokens[4...] {
+            rows += try model.forward([[t]], caches: [cache], logits: .all).logits[0].scalars
+        }
+        #expect(cache.count == tokens.count)
+        #expect(TestFiles.maxAbsDiff(rows, full.scalars) < 1e-4)
+    }
+
+    @Test func lastRowLogitsEqualLastOfAll() throws {
+        let model = try TinyModels.model(TinyModels.llamaConfig())
+        let all = try model.forward([[1, 2, 3]], logits: .all).logits[0]
+        let last = try model.forward([[1, 2, 3]]).logits[0]
+        #expect(last.shape == [1, 50])
+        #expect(TestFiles.maxAbsDiff(last.scalars, all.row(2)) < 1e-5)
+        #expect(try model.forward([[1]], logits: .none).logits.isEmpty)
+    }
+
+    @Test func causalMaskHidesTheFuture() throws {
+        // Changing a later token must not change earlier positions' logits.
+        let model = try TinyModels.model(TinyModels.llamaConfig())
+        let a = try model.forward([[1, 2, 3, 4]], logits: .all).logits[0]
+        let b = try model.forward([[1, 2, 3, 40]], logits: .all).logits[0]
+        #expect(TestFiles.maxAbsDiff(Array(a.scalars[0..<150]), Array(b.scalars[0..<150])) == 0)
+        #expect(TestFiles.maxAbsDiff(Array(a.scalars[150...]), Array(b.scalars[150...])) > 1e-3)
+    }
+
+    @Test func badInputsGiveTheirOwnErrors() throws {
+        let model = try TinyModels.model(TinyModels.llamaConfig(context: 8))
+        #expect(throws: ModelError.emptySequence(sequence: 1)) { try model.forward([[1], []]) }
+        #expect(throws: ModelError.tokenOutOfRange(sequence: 0, position: 1, token: 50, vocabSize: 50)) {
+            try model.forward([[1, 50]])
+        }
+        #expect(throws: ModelError.tokenOutOfRange(sequence: 0, position: 0, token: -1, vocabSize: 50)) {
+            try model.forward([[-1]])
+        }
+        #expect(throws: ModelError.promptTooLong(sequence: 0, tokens: 9, contextLength: 8)) {
+            try model.forward([Array(repeating: 1, count: 9)])
+        }
+        let err = ModelError.promptTooLong(sequence: 0, tokens: 9, contextLength: 8)
+        #expect(err.description == "sequence 0 has 9 tokens, longer than the model's context of 8 tokens")
+    }
+
+    @Test func weightShapesAreChecked() throws {
+        let c = TinyModels.llamaConfig()
+        var w = try TinyModels.model(c).weights
+        w.layers[1].wk = Tensor(zeros: [8, 32])
+        #expect(throws: ModelError.tensorShape(file: "x", tensor: "layer 1 k projection", expected: [16, 32], found: [8, 32])) {
+            try Transformer(config: c, weights: w, file: "x")
+        }
+    }
+}
+
+extension TransformerConfig: CustomTestStringConvertible {
+    public var testDescription: String { architecture }
+}
