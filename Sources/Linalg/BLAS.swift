@@ -33,6 +33,14 @@ public enum BLAS {
                     a, Int32(lda ?? k), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
     }
 
+    /// `y[n] = W[n x k] · x[k]` (a linear layer on one row; memory-bound, so gemv).
+    @inlinable
+    public static func gemv(n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                            y: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
+    }
+
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

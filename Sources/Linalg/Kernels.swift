@@ -101,26 +101,41 @@ public enum Kernels {
     }
 
     /// Rotary position embedding in Hugging Face's `rotate_half` layout: within each head
-    /// of `headDim`, element `i` pairs with `i + headDim/2` and rotates by
-    /// `position * invFreq[i]`. `x` is `[rows, heads, headDim]` with row stride `rowStride`.
+    /// of `headDim`, element `i` pairs with `i + headDim/2` and rotates by the angle whose
+    /// cosine and sine are `cos[r * half + i]`, `sin[r * half + i]` (see ``ropeTables``).
+    /// `x` is `[rows, heads, headDim]` with row stride `rowStride`.
     @inlinable
     public static func rope(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, rowStride: Int,
-        positions: UnsafePointer<Int>, invFreq: UnsafePointer<Float>
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
     ) {
         let half = headDim / 2
         for r in 0..<rows {
-            let p = Float(positions[r])
+            let c = cos + r * half, s = sin + r * half
             for h in 0..<heads {
                 let v = x + r * rowStride + h * headDim
                 for i in 0..<half {
-                    let angle = p * invFreq[i]
-                    let c = Float.cos(angle), s = Float.sin(angle)
                     let a = v[i], b = v[i + half]
-                    v[i] = a * c - b * s
-                    v[i + half] = b * c + a * s
+                    v[i] = a * c[i] - b * s[i]
+                    v[i + half] = b * c[i] + a * s[i]
                 }
             }
         }
+    }
+
+    /// Cosines and sines of `position * invFreq[i]` for each position, `[positions, half]` each,
+    /// computed in Double so long positions keep their precision.
+    public static func ropeTables(positions: [Int], invFreq: [Float]) -> (cos: [Float], sin: [Float]) {
+        var c = [Float](), s = [Float]()
+        c.reserveCapacity(positions.count * invFreq.count)
+        s.reserveCapacity(positions.count * invFreq.count)
+        for p in positions {
+            for f in invFreq {
+                let angle = Double(p) * Double(f)
+                c.append(Float(Double.cos(angle)))
+                s.append(Float(Double.sin(angle)))
+            }
+        }
+        return (c, s)
     }
 }

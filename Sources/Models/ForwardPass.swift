@@ -14,6 +14,8 @@ struct Pass {
     let hooks: HookSet
     let hooked: Bool
     let positions: [Int]
+    /// RoPE cosines and sines per row, `[rows, headDim/2]`, shared by every layer.
+    let ropeCos: [Float], ropeSin: [Float]
     let x, h, q, k, v, z, o, a, u: FloatBuffer
 
     init(model: Transformer, spans: [Transformer.Span], tokens: [Int], rows: Int,
@@ -27,6 +29,8 @@ struct Pass {
         self.hooks = hooks
         hooked = !hooks.isEmpty
         positions = spans.flatMap { Array($0.positions) }
+        (ropeCos, ropeSin) = c.positionKind == .rotary
+            ? Kernels.ropeTables(positions: positions, invFreq: model.invFreq) : ([], [])
         x = FloatBuffer(count: rows * c.dModel)
         h = FloatBuffer(count: rows * c.dModel)
         q = FloatBuffer(count: rows * c.nHeads * c.headDim)
@@ -135,8 +139,12 @@ struct Pass {
             }
             let out = FloatBuffer(count: spans.count * vocab)
             w.unembed.withUnsafeBufferPointer { e in
-                BLAS.gemmTransposedB(m: spans.count, n: vocab, k: d, a: lastRows.pointer,
-                                     b: e.baseAddress!, c: out.pointer)
+                if spans.count == 1 {
+                    BLAS.gemv(n: vocab, k: d, w: e.baseAddress!, x: lastRows.pointer, y: out.pointer)
+                } else {
+                    BLAS.gemmTransposedB(m: spans.count, n: vocab, k: d, a: lastRows.pointer,
+                                         b: e.baseAddress!, c: out.pointer)
+                }
             }
             return spans.indices.map { i in
                 Tensor(shape: [1, vocab], scalars: out.array((i * vocab)..<((i + 1) * vocab)))
@@ -150,7 +158,11 @@ struct Pass {
     func linear(_ input: FloatBuffer, _ w: Tensor, _ b: Tensor?, into out: FloatBuffer) {
         let (n, k) = (w.shape[0], w.shape[1])
         w.withUnsafeBufferPointer { wp in
-            BLAS.gemmTransposedB(m: rows, n: n, k: k, a: input.pointer, b: wp.baseAddress!, c: out.pointer)
+            if rows == 1 {
+                BLAS.gemv(n: n, k: k, w: wp.baseAddress!, x: input.pointer, y: out.pointer)
+            } else {
+                BLAS.gemmTransposedB(m: rows, n: n, k: k, a: input.pointer, b: wp.baseAddress!, c: out.pointer)
+            }
         }
         if let b {
             b.withUnsafeBufferPointer { Kernels.addBias($0.baseAddress!, to: out.pointer, rows: rows, width: n) }
@@ -179,10 +191,10 @@ struct Pass {
     func rope(_ buffer: FloatBuffer, heads: Int) {
         let hd = config.headDim
         let p = buffer.pointer
-        positions.withUnsafeBufferPointer { pos in
-            model.invFreq.withUnsafeBufferPointer { f in
+        ropeCos.withUnsafeBufferPointer { c in
+            ropeSin.withUnsafeBufferPointer { s in
                 Kernels.rope(p, rows: rows, heads: heads, headDim: hd, rowStride: heads * hd,
-                             positions: pos.baseAddress!, invFreq: f.baseAddress!)
+                             cos: c.baseAddress!, sin: s.baseAddress!)
             }
         }
     }

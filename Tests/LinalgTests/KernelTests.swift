@@ -53,7 +53,8 @@ import Testing
         let x = vector(2 * heads * hd)
         let inv = (0..<(hd / 2)).map { Float(1 / pow(10_000.0, Double(2 * $0) / Double(hd))) }
         var y = x
-        Kernels.rope(&y, rows: 2, heads: heads, headDim: hd, rowStride: heads * hd, positions: [0, 17], invFreq: inv)
+        let (cos, sin) = Kernels.ropeTables(positions: [0, 17], invFreq: inv)
+        Kernels.rope(&y, rows: 2, heads: heads, headDim: hd, rowStride: heads * hd, cos: cos, sin: sin)
         #expect(Array(y[0..<(heads * hd)]) == Array(x[0..<(heads * hd)]))  // position 0 is the identity
         for h in 0..<heads {
             let o = heads * hd + h * hd
