@@ -49,7 +49,7 @@ extension Loupe {
                 prompt: ids, maxNewTokens: maxTokens, sampling: sampling,
                 stopTokens: ignoreEos ? [] : m.tokenizer.eogIDs, useCache: !noCache
             ) { id in
-                if streaming { Console.write(decoder.append(id)) }
+                if streaming { Console.write(decoder.push(id)) }
                 return true
             }
             if streaming {
