@@ -46,6 +46,11 @@ struct HFTokenizerJSON {
         if model["byte_fallback"] as? Bool == true {
             throw unsupported("model", "byte_fallback BPE (SentencePiece-style) is not byte-level BPE")
         }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let affix = model[key] as? String, !affix.isEmpty {
+                throw unsupported("model", "\(key) \(affix.debugDescription) (word-piece style affixes)")
+            }
+        }
         guard let rawVocab = model["vocab"] as? [String: Any] else {
             throw TokenizerError.missingKey(source: path, key: "model.vocab")
         }

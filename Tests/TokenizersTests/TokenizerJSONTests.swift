@@ -58,6 +58,35 @@ import Tokenizers
         }
     }
 
+    /// SmolLM2's original tokenizer.json pre-tokenizer is recognised as `smollm` and splits like it.
+    @Test func smolLMStyleTokenizerJSON() throws {
+        let original = Fixtures.path("tiny_gpt2/tokenizer.json")
+        var root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: original))) as! [String: Any]
+        root["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [
+            ["type": "Digits", "individual_digits": true],
+            ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true],
+        ]]
+        let tok = try Tokenizer(tokenizerJSON: try Fixtures.temporaryJSON(root))
+        #expect(tok.preTokenizerName == "smollm")
+        var spec = try Fixtures.tiny("tiny_gpt2").spec
+        spec.preTokenizer = try PreTokenizer.named("smollm")
+        let reference = try Tokenizer(spec: spec)
+        for text in ["  42", "Hello world! 123", "x = 3.14159", "a\t\t9"] {
+            #expect(tok.encode(text) == reference.encode(text), "\(text.shortDebug)")
+        }
+        #expect(tok.encode("  42") == tok.encode("  ") + tok.encode("4") + tok.encode("2"))
+    }
+
+    @Test func concurrentEncodingAgrees() throws {
+        let tok = try Fixtures.tiny("tiny_gpt2")
+        let cases = try Fixtures.cases("tiny_gpt2/expected.json")
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for c in cases.shuffled() where tok.encode(c.text) != c.ids { failures.add("\(worker): \(c.text.shortDebug)") }
+        }
+        #expect(failures.list.isEmpty)
+    }
+
     @Test func chatTemplateFromConfigWithJinjaEscapes() throws {
         let qwen = try Fixtures.tiny("tiny_qwen2")
         #expect(qwen.defaultSystemPrompt == "You are a tiny test assistant.\nBe brief.")
@@ -94,6 +123,14 @@ import Tokenizers
             try PreTokenizer.named("klingon")
         }
     }
+}
+
+/// A thread-safe list of failure messages.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var list: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
 
 /// Expects `body` to throw an error whose description contains every fragment.
