@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Models
+import Tokenizers
 
 /// `--model PATH`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {

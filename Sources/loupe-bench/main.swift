@@ -42,7 +42,7 @@ func time(runs: Int, _ body: () throws -> Void) rethrows -> Double {
 
 let args = Args()
 if let n = args.threads { BLAS.setThreadCount(n) }
-var results: [String: Double] = [:]
+nonisolated(unsafe) var results: [String: Double] = [:]
 func report(_ key: String, _ value: Double, _ line: String) {
     results[key] = value
     print(line)

@@ -42,12 +42,13 @@ extension Loupe {
             let m = try modelOptions.load()
             let ids = try prompt.encode(text, with: m)
             let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed)
-            var decoder = m.tokenizer.streamingDecoder()
+            var decoder = m.tokenizer.streamingDecoder(skipSpecial: true)
             let streaming = format == .text
-            if streaming { Console.write(text) }
+            // Show the prompt as the model sees it (with --chat, the templated text).
+            if streaming { Console.write(m.tokenizer.decode(ids)) }
             let result = try m.transformer.generate(
                 prompt: ids, maxNewTokens: maxTokens, sampling: sampling,
-                stopTokens: ignoreEos ? [] : m.tokenizer.eogIDs, useCache: !noCache
+                stopTokens: ignoreEos ? [] : Set(m.tokenizer.eogIDs), useCache: !noCache
             ) { id in
                 if streaming { Console.write(decoder.push(id)) }
                 return true

@@ -45,9 +45,13 @@ extension Loupe {
             if format == .json { return try input == nil ? Console.json(entries[0]) : Console.json(entries) }
             for e in entries {
                 Console.out("\(e.text)  (\(e.ids.count) tokens)")
+                let width = e.top.map { displayPiece($0.token).count + 2 }.max() ?? 0
+                Console.out("rank  " + "token".padding(toLength: width, withPad: " ", startingAt: 0)
+                            + "  probability     logit     id")
                 for (rank, c) in e.top.enumerated() {
-                    Console.out(String(format: "%3d  %-20@ %8.4f  %10.4f  id %d", rank + 1,
-                                       "'" + displayPiece(c.token) + "'", c.probability, c.logit, c.id))
+                    let token = ("'" + displayPiece(c.token) + "'").padding(toLength: width, withPad: " ", startingAt: 0)
+                    Console.out(String(format: "%4d  ", rank + 1) + token
+                                + String(format: "  %11.4f  %8.4f  %5d", c.probability, c.logit, c.id))
                 }
             }
         }
