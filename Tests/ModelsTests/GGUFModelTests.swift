@@ -1,0 +1,110 @@
+import Formats
+import Foundation
+import Linalg
+import LoupeTestSupport
+import Models
+import Testing
+
+/// A tiny Llama written as GGUF the way llama.cpp's converter writes it (q/k rows permuted for
+/// its RoPE, `ne` reversed, llama.* metadata) must load to the same model, and broken variants
+/// must each fail with their own error.
+@Suite struct GGUFModelTests {
+    let config = TinyModels.llamaConfig()
+
+    /// llama.cpp's converter permutation: HF row `t * hd/2 + j` of a head becomes row `2j + t`.
+    func permute(_ w: Tensor, heads: Int) -> Tensor {
+        let rows = w.shape[0], cols = w.shape[1], hd = rows / heads, half = hd / 2
+        var out = [Float](repeating: 0, count: w.count)
+        for h in 0..<heads { for j in 0..<half { for t in 0..<2 { for i in 0..<cols {
+            out[(h * hd + 2 * j + t) * cols + i] = w.scalars[(h * hd + t * half + j) * cols + i]
+        } } } }
+        return Tensor(shape: w.shape, scalars: out)
+    }
+
+    func ggufBytes(_ model: Transformer, architecture: String = "llama", drop: String? = nil,
+                   reshape: String? = nil) -> [UInt8] {
+        let c = model.config, w = model.weights
+        var tensors: [GGUFWriter.TensorEntry] = []
+        func add(_ name: String, _ t: Tensor) {
+            if name == drop { return }
+            var t = t
+            if name == reshape { t = Tensor(shape: [t.count / 2, 2], scalars: t.scalars) }
+            tensors.append(.f32(name, shape: t.shape, t.scalars))
+        }
+        add("token_embd.weight", w.tokenEmbedding)
+        add("output_norm.weight", w.finalNorm)
+        for (l, lw) in w.layers.enumerated() {
+            let p = "blk.\(l)."
+            add(p + "attn_norm.weight", lw.attnNorm)
+            add(p + "attn_q.weight", permute(lw.wq, heads: c.nHeads))
+            add(p + "attn_k.weight", permute(lw.wk, heads: c.nKVHeads))
+            add(p + "attn_v.weight", lw.wv)
+            add(p + "attn_output.weight", lw.wo)
+            add(p + "ffn_norm.weight", lw.mlpNorm)
+            add(p + "ffn_gate.weight", lw.wGate!)
+            add(p + "ffn_up.weight", lw.wUp)
+            add(p + "ffn_down.weight", lw.wDown)
+        }
+        let a = architecture
+        let tokens = (0..<c.vocabSize).map { i in String(UnicodeScalar(UInt8(65 + i % 26))) + String(i) }
+        let metadata: [(String, GGUFValue)] = [
+            ("general.architecture", .string(a)), ("general.name", .string("tiny")),
+            ("\(a).block_count", .uint32(UInt32(c.nLayers))), ("\(a).context_length", .uint32(UInt32(c.contextLength))),
+            ("\(a).embedding_length", .uint32(UInt32(c.dModel))), ("\(a).feed_forward_length", .uint32(UInt32(c.dMLP))),
+            ("\(a).attention.head_count", .uint32(UInt32(c.nHeads))), ("\(a).attention.head_count_kv", .uint32(UInt32(c.nKVHeads))),
+            ("\(a).attention.layer_norm_rms_epsilon", .float32(c.normEps)), ("\(a).rope.freq_base", .float32(c.ropeTheta)),
+            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("gpt2")),
+            ("tokenizer.ggml.tokens", .array(tokens.map { .string($0) })),
+            ("tokenizer.ggml.token_type", .array(tokens.map { _ in .int32(1) })),
+            ("tokenizer.ggml.merges", .array([])),
+        ]
+        return GGUFWriter(metadata: metadata, tensors: tensors).build().bytes
+    }
+
+    @Test func ggufLoadsToTheSameModelAsMemory() throws {
+        let model = try TinyModels.model(config)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let loaded = try ModelLoader.load(path: dir.write("tiny.gguf", ggufBytes(model)))
+        #expect(loaded.config == config.withName("tiny"))
+        #expect(loaded.unusedTensors.isEmpty)
+        let tokens = [[3, 1, 4, 1, 5, 9, 2, 6]]
+        let a = try model.forward(tokens, logits: .all).logits[0]
+        let b = try loaded.transformer.forward(tokens, logits: .all).logits[0]
+        #expect(TestFiles.maxAbsDiff(a.scalars, b.scalars) < 1e-5)
+    }
+
+    @Test func brokenModelFilesGiveTheirOwnErrors() throws {
+        let model = try TinyModels.model(config)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let mamba = dir.write("mamba.gguf", ggufBytes(model, architecture: "mamba"))
+        #expect(throws: ModelError.unknownArchitecture(file: mamba, architecture: "mamba",
+                                                       supported: ["llama", "mistral", "qwen2"])) {
+            try ModelLoader.load(path: mamba)
+        }
+        let missing = dir.write("missing.gguf", ggufBytes(model, drop: "blk.1.ffn_up.weight"))
+        do { _ = try ModelLoader.load(path: missing); Issue.record("should fail") } catch {
+            #expect("\(error)".contains("blk.1.ffn_up.weight"), "\(error)")
+        }
+        let reshaped = dir.write("reshaped.gguf", ggufBytes(model, reshape: "blk.0.attn_v.weight"))
+        #expect(throws: ModelError.tensorShape(file: reshaped, tensor: "layer 0 v projection",
+                                               expected: [16, 32], found: [256, 2])) {
+            try ModelLoader.load(path: reshaped)
+        }
+        let truncated = ggufBytes(model)
+        let cut = dir.write("cut.gguf", Array(truncated.prefix(truncated.count - 100)))
+        do { _ = try ModelLoader.load(path: cut); Issue.record("should fail") } catch {
+            #expect(error is FormatError, "\(error)")
+            #expect("\(error)".contains("cut.gguf"))
+        }
+    }
+}
+
+extension TransformerConfig {
+    func withName(_ name: String) -> TransformerConfig {
+        var c = self
+        c.name = name
+        return c
+    }
+}
