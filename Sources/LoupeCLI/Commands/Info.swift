@@ -30,7 +30,7 @@ extension Loupe {
                 unusedTensors: m.unusedTensors)
             if format == .json { return try Console.json(report) }
             let rows: [(String, String)] = [
-                ("model", c.name), ("file", m.path), ("format", m.format), ("architecture", c.architecture),
+                ("model", c.name), ("file", abbreviatingHome(m.path)), ("format", m.format), ("architecture", c.architecture),
                 ("parameters", String(format: "%.1fM", Double(report.parameters) / 1e6)),
                 ("layers", "\(c.nLayers)"), ("d_model", "\(c.dModel)"),
                 ("heads", "\(c.nHeads) query, \(c.nKVHeads) key/value, head_dim \(c.headDim)"),
@@ -49,4 +49,10 @@ extension Loupe {
             for (k, v) in rows { Console.out(k.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + v) }
         }
     }
+}
+
+/// `path` with the home folder written as `~`, so outputs read the same on every machine.
+func abbreviatingHome(_ path: String) -> String {
+    let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+    return !home.isEmpty && path.hasPrefix(home + "/") ? "~" + path.dropFirst(home.count) : path
 }
