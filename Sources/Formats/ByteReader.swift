@@ -65,12 +65,15 @@ public struct ByteReader {
     }
 
     /// Reads a GGUF string: a `UInt64` byte length then that many bytes of UTF-8.
-    /// Invalid UTF-8 is an error (``FormatError/invalidUTF8(_:)``), not replaced.
+    /// Invalid UTF-8 is an error (``FormatError/invalidUTF8(_:)``), not replaced; a length
+    /// longer than the rest of the file is ``FormatError/truncated(_:needed:remaining:fileSize:)``.
     public mutating func readString() throws(FormatError) -> String {
         let start = location
         let length = try read(UInt64.self)
+        // Checked before converting to Int, so an absurd length fails here without allocating.
         guard length <= UInt64(remaining) else {
-            throw .countTooLarge(start, what: "string length", count: length, limit: UInt64(remaining))
+            throw .truncated(location, needed: length > UInt64(Int.max) ? Int.max : Int(length),
+                             remaining: remaining, fileSize: bytes.count)
         }
         let raw = try readBytes(Int(length))
         guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(start) }

@@ -200,7 +200,7 @@ struct GGUFParser {
             throw .invalidValue(at(offsetAt), reason: "data offset \(offset) is not a multiple of the alignment \(alignment)")
         }
         guard offset <= UInt64(reader.bytes.count) else {
-            throw .dataOutOfBounds(at(offsetAt), start: offset, byteCount: UInt64(byteCount), limit: reader.bytes.count)
+            throw .invalidValue(at(offsetAt), reason: "data offset \(offset) lies past the end of the file (\(reader.bytes.count) bytes)")
         }
         return GGUFTensorInfo(name: name, dimensions: dims, type: type, offset: Int(offset), fileOffset: 0,
                               byteCount: byteCount)

@@ -32,8 +32,10 @@ public enum Half {
             let magnitude = Float(mantissa) * Float(sign: .plus, exponent: -24, significand: 1)
             return sign == 0 ? magnitude : -magnitude
         case 0x1F:
-            // Infinity or NaN; the payload moves to the top of the float mantissa.
-            return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13))
+            // Infinity, or NaN: the payload moves to the top of the float mantissa and the
+            // NaN is quieted, as IEEE conversion (F16C, compiler-rt) does.
+            let quiet: UInt32 = mantissa == 0 ? 0 : 0x0040_0000
+            return Float(bitPattern: sign | 0x7F80_0000 | quiet | (mantissa << 13))
         default:
             return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
         }
