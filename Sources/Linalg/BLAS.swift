@@ -41,6 +41,16 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 
+    /// Runs `body` with OpenBLAS limited to one thread (for many small products run in
+    /// parallel by the caller), then restores the thread count.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let n = threadCount
+        if n == 1 { return try body() }
+        setThreadCount(1)
+        defer { setThreadCount(n) }
+        return try body()
+    }
+
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

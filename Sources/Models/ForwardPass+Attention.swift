@@ -21,14 +21,19 @@ extension Pass {
                 (vc.baseAddress! + span.past * kvw).update(from: v.pointer + span.row * kvw, count: nq * kvw)
             }
             let scores = FloatBuffer(count: c.nHeads * nq * nk)  // [nHeads, nq, nk]
+            let (sp, qp, past, group) = (scores.pointer, q.pointer + span.row * qw, span.past, c.groupSize)
             cache.keys[l].withUnsafeBufferPointer { kc in
-                for head in 0..<c.nHeads {
-                    let g = head / c.groupSize
-                    let s = scores.pointer + head * nq * nk
-                    BLAS.gemmTransposedB(m: nq, n: nk, k: hd, a: q.pointer + span.row * qw + head * hd, lda: qw,
-                                         b: kc.baseAddress! + g * hd, ldb: kvw, c: s, alpha: scale)
-                    for i in 0..<nq {
-                        Kernels.softmaxRow(s + i * nk, valid: span.past + i + 1, width: nk)
+                let kp = kc.baseAddress!
+                // Heads run in parallel on the cores, each sgemm single-threaded: the
+                // products are too small for OpenBLAS's own threads to pay off.
+                BLAS.singleThreaded {
+                    parallelChunks(c.nHeads, minimumPerChunk: nq * nk >= 4096 ? 1 : c.nHeads) { heads in
+                        for head in heads {
+                            let s = sp + head * nq * nk
+                            BLAS.gemmTransposedB(m: nq, n: nk, k: hd, a: qp + head * hd, lda: qw,
+                                                 b: kp + (head / group) * hd, ldb: kvw, c: s, alpha: scale)
+                            for i in 0..<nq { Kernels.softmaxRow(s + i * nk, valid: past + i + 1, width: nk) }
+                        }
                     }
                 }
             }
@@ -40,12 +45,16 @@ extension Pass {
                 if t.shape != shape { throw ModelError.hookShape(hook: HookPoint.pattern(l).name, expected: shape, found: t.shape) }
                 scores.write(t.scalars, at: 0)
             }
+            let zp = z.pointer + span.row * qw
             cache.values[l].withUnsafeBufferPointer { vc in
-                for head in 0..<c.nHeads {
-                    let g = head / c.groupSize
-                    BLAS.gemm(m: nq, n: hd, k: nk, a: scores.pointer + head * nq * nk, lda: nk,
-                              b: vc.baseAddress! + g * hd, ldb: kvw,
-                              c: z.pointer + span.row * qw + head * hd, ldc: qw)
+                let vp = vc.baseAddress!
+                BLAS.singleThreaded {
+                    parallelChunks(c.nHeads, minimumPerChunk: nq * nk >= 4096 ? 1 : c.nHeads) { heads in
+                        for head in heads {
+                            BLAS.gemm(m: nq, n: hd, k: nk, a: sp + head * nq * nk, lda: nk,
+                                      b: vp + (head / group) * hd, ldb: kvw, c: zp + head * hd, ldc: qw)
+                        }
+                    }
                 }
             }
         }
