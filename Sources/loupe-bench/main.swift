@@ -71,6 +71,18 @@ func flops(_ n: Int) -> Double {
     return 2 * (Double(c.nLayers) * (Double(n) * perToken + attention) + Double(c.vocabSize * c.dModel))
 }
 
+// Tokenizer: encode speed on English text (README and docs), word cache cold then warm.
+let sample = try String(contentsOfFile: #filePath.replacingOccurrences(of: "Sources/loupe-bench/main.swift", with: "docs/ARCHITECTURE.md"), encoding: .utf8)
+var text = ""
+while text.utf8.count < 2_000_000 { text += sample }
+for pass in ["cold", "warm"] {
+    let s = DispatchTime.now().uptimeNanoseconds
+    let ids = loaded.tokenizer.encode(text)
+    let secs = Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9
+    let rate = Double(text.utf8.count) / secs / 1e6
+    report("tokenize_\(pass)_mb_per_s", rate, String(format: "tokenize (%@ cache): %.2f MB/s, %d tokens", pass, rate, ids.count))
+}
+
 var rng = SeededRandom(seed: 1)
 for n in args.quick ? [16, 128] : [16, 128, 512] {
     let tokens = (0..<n).map { _ in Int(rng.next() % UInt64(c.vocabSize)) }
