@@ -72,6 +72,34 @@ public final class Transformer: Sendable {
         return Output(logits: try pass.finish(logits))
     }
 
+    /// Runs layers `layer...` on given residual-stream rows, skipping the embedding and the
+    /// layers below: the residual entering block `layer` is `residuals[s]` (`[newTokens, dModel]`)
+    /// for sequence `s`, whose earlier positions' keys and values come from `caches[s]`.
+    ///
+    /// This is how sweeps avoid recomputation (causal tracing, patching): the clean or
+    /// corrupted run is computed once with a cache; a run that changes position `t` at layer
+    /// `layer` copies that cache truncated to `t` positions and resumes here with the rows from
+    /// `t` on. Only the cache's layers `layer...` are read and written; `tokens` give the
+    /// sequences' lengths and are not embedded.
+    public func forward(resuming layer: Int, residuals: [Tensor], caches: [KVCache],
+                        hooks: HookSet = HookSet(), logits: LogitRows = .last) throws -> Output {
+        precondition(layer >= 0 && layer <= config.nLayers, "resume at layer \(layer) of \(config.nLayers)")
+        precondition(residuals.count == caches.count, "\(residuals.count) residuals but \(caches.count) caches")
+        for (i, r) in residuals.enumerated() where r.rank != 2 || r.shape[1] != config.dModel {
+            throw ModelError.hookShape(hook: "residual \(i)", expected: [r.shape.first ?? 0, config.dModel], found: r.shape)
+        }
+        let placeholder = residuals.map { [Int](repeating: 0, count: $0.shape[0]) }
+        let spans = try makeSpans(placeholder, caches: caches)
+        for span in spans { caches[span.sequence].reserve(extra: span.count) }
+        let n = spans.reduce(0) { $0 + $1.count }
+        var pass = Pass(model: self, spans: spans, tokens: placeholder.flatMap { $0 }, rows: n,
+                        caches: caches, hooks: hooks)
+        for (span, r) in zip(spans, residuals) { pass.x.write(r.scalars, at: span.row * config.dModel) }
+        for l in layer..<config.nLayers { try pass.block(l) }
+        for span in spans { caches[span.sequence].advance(by: span.count) }
+        return Output(logits: try pass.finish(logits))
+    }
+
     private func makeSpans(_ sequences: [[Int]], caches: [KVCache]?) throws -> [Span] {
         if let caches, caches.count != sequences.count {
             preconditionFailure("forward: \(sequences.count) sequences but \(caches.count) caches")

@@ -80,3 +80,31 @@ import Testing
 extension TransformerConfig: CustomTestStringConvertible {
     public var testDescription: String { architecture }
 }
+
+@Suite struct ResumeTests {
+    @Test(arguments: [TinyModels.llamaConfig(layers: 4), TinyModels.gpt2Config()])
+    func resumingAtALayerFromACachedPrefixEqualsAFullPass(config: TransformerConfig) throws {
+        let model = try TinyModels.model(config)
+        let tokens = [4, 8, 15, 16, 23, 42, 7]
+        // A full pass with a steering edit at (layer L, position t) ...
+        let (layer, t) = (1, 3)
+        let edit = (0..<config.dModel).map { Float($0 % 3) - 1 }
+        var hooks = HookSet()
+        hooks.add(edit, at: .residPre(layer), positions: .positions([t]))
+        let want = try model.forward([tokens], hooks: hooks, logits: .all).logits[0]
+        // ... equals: cache the plain run, truncate to t positions, resume at L with rows t...
+        let cache = KVCache(config: config)
+        let states = ActivationCache()
+        var capture = HookSet()
+        capture.capture([.residPre(layer)], into: states)
+        _ = try model.forward([tokens], caches: [cache], hooks: capture)
+        let prefix = cache.copy()
+        prefix.truncate(to: t)
+        var rows = states.tensor(.residPre(layer))!.rows(t..<tokens.count)
+        for i in 0..<config.dModel { rows.scalars[i] += edit[i] }
+        let got = try model.forward(resuming: layer, residuals: [rows], caches: [prefix], logits: .all).logits[0]
+        #expect(got.shape == [tokens.count - t, config.vocabSize])
+        #expect(TestFiles.maxAbsDiff(got.scalars, want.rows(t..<tokens.count).scalars) < 1e-4)
+        #expect(prefix.count == tokens.count)
+    }
+}
