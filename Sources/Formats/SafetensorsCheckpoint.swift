@@ -118,7 +118,7 @@ public struct SafetensorsCheckpoint: Sendable {
         }
         var weightMap: [String: String] = [:]
         for (tensor, file) in map {
-            guard let f = file as? String, !f.contains("/") || !f.hasPrefix("/") else {
+            guard let f = file as? String, !f.isEmpty, !f.hasPrefix("/"), !f.split(separator: "/").contains("..") else {
                 throw FormatError.invalidValue(FormatError.Location(file: path, object: "weight_map entry '\(tensor)'"),
                                                reason: "shard is not a relative file name")
             }
