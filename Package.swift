@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Formats", dependencies: ["Linalg"]),
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
+        .target(name: "Reporting"),
         .target(name: "LoupeCLI", dependencies: [
             "Models", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "LoupeTestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeTestSupport"]),
     ]
 )

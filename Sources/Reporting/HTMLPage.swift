@@ -1,0 +1,102 @@
+import Foundation
+
+/// A static `index.html` for a report folder: title, the command that made the report, a
+/// `<pre>` summary, then figures, links and paragraphs in order.
+///
+/// All text is escaped with ``Markup/escape(_:)``; the page is well-formed XML (XHTML
+/// syntax served as HTML5) and holds no dates, so the same report gives the same bytes.
+public struct HTMLPage: Sendable {
+    /// One piece of the page body, after the summary.
+    public enum Block: Sendable, Equatable {
+        /// A second-level heading.
+        case heading(String)
+        /// A paragraph of plain text.
+        case paragraph(String)
+        /// Preformatted text.
+        case preformatted(String)
+        /// An image file in the report folder (e.g. `trace.svg`), with a caption.
+        case image(file: String, caption: String)
+        /// An SVG document made by this module (``SVGHeatmap``, ``SVGLineChart``, ...), inlined.
+        /// Only pass SVG from those renderers: the markup goes into the page as it is.
+        case inlineSVG(String, caption: String)
+        /// A link to a file in the report folder (e.g. `trace.csv`).
+        case link(file: String, text: String)
+    }
+
+    /// The page title (also the `<h1>`).
+    public var title: String
+    /// Text shown in a `<pre>` block near the top, usually the `summary.txt` contents.
+    public var summary: String
+    /// The command line that made the report, shown verbatim; `nil` for none.
+    public var command: String?
+    /// The body after the summary, in order.
+    public var blocks: [Block]
+
+    /// A page with a title, a summary, the command that made it and optional first blocks.
+    public init(title: String, summary: String = "", command: String? = nil, blocks: [Block] = []) {
+        self.title = title
+        self.summary = summary
+        self.command = command
+        self.blocks = blocks
+    }
+
+    /// Appends `block` to the body.
+    public mutating func append(_ block: Block) {
+        blocks.append(block)
+    }
+
+    /// The page as HTML text.
+    public func rendered() -> String {
+        var out = """
+            <!DOCTYPE html>
+            <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+            <head>
+            <meta charset="utf-8"/>
+            <title>\(Markup.escape(title))</title>
+            <style>
+            body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; }
+            pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
+            figure { margin: 1.5em 0; } img, svg { max-width: 100%; height: auto; }
+            figcaption { color: #555; font-size: 0.9em; }
+            </style>
+            </head>
+            <body>
+            <h1>\(Markup.escape(title))</h1>
+
+            """
+        if let command {
+            out += "<p>Made by:</p>\n<pre><code>\(Markup.escape(command))</code></pre>\n"
+        }
+        if !summary.isEmpty {
+            out += "<pre>\(Markup.escape(summary))</pre>\n"
+        }
+        for block in blocks { out += html(block) }
+        return out + "</body>\n</html>\n"
+    }
+
+    private func html(_ block: Block) -> String {
+        switch block {
+        case .heading(let text):
+            return "<h2>\(Markup.escape(text))</h2>\n"
+        case .paragraph(let text):
+            return "<p>\(Markup.escape(text))</p>\n"
+        case .preformatted(let text):
+            return "<pre>\(Markup.escape(text))</pre>\n"
+        case .image(let file, let caption):
+            return "<figure><img src=\"\(HTMLPage.href(file))\" alt=\"\(Markup.escape(caption))\"/>"
+                + "<figcaption>\(Markup.escape(caption))</figcaption></figure>\n"
+        case .inlineSVG(let svg, let caption):
+            precondition(svg.hasPrefix("<svg "), "inlineSVG takes an SVG document made by Reporting")
+            return "<figure>\(svg)<figcaption>\(Markup.escape(caption))</figcaption></figure>\n"
+        case .link(let file, let text):
+            return "<p><a href=\"\(HTMLPage.href(file))\">\(Markup.escape(text))</a></p>\n"
+        }
+    }
+
+    /// A relative link to `file`: percent-encoded path characters, then escaped.
+    private static func href(_ file: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: ":?#;")
+        return Markup.escape(file.addingPercentEncoding(withAllowedCharacters: allowed) ?? file)
+    }
+}
