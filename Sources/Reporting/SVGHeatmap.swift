@@ -27,6 +27,11 @@ public struct SVGHeatmap: Sendable {
     public var highlightedRows: Set<Int>
     /// A fixed value range (values outside are clamped); `nil` uses the finite values' min and max.
     public var valueRange: ClosedRange<Double>?
+    /// Whether row labels are tokens, shown through ``TokenLabel/display(_:maxLength:)``
+    /// (spaces as `␣`); `false` shows them as plain escaped text (class names).
+    public var rowLabelsAreTokens = true
+    /// Whether each cell also prints its value (for small matrices such as confusion matrices).
+    public var showsValues = false
     /// Cell width in px.
     public var cellWidth: Double = 14
     /// Cell height in px.
@@ -99,13 +104,18 @@ extension SVGHeatmap {
         var labels: [String]
         var gridX: Double, gridY: Double, gridWidth: Double, gridHeight: Double
         var labelStep: Int
-        var barX: Double, barY: Double, barHeight: Double
+        /// Column labels drawn vertically (text that does not fit under a cell and is not a number).
+        var verticalColumnLabels: Bool
+        /// Height of the band under the grid holding the column labels.
+        var columnLabelHeight: Double
+        var barX: Double, barY: Double, barHeight: Double, tickWidth: Double
         var width: Double, height: Double
     }
 
     /// Row label text: token made visible, `*` for highlighted rows.
     func displayedRowLabel(_ row: Int) -> String {
-        TokenLabel.display(rowLabels[row]) + (highlightedRows.contains(row) ? "*" : "")
+        (rowLabelsAreTokens ? TokenLabel.display(rowLabels[row]) : rowLabels[row])
+            + (highlightedRows.contains(row) ? "*" : "")
     }
 
     func layout() -> Layout {
@@ -118,13 +128,16 @@ extension SVGHeatmap {
         let columns = columnLabels.count
         let gridWidth = Double(columns) * cellWidth
         let gridHeight = Double(values.count) * cellHeight
-        // Label every k-th column so labels never overlap: k from {1, 2, 5, 10, 20, ...}.
+        // Numbers (layers) that do not fit: label every k-th column, k in {1, 2, 5, 10, ...}.
+        // Text (class names) that does not fit: label every column, vertically.
         let widest = columnLabels.map { TextMetrics.width($0, size: size) }.max() ?? 0
+        let numeric = columnLabels.allSatisfy { Double($0) != nil }
+        let vertical = !numeric && widest + 4 > cellWidth
         var labelStep = 1
-        for step in [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] {
-            labelStep = step
-            if Double(step) * cellWidth >= widest + 4 { break }
+        if !vertical {
+            labelStep = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].first { Double($0) * cellWidth >= widest + 4 } ?? 1000
         }
+        let columnLabelHeight = 4 + (vertical ? widest + 2 : size + 2)
         let range = resolvedRange
         let tickWidth = max(TextMetrics.width(NumberFormat.string(range.lowerBound), size: size),
                             TextMetrics.width(NumberFormat.string(range.upperBound), size: size))
@@ -133,9 +146,9 @@ extension SVGHeatmap {
         var width = barX + SVGHeatmap.barWidth + 4 + tickWidth + m
         if !colorBarLabel.isEmpty { width += size + 8 }
         width = max(width, m * 2 + TextMetrics.width(title, size: SVGHeatmap.titleSize) * 1.05)
-        let bottom = gridY + max(gridHeight, barHeight) + 4 + size + 4 + (xAxisLabel.isEmpty ? 0 : size + 6)
+        let bottom = max(gridY + gridHeight + columnLabelHeight + (xAxisLabel.isEmpty ? 0 : size + 6), gridY + barHeight + size)
         return Layout(labels: labels, gridX: gridX, gridY: gridY, gridWidth: gridWidth, gridHeight: gridHeight,
-                      labelStep: labelStep, barX: barX, barY: gridY, barHeight: barHeight,
+                      labelStep: labelStep, verticalColumnLabels: vertical, columnLabelHeight: columnLabelHeight, barX: barX, barY: gridY, barHeight: barHeight, tickWidth: tickWidth,
                       width: width.rounded(.up), height: (bottom + m).rounded(.up))
     }
 
@@ -152,6 +165,9 @@ extension SVGHeatmap {
                 let tip = "\(row) \(l.labels[row]), \(xAxisLabel) \(columnLabels[column]): \(NumberFormat.string(value))"
                 canvas.rect(x: l.gridX + Double(column) * cellWidth, y: y, width: cellWidth, height: cellHeight,
                             fill: fill, tooltip: tip)
+                if showsValues {
+                    drawValue(value, x: l.gridX + (Double(column) + 0.5) * cellWidth, y: y, into: &canvas)
+                }
             }
         }
         canvas.rect(x: l.gridX, y: l.gridY, width: l.gridWidth, height: l.gridHeight, fill: "none", stroke: "#888888")
@@ -163,28 +179,42 @@ extension SVGHeatmap {
         drawColorBar(into: &canvas, l)
     }
 
+    /// The value centred in its cell, white on the dark half of the ramp.
+    private func drawValue(_ value: Double, x: Double, y: Double, into canvas: inout SVGCanvas) {
+        let range = resolvedRange
+        let span = range.upperBound - range.lowerBound
+        let dark = span > 0 && (value - range.lowerBound) / span > 0.6
+        canvas.text(NumberFormat.string(value), x: x, y: y + cellHeight / 2 + 3.5, anchor: .middle, size: 10,
+                    fill: dark ? "#ffffff" : "#222222")
+    }
+
     private func drawColumnAxis(into canvas: inout SVGCanvas, _ l: Layout) {
         let size = SVGHeatmap.labelSize
         let axisY = l.gridY + l.gridHeight
         for column in stride(from: 0, to: columnLabels.count, by: l.labelStep) {
             let x = l.gridX + (Double(column) + 0.5) * cellWidth
             canvas.line(x1: x, y1: axisY, x2: x, y2: axisY + 3, stroke: "#888888")
-            canvas.text(columnLabels[column], x: x, y: axisY + 4 + size, anchor: .middle, size: size)
+            if l.verticalColumnLabels {
+                canvas.text(columnLabels[column], x: x + size * 0.35, y: axisY + 5, anchor: .end, size: size, rotate: -90)
+            } else {
+                canvas.text(columnLabels[column], x: x, y: axisY + 4 + size, anchor: .middle, size: size)
+            }
         }
         if !xAxisLabel.isEmpty {
-            canvas.text(xAxisLabel, x: l.gridX + l.gridWidth / 2, y: axisY + 8 + 2 * size + 2, anchor: .middle, size: size)
+            canvas.text(xAxisLabel, x: l.gridX + l.gridWidth / 2, y: axisY + l.columnLabelHeight + size + 2, anchor: .middle, size: size)
         }
     }
 
     /// A vertical bar of stacked bands (no gradient ids, so composed figures cannot clash),
-    /// minimum at the bottom, with tick labels at the minimum and maximum.
+    /// minimum at the bottom, with tick labels at the minimum and maximum. Each band reaches
+    /// 1 px into the one below, which is drawn first, so no seams show between them.
     private func drawColorBar(into canvas: inout SVGCanvas, _ l: Layout) {
         let size = SVGHeatmap.labelSize, bands = 48
         let bandHeight = l.barHeight / Double(bands)
         for band in 0..<bands {
             let t = (Double(band) + 0.5) / Double(bands)
             let y = l.barY + l.barHeight - Double(band + 1) * bandHeight
-            canvas.rect(x: l.barX, y: y, width: SVGHeatmap.barWidth, height: bandHeight + 0.3,
+            canvas.rect(x: l.barX, y: y, width: SVGHeatmap.barWidth, height: bandHeight + 1,
                         fill: ramp.color(at: t).hex)
         }
         canvas.rect(x: l.barX, y: l.barY, width: SVGHeatmap.barWidth, height: l.barHeight, fill: "none", stroke: "#888888")
@@ -196,7 +226,8 @@ extension SVGHeatmap {
             canvas.text(NumberFormat.string(value), x: tickX + 4, y: textY, size: size)
         }
         if !colorBarLabel.isEmpty {
-            canvas.text(colorBarLabel, x: l.width - SVGHeatmap.margin - 2, y: l.barY + l.barHeight / 2,
+            let x = l.barX + SVGHeatmap.barWidth + 4 + l.tickWidth + 4 + size * 0.35
+            canvas.text(colorBarLabel, x: x, y: l.barY + l.barHeight / 2,
                         anchor: .middle, size: size, rotate: 90)
         }
     }

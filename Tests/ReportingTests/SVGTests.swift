@@ -96,6 +96,20 @@ func sampleHeatmap(title: String = "Restoring state", ramp: ColorRamp = .purples
         #expect(tree.texts("text").contains("Causal trace"))
     }
 
+    @Test func smallMatrixWithValuesAndPlainLabels() throws {
+        var heatmap = SVGHeatmap(title: "confusion", values: [[5, 1], [2, 7]], rowLabels: ["true Paris", "true Rome"],
+                                 columnLabels: ["Paris", "Rome"], xAxisLabel: "predicted", ramp: .blues)
+        heatmap.rowLabelsAreTokens = false
+        heatmap.showsValues = true
+        let tree = try #require(XMLTree(heatmap.svg()))
+        let texts = tree.texts("text")
+        #expect(texts.contains("true Paris") && texts.contains("Paris") && texts.contains("Rome"))
+        #expect(["5", "1", "2", "7"].allSatisfy(texts.contains))
+        // Class names wider than a cell are all shown, rotated, not thinned out like layer numbers.
+        let rotated = tree.all("text").filter { ($0.attributes["transform"] ?? "").hasPrefix("rotate(-90") }
+        #expect(rotated.map(\.text) == ["Paris", "Rome"])
+    }
+
     @Test func sameInputSameBytes() {
         #expect(sampleHeatmap().svg() == sampleHeatmap().svg())
     }
