@@ -29,7 +29,12 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
         .target(name: "Reporting"),
+        .target(name: "Analyses", dependencies: [
+            "Models", "Linalg", "Formats", "Tokenizers", "Reporting",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "LoupeCLI", dependencies: [
+            "Analyses", "Reporting",
             "Models", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -44,6 +49,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "LoupeTestSupport"]),
         .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeTestSupport"]),
     ]
 )

@@ -1,0 +1,131 @@
+import Linalg
+import Models
+
+extension CausalTracing {
+    /// Traces `tokens` with the subject at `subject`.
+    ///
+    /// - Parameters:
+    ///   - target: the token whose probability is measured; nil for the clean run's top-1.
+    ///   - noiseStd: standard deviation of the drawn noise (see ``NoiseLevel``).
+    ///   - noise: `[samples, subject tokens, dModel]` additive noise to use instead of drawing it.
+    /// - Throws: ``AnalysisError`` for an empty subject or wrongly shaped noise; ``ModelError``
+    ///   for prompts the model cannot run.
+    public func run(tokens: [Int], subject: Range<Int>, target: Int? = nil,
+                    noiseStd: Float, noise: Tensor? = nil) throws -> Result {
+        let c = model.config, d = c.dModel, n = tokens.count
+        guard !subject.isEmpty, subject.lowerBound >= 0, subject.upperBound <= n else { throw AnalysisError.emptySubject }
+        let noise = try noise ?? drawNoise(subjectLength: subject.count, std: noiseStd)
+        let samples = noise.shape[0]
+        guard noise.shape == [samples, subject.count, d], samples > 0 else {
+            throw AnalysisError.noiseShape(expected: [config.samples, subject.count, d], found: noise.shape)
+        }
+
+        // Clean run: every activation a restoration can copy.
+        let clean = ActivationCache()
+        var capture = HookSet()
+        capture.capture((0..<c.nLayers).flatMap { [.residPost($0), .mlpOut($0), .attnOut($0)] }, into: clean)
+        let cleanLogits = try model.forward([tokens], hooks: capture).logits[0].scalars
+        let target = target ?? Sampler.argmax(cleanLogits)
+        let cleanP = Double(softmax(cleanLogits)[target])
+
+        // Corrupted runs, one sequence per noise sample, with caches for resuming.
+        let corrupted = ActivationCache()
+        var noising = HookSet()
+        noising.modify(.embed) { act, ctx in
+            let width = d * subject.count
+            act.withUnsafeMutableBufferPointer { a in
+                noise.withUnsafeBufferPointer { z in
+                    for i in 0..<width { a[subject.lowerBound * d + i] += z[ctx.sequence * width + i] }
+                }
+            }
+        }
+        noising.capture((0..<c.nLayers).flatMap { [.residPre($0), .residPost($0)] }, into: corrupted)
+        let caches = (0..<samples).map { _ in KVCache(config: c, reserve: n) }
+        let corruptedLogits = try model.forward(Array(repeating: tokens, count: samples), caches: caches, hooks: noising).logits
+        let corruptedP = corruptedLogits.map { Double(softmax($0.scalars)[target]) }.reduce(0, +) / Double(samples)
+
+        var result = Result(config: config, tokens: tokens, subject: subject, target: target,
+                            noiseStd: noiseStd, cleanProbability: cleanP, corruptedProbability: corruptedP,
+                            grids: [:], rowLayersComputed: (1 + samples) * n * c.nLayers, rowLayersNaive: 0)
+        for kind in config.kinds {
+            var grid: [[Double]] = []
+            for layer in 0..<c.nLayers {
+                let (start, hooks) = restoration(kind, layer: layer, clean: clean)
+                // One run per (position, sample): residual rows from the restored position on,
+                // keys and values before it from that sample's corrupted cache.
+                var residuals: [Tensor] = [], runCaches: [KVCache] = []
+                for t in 0..<n {
+                    for s in 0..<samples {
+                        var rows = (kind == .state ? corrupted.tensor(.residPost(layer), sequence: s)!
+                                    : corrupted.tensor(.residPre(start), sequence: s)!).rows(t..<n)
+                        if kind == .state {
+                            let cleanRow = clean.tensor(.residPost(layer))!.row(t)
+                            rows.scalars.replaceSubrange(0..<d, with: cleanRow)
+                        }
+                        residuals.append(rows)
+                        let cache = caches[s].copy()
+                        cache.truncate(to: t)
+                        runCaches.append(cache)
+                    }
+                }
+                let logits = try model.forward(resuming: start, residuals: residuals, caches: runCaches,
+                                               hooks: hooks, logits: .last).logits
+                grid.append((0..<n).map { t in
+                    (0..<samples).map { s in Double(softmax(logits[t * samples + s].scalars)[target]) }
+                        .reduce(0, +) / Double(samples)
+                })
+                result.rowLayersComputed += samples * (n * (n + 1) / 2) * (c.nLayers - start)
+                result.rowLayersNaive += samples * n * n * c.nLayers
+            }
+            result.grids[kind] = grid
+        }
+        return result
+    }
+
+    /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
+    /// clean MLP or attention outputs at the run's first position for the window's layers.
+    /// (For `state` the restored row is written into the resumed residual instead.)
+    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (Int, HookSet) {
+        switch kind {
+        case .state:
+            return (layer + 1, HookSet())
+        case .mlp, .attention:
+            let window = self.window(around: layer)
+            var hooks = HookSet()
+            for l in window {
+                let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
+                let source = clean.tensor(point)!
+                hooks.modify(point) { act, ctx in
+                    // Row 0 of every run is its restored position.
+                    let t = ctx.positions.lowerBound, w = act.shape[1]
+                    act.scalars.replaceSubrange(0..<w, with: source.scalars[(t * w)..<((t + 1) * w)])
+                }
+            }
+            return (window.lowerBound, hooks)
+        }
+    }
+
+    /// `[samples, subjectLength, dModel]` Gaussian noise with standard deviation `std`.
+    public func drawNoise(subjectLength: Int, std: Float) throws -> Tensor {
+        var rng = SeededRandom(seed: config.seed)
+        let count = config.samples * subjectLength * model.config.dModel
+        guard config.samples > 0 else { throw AnalysisError.invalid("--samples must be at least 1") }
+        return Tensor(shape: [config.samples, subjectLength, model.config.dModel],
+                      scalars: (0..<count).map { _ in std * rng.nextGaussian() })
+    }
+}
+
+/// Softmax in Double, returned as Float probabilities.
+func softmax(_ logits: [Float]) -> [Float] {
+    let m = logits.max() ?? 0
+    var sum = 0.0
+    let e = logits.map { v -> Double in
+        let x = expDouble(Double(v - m))
+        sum += x
+        return x
+    }
+    return e.map { Float($0 / sum) }
+}
+
+import RealModule
+@inline(__always) func expDouble(_ x: Double) -> Double { Double.exp(x) }

@@ -1,0 +1,112 @@
+import Linalg
+import Models
+
+/// Causal tracing as in ROME (Meng et al. 2022, "Locating and Editing Factual Associations in
+/// GPT", §2.1): corrupt the subject's token embeddings with Gaussian noise, then restore the
+/// clean activation at one (layer, token) and measure how much of the clean probability of the
+/// target token comes back. Restoring the residual stream ("state") is done per layer; MLP and
+/// attention outputs are restored over a window of layers around each layer, as ROME does.
+///
+/// Every restoration run reuses the corrupted run's KV cache for the positions before the
+/// restored token and starts at the first layer it changes (``Transformer/forward(resuming:residuals:caches:hooks:logits:)``),
+/// and all runs of one layer go through the forward pass as one batch.
+public struct CausalTracing: Sendable {
+    /// What is restored in a cell of the grid.
+    public enum Kind: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
+        /// The residual stream leaving block L (`hook_resid_post`).
+        case state
+        /// MLP outputs (`hook_mlp_out`) of the window of layers around L.
+        case mlp
+        /// Attention outputs (`hook_attn_out`) of the window of layers around L.
+        case attention
+    }
+
+    /// Settings; printed at the top of every report so it can be rerun.
+    public struct Config: Codable, Sendable, Equatable {
+        /// Corrupted runs averaged per cell.
+        public var samples = 10
+        /// Noise standard deviation as a multiple of the token embeddings' standard deviation.
+        public var noiseMultiplier: Float = 3
+        /// Seed of the noise.
+        public var seed: UInt64 = 1
+        /// Layers restored together for `mlp` and `attention` (ROME: 10).
+        public var window = 10
+        /// Which grids to compute.
+        public var kinds: [Kind] = Kind.allCases
+
+        public init(samples: Int = 10, noiseMultiplier: Float = 3, seed: UInt64 = 1, window: Int = 10,
+                    kinds: [Kind] = Kind.allCases) {
+            self.samples = samples
+            self.noiseMultiplier = noiseMultiplier
+            self.seed = seed
+            self.window = window
+            self.kinds = kinds
+        }
+    }
+
+    /// What a trace found.
+    public struct Result: Codable, Sendable {
+        public var config: Config
+        /// The prompt's token ids.
+        public var tokens: [Int]
+        /// Positions of the subject's tokens.
+        public var subject: Range<Int>
+        /// The token whose probability is measured.
+        public var target: Int
+        /// Standard deviation of the noise actually used (nil when noise was given).
+        public var noiseStd: Float?
+        public var cleanProbability: Double
+        /// Mean over the corrupted runs.
+        public var corruptedProbability: Double
+        /// Per kind, `[layer][position]`: mean probability of the target with that cell restored.
+        public var grids: [Kind: [[Double]]]
+        /// Layer-block evaluations (rows x layers) actually computed, and what recomputing every
+        /// run from scratch would have cost, in the same unit.
+        public var rowLayersComputed: Int
+        public var rowLayersNaive: Int
+
+        /// Restored minus corrupted probability: the indirect effect of a cell.
+        public func indirectEffect(_ kind: Kind) -> [[Double]]? {
+            grids[kind]?.map { $0.map { $0 - corruptedProbability } }
+        }
+    }
+
+    public let model: Transformer
+    public let config: Config
+
+    public init(model: Transformer, config: Config = Config()) {
+        self.model = model
+        self.config = config
+    }
+
+    /// The layers restored together for `layer`: ROME's window, `layer - w/2` up to but not
+    /// including `layer + ceil(w/2)`, clipped to the model.
+    public func window(around layer: Int) -> Range<Int> {
+        let w = max(config.window, 1)
+        return max(0, layer - w / 2)..<min(model.config.nLayers, layer + (w + 1) / 2)
+    }
+}
+
+/// Errors of an analysis's inputs; each says what was wrong and shows what it saw.
+public enum AnalysisError: Error, CustomStringConvertible, Equatable {
+    case subjectNotFound(subject: String, prompt: String, tokens: [String])
+    case notASingleToken(text: String, pieces: [String])
+    case noiseShape(expected: [Int], found: [Int])
+    case emptySubject
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case let .subjectNotFound(subject, prompt, tokens):
+            return "subject '\(subject)' does not occur in the prompt '\(prompt)' (tokens: \(tokens.map { "'\($0)'" }.joined(separator: " ")))"
+        case let .notASingleToken(text, pieces):
+            return "'\(text)' is not a single token: it splits into \(pieces.map { "'\($0)'" }.joined(separator: " "))"
+        case let .noiseShape(expected, found):
+            return "noise has shape \(found), expected [samples, subject tokens, width] = \(expected)"
+        case .emptySubject:
+            return "the subject covers no tokens"
+        case let .invalid(message):
+            return message
+        }
+    }
+}
