@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Loupe: an interpretability workbench for transformer language models.
-// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- LoupeCLI <- loupe.
+// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- LoupeCLI <- loupe.
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries. `providers` only prints a hint; scripts/setup.sh installs them.
@@ -33,13 +34,17 @@ let package = Package(
             "Models", "Linalg", "Formats", "Tokenizers", "Reporting",
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
+        .target(name: "Store", dependencies: [
+            "Models", "Tokenizers", "Linalg",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "LoupeCLI", dependencies: [
             "Analyses", "Reporting",
-            "Models", "Tokenizers", "Formats", "Linalg",
+            "Models", "Store", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
-        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Linalg", "Formats", "Tokenizers"],
+        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Linalg", "Formats", "Tokenizers"],
                           path: "Sources/loupe-bench"),
 
         .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats", "Models"],
@@ -50,6 +55,9 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "LoupeTestSupport"]),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "LoupeTestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "Store", "LoupeTestSupport"]),
     ]
 )

@@ -100,6 +100,41 @@ public enum Kernels {
         }
     }
 
+    /// Causal attention scores of one head: `out[i][j] = scale * q_i · k_j` for the keys
+    /// query `i` may see (`j <= past + i`); masked entries are left for the softmax to zero.
+    @inlinable
+    public static func scoresCausal(
+        q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, kStride: Int,
+        rows: Int, past: Int, width: Int, scale: Float, out: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        for i in 0..<rows {
+            let qi = q + i * qStride, o = out + i * outStride
+            for j in 0...(past + i) {
+                let kj = k + j * kStride
+                var dot: Float = 0
+                for d in 0..<width { dot = Relaxed.multiplyAdd(qi[d], kj[d], dot) }
+                o[j] = dot * scale
+            }
+        }
+    }
+
+    /// One head's attention output: `out_i = sum_j p[i][j] * v_j` over the visible keys
+    /// (`j <= past + i`).
+    @inlinable
+    public static func weightedSum(
+        p: UnsafePointer<Float>, pStride: Int, v: UnsafePointer<Float>, vStride: Int,
+        rows: Int, past: Int, width: Int, out: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        for i in 0..<rows {
+            let pi = p + i * pStride, o = out + i * outStride
+            for d in 0..<width { o[d] = 0 }
+            for j in 0...(past + i) {
+                let w = pi[j], vj = v + j * vStride
+                for d in 0..<width { o[d] = Relaxed.multiplyAdd(w, vj[d], o[d]) }
+            }
+        }
+    }
+
     /// Rotary position embedding in Hugging Face's `rotate_half` layout: within each head
     /// of `headDim`, element `i` pairs with `i + headDim/2` and rotates by the angle whose
     /// cosine and sine are `cos[r * half + i]`, `sin[r * half + i]` (see ``ropeTables``).

@@ -1,24 +1,39 @@
+import Linalg
+
 /// Keys and values of the positions a sequence has already been run over, per layer, so
-/// that generation computes only the new token each step.
+/// that generation computes only the new token each step, and sweeps can resume from a
+/// shared prefix.
 ///
 /// One cache belongs to one sequence. `count` is the number of cached positions; the next
 /// pass over this sequence starts at position `count`.
 public final class KVCache {
     /// Per layer, `[capacity, nKVHeads * headDim]` keys and values; rows `0..<count` are valid.
-    var keys: [[Float]]
-    var values: [[Float]]
+    private var keys: [FloatBuffer]
+    private var values: [FloatBuffer]
     /// Cached positions.
     public private(set) var count = 0
-    var capacity: Int
+    private(set) var capacity: Int
     let width: Int
 
-    /// An empty cache for a model with `config`'s shape.
+    /// An empty cache for a model with `config`'s shape, with room for `reserve` positions.
     public init(config: TransformerConfig, reserve: Int = 64) {
         width = config.nKVHeads * config.headDim
         capacity = max(reserve, 1)
-        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: config.nLayers)
-        values = keys
+        keys = (0..<config.nLayers).map { _ in FloatBuffer(count: max(reserve, 1) * config.nKVHeads * config.headDim) }
+        values = (0..<config.nLayers).map { _ in FloatBuffer(count: max(reserve, 1) * config.nKVHeads * config.headDim) }
     }
+
+    private init(width: Int, layers: Int, capacity: Int) {
+        self.width = width
+        self.capacity = capacity
+        keys = (0..<layers).map { _ in FloatBuffer(count: capacity * width) }
+        values = (0..<layers).map { _ in FloatBuffer(count: capacity * width) }
+    }
+
+    /// Keys of `layer`, `[capacity, nKVHeads * headDim]`. Valid until the next `reserve`.
+    func keyPointer(layer: Int) -> UnsafeMutablePointer<Float> { keys[layer].pointer }
+    /// Values of `layer`, `[capacity, nKVHeads * headDim]`. Valid until the next `reserve`.
+    func valuePointer(layer: Int) -> UnsafeMutablePointer<Float> { values[layer].pointer }
 
     /// Makes room for `extra` more positions (doubling the storage as needed).
     func reserve(extra: Int) {
@@ -26,11 +41,15 @@ public final class KVCache {
         guard needed > capacity else { return }
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
-        for l in keys.indices {
-            keys[l] += [Float](repeating: 0, count: (newCapacity - capacity) * width)
-            values[l] += [Float](repeating: 0, count: (newCapacity - capacity) * width)
-        }
+        keys = keys.map { grow($0, to: newCapacity) }
+        values = values.map { grow($0, to: newCapacity) }
         capacity = newCapacity
+    }
+
+    private func grow(_ b: FloatBuffer, to newCapacity: Int) -> FloatBuffer {
+        let n = FloatBuffer(count: newCapacity * width)
+        n.pointer.update(from: b.pointer, count: count * width)
+        return n
     }
 
     /// Marks `n` more positions as filled (after every layer has written them).
@@ -42,17 +61,19 @@ public final class KVCache {
         count = length
     }
 
-    /// A copy that can be extended independently (e.g. one prompt prefix, many continuations).
-    public func copy() -> KVCache {
-        let c = KVCache(width: width, keys: keys, values: values, capacity: capacity)
-        c.count = count
+    /// A copy of the first `length` positions (all by default) with room for `reserve` more,
+    /// which can be extended independently: one prompt prefix, many continuations. Only the
+    /// layers from `fromLayer` on are copied (the others are left zero), for a pass that
+    /// resumes there.
+    public func copy(prefix length: Int? = nil, reserve: Int = 0, fromLayer: Int = 0) -> KVCache {
+        let n = length ?? count
+        precondition(n >= 0 && n <= count, "copy(prefix: \(n)) of a cache of \(count)")
+        let c = KVCache(width: width, layers: keys.count, capacity: max(n + reserve, 1))
+        for l in fromLayer..<keys.count {
+            c.keys[l].pointer.update(from: keys[l].pointer, count: n * width)
+            c.values[l].pointer.update(from: values[l].pointer, count: n * width)
+        }
+        c.count = n
         return c
-    }
-
-    private init(width: Int, keys: [[Float]], values: [[Float]], capacity: Int) {
-        self.width = width
-        self.keys = keys
-        self.values = values
-        self.capacity = capacity
     }
 }

@@ -1,6 +1,8 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store]
+//
+// --store runs only the activation store's benchmarks (StoreBench.swift).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -14,6 +16,7 @@ struct Args {
     var threads: Int? = nil
     var json: String? = nil
     var quick = false
+    var store = false
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -22,6 +25,7 @@ struct Args {
             case "--threads": threads = it.next().flatMap(Int.init)
             case "--json": json = it.next()
             case "--quick": quick = true
+            case "--store": store = true
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -59,6 +63,14 @@ for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
 }
 
 let loaded = try ModelLoader.load(path: args.model)
+if args.store {
+    // Only the activation store's benchmarks (StoreBench.swift).
+    try storeBenchmark(loaded, quick: args.quick, report: report)
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
+    exit(0)
+}
 let model = loaded.transformer, c = model.config
 report("load_seconds", loaded.loadSeconds, String(format: "load %@: %.2f s", loaded.config.name, loaded.loadSeconds))
 

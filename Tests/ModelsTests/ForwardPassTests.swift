@@ -98,8 +98,7 @@ extension TransformerConfig: CustomTestStringConvertible {
         var capture = HookSet()
         capture.capture([.residPre(layer)], into: states)
         _ = try model.forward([tokens], caches: [cache], hooks: capture)
-        let prefix = cache.copy()
-        prefix.truncate(to: t)
+        let prefix = cache.copy(prefix: t, fromLayer: layer)
         var rows = states.tensor(.residPre(layer))!.rows(t..<tokens.count)
         for i in 0..<config.dModel { rows.scalars[i] += edit[i] }
         let got = try model.forward(resuming: layer, residuals: [rows], caches: [prefix], logits: .all).logits[0]

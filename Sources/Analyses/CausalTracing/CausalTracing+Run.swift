@@ -63,9 +63,7 @@ extension CausalTracing {
                             rows.scalars.replaceSubrange(0..<d, with: cleanRow)
                         }
                         residuals.append(rows)
-                        let cache = caches[s].copy()
-                        cache.truncate(to: t)
-                        runCaches.append(cache)
+                        runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start))
                     }
                 }
                 let logits = try model.forward(resuming: start, residuals: residuals, caches: runCaches,

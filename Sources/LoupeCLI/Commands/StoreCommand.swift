@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Store
+
+extension Loupe {
+    /// `loupe store`: look into, export and compact activation stores.
+    struct StoreCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "store",
+            abstract: "List, inspect, export (.npy, .csv) and compact activation stores.",
+            subcommands: [List.self, Show.self, Export.self, Vacuum.self])
+
+        /// `loupe store ls`.
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the captures in a store.")
+            @Argument(help: "The store file.") var store: String
+            @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+            func run() throws {
+                let captures = try ActivationStore(path: store).captures()
+                if format == .json { return try Console.json(captures) }
+                Console.out("capture  model  dataset  hooks  positions  dtype  prompts  rows/hook  size")
+                for c in captures {
+                    Console.out("\(c.id)  \(c.model)  \(c.dataset)  \(StoreCommand.hookSummary(c.hooks))  \(c.positions)  "
+                                + "\(c.dtype)  \(c.promptsDone)/\(c.promptsTotal)  \(c.rowsPerHook)  \(StoreCommand.bytes(c.bytes))")
+                }
+                Console.out("\(captures.count) capture(s)")
+            }
+        }
+
+        /// `loupe store show`.
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show a store's models and captures, and the first prompts of one capture.")
+            @Argument(help: "The store file.") var store: String
+            @Option(help: "Capture id (default: the only one).") var capture: Int64?
+            @Option(help: "How many prompts to list.") var prompts = 5
+            @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+            struct PromptEntry: Encodable { let index: Int; let text: String; let tokens: Int; let positions: [Int]; let metadata: [String: JSONValue] }
+            struct Output: Encodable { let models: [ModelIdentity]; let capture: CaptureSummary; let prompts: [PromptEntry] }
+
+            func run() throws {
+                let db = try ActivationStore(path: store)
+                let summary = try StoreCommand.choose(capture, in: db)
+                let record = try db.capture(id: summary.id)
+                let stored = try db.prompts(dataset: record.datasetID)
+                let done = try db.completedPrompts(capture: record.id)
+                let entries = try stored.filter { done.contains($0.id) }.prefix(max(0, prompts)).map { p in
+                    PromptEntry(index: p.index, text: p.text, tokens: p.tokens.count,
+                                positions: try db.activation(capture: record, hook: record.hooks[0], prompt: p.id)?.positions ?? [],
+                                metadata: p.metadata)
+                }
+                let out = Output(models: try db.models(), capture: summary, prompts: entries)
+                if format == .json { return try Console.json(out) }
+                for m in out.models {
+                    Console.out("model \(m.name) (\(m.architecture), \(m.config.nLayers) layers, d_model \(m.config.dModel)) "
+                                + "hash \(m.fileHash), tokenizer \(m.tokenizerHash), from \(m.path)")
+                }
+                Console.out("capture \(summary.id): dataset \(summary.dataset), positions \(summary.positions), \(summary.dtype), "
+                            + "\(summary.promptsDone)/\(summary.promptsTotal) prompts, \(summary.rowsPerHook) rows per hook, \(StoreCommand.bytes(summary.bytes))")
+                Console.out("hooks: " + summary.hooks.joined(separator: " "))
+                for e in entries {
+                    let meta = e.metadata.isEmpty ? "" : "  " + e.metadata.keys.sorted().map { "\($0)=\(e.metadata[$0]!.text)" }.joined(separator: " ")
+                    Console.out("[\(e.index)] \(e.tokens) tokens, positions \(StoreCommand.positions(e.positions))\(meta): \(e.text)")
+                }
+            }
+        }
+
+        /// `loupe store export`.
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Export one hook's rows to .npy (with a .rows.jsonl of labels) or .csv.",
+                discussion: """
+                FILE.npy gets a [rows, width] array (numpy.load reads it) and FILE.rows.jsonl one \
+                line per row: prompt index, position, token and the prompt's metadata. FILE.csv \
+                holds both, for small selections (at most 1,000,000 values; use --limit).
+                """)
+            @Argument(help: "The store file.") var store: String
+            @Option(help: "Capture id (default: the only one).") var capture: Int64?
+            @Option(help: "Hook point name.") var hook: String
+            @Option(help: "Output file: .npy or .csv.") var out: String
+            @Option(help: "Only the first N rows.") var limit: Int?
+            @Option(help: "Exported dtype for .npy: f32 or f16.") var dtype: ActivationDType = .f32
+            @Option(help: "Shuffle rows with this seed (default: stored order).") var seed: UInt64?
+
+            func run() throws {
+                let db = try ActivationStore(path: store)
+                let record = try db.capture(id: try StoreCommand.choose(capture, in: db).id)
+                var reader = try ActivationReader(store: db, capture: record, hook: hook, batchSize: 4096,
+                                                  order: seed.map { .shuffled(seed: $0) } ?? .stored)
+                let rows = min(limit ?? reader.rowCount, reader.rowCount)
+                let csv = out.lowercased().hasSuffix(".csv")
+                guard csv || out.lowercased().hasSuffix(".npy") else {
+                    throw ValidationError("--out must end in .npy or .csv, not \(out)")
+                }
+                if csv && rows * reader.width > 1_000_000 {
+                    throw ValidationError("\(rows) rows x \(reader.width) values is too much for CSV; use .npy or --limit \(max(1, 1_000_000 / max(reader.width, 1)))")
+                }
+                let export = try csv ? RowExport.csv(path: out, width: reader.width)
+                                     : RowExport.npy(path: out, rows: rows, width: reader.width, dtype: dtype)
+                var left = rows
+                while left > 0, let batch = try reader.nextBatch() {
+                    try export.write(batch, count: min(left, batch.positions.count))
+                    left -= min(left, batch.positions.count)
+                }
+                try export.close()
+                Console.out("\(rows) rows x \(reader.width) of \(hook) (capture \(record.id)) -> \(out)" + (csv ? "" : " + \(RowExport.labelsPath(out))"))
+            }
+        }
+
+        /// `loupe store vacuum`.
+        struct Vacuum: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Checkpoint the WAL and compact the store file.")
+            @Argument(help: "The store file.") var store: String
+
+            func run() throws {
+                let db = try ActivationStore(path: store)
+                let (before, after) = try db.vacuum()
+                let check = try db.integrityCheck()
+                Console.out("\(store): \(StoreCommand.bytes(before)) -> \(StoreCommand.bytes(after)); integrity \(check.joined(separator: "; "))")
+            }
+        }
+
+        /// The summary of capture `id`, or of the only capture when `id` is nil.
+        static func choose(_ id: Int64?, in db: ActivationStore) throws -> CaptureSummary {
+            let all = try db.captures()
+            if let id {
+                guard let c = all.first(where: { $0.id == id }) else { throw StoreError.notFound(path: db.path, what: "capture \(id)") }
+                return c
+            }
+            guard all.count == 1 else {
+                throw ValidationError(all.isEmpty ? "\(db.path) holds no captures"
+                    : "\(db.path) holds \(all.count) captures (ids \(all.map { String($0.id) }.joined(separator: ", "))); choose one with --capture")
+            }
+            return all[0]
+        }
+
+        static func hookSummary(_ hooks: [String]) -> String {
+            hooks.count <= 2 ? hooks.joined(separator: ",") : "\(hooks[0])..(\(hooks.count))"
+        }
+
+        static func positions(_ p: [Int]) -> String {
+            if p.count > 2, p == Array(p[0]...p[p.count - 1]) { return "\(p[0])..\(p[p.count - 1])" }
+            return p.map(String.init).joined(separator: ",")
+        }
+
+        static func bytes(_ n: Int64) -> String {
+            n < 1 << 20 ? String(format: "%.1f KB", Double(n) / 1024) : String(format: "%.1f MB", Double(n) / 1_048_576)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Analyses
+import ArgumentParser
+import Foundation
+import Formats
+import Linalg
+import Models
+import Reporting
+
+extension Loupe {
+    /// `loupe trace`: which layers recall a fact (ROME's causal tracing).
+    struct Trace: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Causal tracing: which layers and tokens carry a fact (Meng et al. 2022).",
+            discussion: """
+            Runs the prompt clean, then with Gaussian noise added to the subject's token \
+            embeddings (std = --noise-multiplier x the std of token embeddings over a text \
+            sample; --samples runs, seeded), then restores one clean activation at a time: the \
+            residual stream per (layer, token), and MLP / attention outputs over a window of \
+            --window layers around each layer. Each cell is the target's probability with that \
+            activation restored, averaged over the noise samples; its indirect effect is that \
+            minus the corrupted probability. The target defaults to the clean top-1 token.
+            """)
+
+        @OptionGroup var modelOptions: ModelOptions
+        @Option(help: "The prompt.") var prompt: String
+        @Option(help: "The subject: text of the prompt whose tokens are corrupted.") var subject: String
+        @Option(help: "Target token text (a single token, e.g. \" Paris\"); default: the clean top-1.") var target: String?
+        @Option(help: "Noise samples per cell.") var samples = 10
+        @Option(help: "Noise std as a multiple of the token embeddings' std.") var noiseMultiplier: Float = 3
+        @Option(help: "Additive noise [samples, subject tokens, width] as .npy instead of drawing it.") var noise: String?
+        @Option(help: "Layers restored together for MLP and attention.") var window = 10
+        @Option(help: "Noise seed.") var seed: UInt64 = 1
+        @Option(help: "Report folder (default: reports/trace-<subject>).") var out: String?
+        @Flag(help: "Do not write a report folder.") var noReport = false
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func validate() throws {
+            if samples < 1 { throw ValidationError("--samples must be at least 1") }
+            if window < 1 { throw ValidationError("--window must be at least 1") }
+            if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
+        }
+
+        func run() throws {
+            let m = try modelOptions.load()
+            let ids = m.tokenizer.encode(prompt)
+            let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
+            let targetID = try target.map { try singleToken($0, m) }
+            let noiseTensor = try noise.map { try NumPyArray.read(path: $0) }
+            let config = CausalTracing.Config(samples: noiseTensor?.shape.first ?? samples,
+                                              noiseMultiplier: noiseMultiplier, seed: seed, window: window)
+            let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
+            let start = Date()
+            Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x 3 kinds, \(config.samples) samples")
+            let result = try CausalTracing(model: m.transformer, config: config)
+                .run(tokens: ids, subject: subjectRange, target: targetID, noiseStd: std, noise: noiseTensor)
+            Console.progress(String(format: "traced in %.2f s", Date().timeIntervalSince(start)))
+            let tokens = ids.map { m.tokenizer.tokenString($0) }
+            if !noReport {
+                var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
+                    ?? ReportFolder(analysis: "trace", label: subject)
+                try result.writeReport(to: &folder, model: m.config.name, prompt: prompt, subjectText: subject,
+                                       tokens: tokens, targetToken: m.tokenizer.tokenString(result.target),
+                                       command: commandLine())
+                Console.progress("report written to \(folder.url.path)")
+            }
+            if format == .json { return try Console.json(result) }
+            Console.out("target '\(m.tokenizer.tokenString(result.target))': clean p = \(fmt(result.cleanProbability)), corrupted p = \(fmt(result.corruptedProbability))")
+            for kind in config.kinds {
+                let grid = result.grids[kind]!
+                Console.out("\n\(kind.rawValue): restored p per token (rows) and layer (columns)")
+                for (t, token) in tokens.enumerated() {
+                    let mark = subjectRange.contains(t) ? "*" : " "
+                    let label = (mark + token).padding(toLength: 14, withPad: " ", startingAt: 0)
+                    Console.out(label + grid.map { String(format: "%4.0f", $0[t] * 100) }.joined())
+                }
+            }
+        }
+    }
+}
+
+/// The id of `text` when it is exactly one token, else an error naming its pieces.
+func singleToken(_ text: String, _ m: LoadedModel) throws -> Int {
+    let ids = m.tokenizer.encode(text)
+    guard ids.count == 1 else {
+        throw AnalysisError.notASingleToken(text: text, pieces: ids.map { m.tokenizer.tokenString($0) })
+    }
+    return ids[0]
+}
+
+func fmt(_ x: Double) -> String { String(format: "%.4f", x) }
+
+/// The command line that is running, quoted so it can be pasted back into a shell.
+func commandLine() -> String {
+    (["loupe"] + CommandLine.arguments.dropFirst()).map { arg in
+        arg.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:".contains($0) } ? arg
+            : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Linalg
+import Models
+
+/// Runs prompts through a model in batches and writes the activations of chosen hook points
+/// into a store, one transaction per batch, skipping prompts the capture already holds.
+///
+/// The hooks encode each kept row into the store's dtype as the pass produces it (no float32
+/// copy of the whole batch is kept), and writing a batch is one transaction of prepared inserts.
+public struct Capturer {
+    public let model: Transformer
+    public let store: ActivationStore
+    public let capture: CaptureRecord
+    /// Most prompts per forward pass.
+    public var batchSize: Int
+    /// Most tokens per forward pass (a longer prompt runs alone).
+    public var batchTokens: Int
+
+    public init(model: Transformer, store: ActivationStore, capture: CaptureRecord, batchSize: Int = 16,
+                batchTokens: Int = 8192) {
+        self.model = model
+        self.store = store
+        self.capture = capture
+        self.batchSize = max(1, batchSize)
+        self.batchTokens = max(1, batchTokens)
+    }
+
+    /// Progress after each committed batch, and the totals at the end.
+    public struct Progress: Sendable {
+        /// Prompts held whole (including ones stored by earlier runs), of `total`.
+        public var done: Int
+        public var total: Int
+        /// Prompts and tokens this run captured.
+        public var capturedPrompts: Int
+        public var capturedTokens: Int
+        /// Seconds in forward passes (including the hooks' encoding) and in writing.
+        public var forwardSeconds: Double
+        public var writeSeconds: Double
+    }
+
+    /// Captures every prompt of `prompts` not yet held, keeping `positions[i]` of prompt `i`.
+    /// - Parameter report: called after each committed batch; throwing from it stops the run
+    ///   (what was committed stays).
+    /// - Throws: ``ModelError`` from the pass, ``StoreError`` from writing; batches committed
+    ///   before the error stay.
+    @discardableResult
+    public func run(prompts: [StoredPrompt], positions: [[Int]],
+                    report: (Progress) throws -> Void = { _ in }) throws -> Progress {
+        precondition(prompts.count == positions.count, "\(prompts.count) prompts, \(positions.count) position lists")
+        let done = try store.completedPrompts(capture: capture.id)
+        let remaining = prompts.indices.filter { !done.contains(prompts[$0].id) }.count
+        var progress = Progress(done: prompts.count - remaining, total: prompts.count, capturedPrompts: 0,
+                                capturedTokens: 0, forwardSeconds: 0, writeSeconds: 0)
+        let points = try capture.hooks.map { try model.config.hookPoint(named: $0) }
+        // Batches are cut from the whole prompt list, so a resumed run forms the same batches
+        // as an uninterrupted one (each batch commits whole) and stores identical bits.
+        for whole in batches(prompts) {
+            let batch = whole.filter { !done.contains(prompts[$0].id) }
+            if batch.isEmpty { continue }
+            let tokens = batch.reduce(0) { $0 + prompts[$1].tokens.count }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let captured = try forward(batch.map { prompts[$0] }, positions: batch.map { positions[$0] }, points: points)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            try store.append(captured, to: capture)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            progress.forwardSeconds += Double(t1 - t0) / 1e9
+            progress.writeSeconds += Double(t2 - t1) / 1e9
+            progress.done += batch.count
+            progress.capturedPrompts += batch.count
+            progress.capturedTokens += tokens
+            try report(progress)
+        }
+        return progress
+    }
+
+    /// Consecutive runs of prompt indices of at most `batchSize` prompts and `batchTokens`
+    /// tokens (a longer prompt forms a batch alone).
+    func batches(_ prompts: [StoredPrompt]) -> [[Int]] {
+        var out: [[Int]] = []
+        var current: [Int] = [], tokens = 0
+        for (i, p) in prompts.enumerated() {
+            if !current.isEmpty && (current.count == batchSize || tokens + p.tokens.count > batchTokens) {
+                out.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(i)
+            tokens += p.tokens.count
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// One forward pass over `batch`, returning each prompt's encoded activations.
+    func forward(_ batch: [StoredPrompt], positions: [[Int]], points: [HookPoint]) throws -> [CapturedPrompt] {
+        let sink = Sink(count: batch.count, hooks: points.count)
+        var hooks = HookSet()
+        let dtype = capture.dtype
+        for (h, point) in points.enumerated() {
+            hooks.observe(point) { act, ctx in
+                let kept = positions[ctx.sequence].map { $0 - ctx.positions.lowerBound }
+                sink.slots[ctx.sequence][h] = Capturer.encode(act, point: point, rows: kept, dtype: dtype)
+            }
+        }
+        _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
+        return batch.indices.map { i in
+            CapturedPrompt(promptID: batch[i].id, positions: positions[i], activations: points.indices.map { h in
+                let (shape, data) = sink.slots[i][h]!
+                return CapturedActivation(hook: points[h].name, shape: shape, data: data)
+            })
+        }
+    }
+
+    /// Rows `rows` of one sequence's activation, encoded: shape rows-first. Patterns
+    /// (`[heads, q, k]`) become `[rows, heads, k]`.
+    static func encode(_ act: Tensor, point: HookPoint, rows: [Int], dtype: ActivationDType) -> ([Int], Data) {
+        if case .pattern = point {
+            let (heads, q, k) = (act.shape[0], act.shape[1], act.shape[2])
+            var out = [Float](); out.reserveCapacity(rows.count * heads * k)
+            for r in rows { for h in 0..<heads { out += act.scalars[((h * q + r) * k)..<((h * q + r + 1) * k)] } }
+            return ([rows.count, heads, k], out.withUnsafeBufferPointer { dtype.encode($0) })
+        }
+        let n = act.shape[0], width = n == 0 ? 0 : act.count / n
+        let shape = [rows.count] + act.shape.dropFirst()
+        if rows.count == n && rows.first == 0 && rows.last == n - 1 {
+            return (shape, act.withUnsafeBufferPointer { dtype.encode($0) })
+        }
+        var out = [Float](); out.reserveCapacity(rows.count * width)
+        for r in rows { out += act.scalars[(r * width)..<((r + 1) * width)] }
+        return (shape, out.withUnsafeBufferPointer { dtype.encode($0) })
+    }
+
+    /// Where the hooks of one pass leave each sequence's encoded activations.
+    final class Sink {
+        var slots: [[([Int], Data)?]]
+        init(count: Int, hooks: Int) { slots = Array(repeating: Array(repeating: nil, count: hooks), count: count) }
+    }
+}

@@ -1,0 +1,100 @@
+import GRDB
+
+/// The store's tables, and the migrations that build them, keyed on `PRAGMA user_version`:
+/// migration `i` takes a store from version `i` to `i + 1`. Append new migrations; never
+/// edit one that has shipped.
+///
+/// ```
+/// model           one row per model file that captured into the store (content hashes, config JSON)
+/// dataset         one row per prompt set, keyed by a hash of its prompts and how they were tokenized
+/// prompt          text (UTF-8 BLOB, so NULs survive), token ids (int32 LE BLOB), metadata JSON
+/// capture         model x dataset x hooks x positions x dtype
+/// capture_prompt  the prompts a capture holds, with the absolute positions kept (int32 LE BLOB);
+///                 written in the same transaction as the prompt's activations, so a row here
+///                 means the prompt is whole
+/// activation      one row per capture x hook x prompt: shape JSON (rows first), dtype, LE BLOB
+/// ```
+enum Schema {
+    /// `PRAGMA application_id` of Loupe stores ("LOUP").
+    static let applicationID: Int32 = 0x4C4F_5550
+
+    static let migrations: [String] = [
+        """
+        CREATE TABLE model (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            architecture TEXT NOT NULL,
+            path TEXT NOT NULL,
+            file_hash TEXT NOT NULL,
+            file_size INTEGER NOT NULL,
+            tokenizer_hash TEXT NOT NULL,
+            config TEXT NOT NULL,
+            created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            UNIQUE (file_hash, tokenizer_hash));
+        CREATE TABLE dataset (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL UNIQUE,
+            encoding TEXT NOT NULL,
+            prompt_count INTEGER NOT NULL,
+            token_count INTEGER NOT NULL,
+            created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));
+        CREATE TABLE prompt (
+            id INTEGER PRIMARY KEY,
+            dataset_id INTEGER NOT NULL REFERENCES dataset(id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            text BLOB NOT NULL,
+            tokens BLOB NOT NULL,
+            metadata TEXT NOT NULL,
+            UNIQUE (dataset_id, idx));
+        CREATE TABLE capture (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES model(id),
+            dataset_id INTEGER NOT NULL REFERENCES dataset(id),
+            hooks TEXT NOT NULL,
+            positions TEXT NOT NULL,
+            dtype TEXT NOT NULL,
+            created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+            UNIQUE (model_id, dataset_id, hooks, positions, dtype));
+        CREATE TABLE capture_prompt (
+            capture_id INTEGER NOT NULL REFERENCES capture(id) ON DELETE CASCADE,
+            prompt_id INTEGER NOT NULL REFERENCES prompt(id),
+            positions BLOB NOT NULL,
+            PRIMARY KEY (capture_id, prompt_id)) WITHOUT ROWID;
+        CREATE TABLE activation (
+            id INTEGER PRIMARY KEY,
+            capture_id INTEGER NOT NULL REFERENCES capture(id) ON DELETE CASCADE,
+            hook TEXT NOT NULL,
+            prompt_id INTEGER NOT NULL REFERENCES prompt(id),
+            shape TEXT NOT NULL,
+            dtype TEXT NOT NULL,
+            data BLOB NOT NULL,
+            UNIQUE (capture_id, hook, prompt_id));
+        """,
+    ]
+
+    /// The version this build writes.
+    static var version: Int { migrations.count }
+
+    /// Checks that `db` is a Loupe store (or empty) and brings its schema up to date.
+    /// - Throws: ``StoreError/notAStore(path:reason:)`` for another application's database,
+    ///   ``StoreError/schemaTooNew(path:found:supported:)`` for a newer store.
+    static func migrate(_ db: Database, path: String) throws {
+        let app = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let found = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") ?? 0
+        if app != applicationID && (app != 0 || found != 0 || tables != 0) {
+            throw StoreError.notAStore(path: path, reason: "an SQLite database of another application (application_id \(app))")
+        }
+        if found > version { throw StoreError.schemaTooNew(path: path, found: found, supported: version) }
+        guard found < version else { return }
+        try db.inTransaction {
+            for sql in migrations[found...] { try db.execute(sql: sql) }
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: "PRAGMA user_version = \(version)")
+            return .commit
+        }
+    }
+}
