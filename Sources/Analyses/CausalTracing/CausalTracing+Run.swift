@@ -49,7 +49,12 @@ extension CausalTracing {
                             grids: [:], rowLayersComputed: (1 + samples) * n * c.nLayers, rowLayersNaive: 0)
         for kind in config.kinds {
             var grid: [[Double]] = []
+            let wanted = Set(config.layers ?? Array(0..<c.nLayers))
             for layer in 0..<c.nLayers {
+                guard wanted.contains(layer) else {
+                    grid.append([Double](repeating: .nan, count: n))
+                    continue
+                }
                 let (start, hooks) = restoration(kind, layer: layer, clean: clean)
                 // One run per (position, sample): residual rows from the restored position on,
                 // keys and values before it from that sample's corrupted cache.

@@ -33,9 +33,12 @@ public struct CausalTracing: Sendable {
         public var window = 10
         /// Which grids to compute.
         public var kinds: [Kind] = Kind.allCases
+        /// Layers to compute (nil: all). Rows of the other layers are NaN.
+        public var layers: [Int]? = nil
 
         public init(samples: Int = 10, noiseMultiplier: Float = 3, seed: UInt64 = 1, window: Int = 10,
-                    kinds: [Kind] = Kind.allCases) {
+                    kinds: [Kind] = Kind.allCases, layers: [Int]? = nil) {
+            self.layers = layers
             self.samples = samples
             self.noiseMultiplier = noiseMultiplier
             self.seed = seed
