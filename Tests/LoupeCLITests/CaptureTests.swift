@@ -36,13 +36,14 @@ struct CaptureCommandTests {
         #expect(points.count == 6)
         let texts = try PromptFile.read(prompts).map(\.text)
         let ids = texts.map { m.tokenizer.encode($0) }
-        let cache = ActivationCache()
-        var set = HookSet()
-        set.capture(points, into: cache)
-        _ = try m.transformer.forward(ids, hooks: set, logits: .none)
-
-        for (positions, dtype) in [("all", "f32"), ("subject", "f32"), ("-2", "f16")] {
-            let store = dir.appendingPathComponent("rt-\(positions)-\(dtype).db").path
+        // One capture into a fresh store and one live pass; returns the (hook, prompt) pairs
+        // whose stored bits differ from the live pass.
+        func mismatches(_ positions: String, _ dtype: String, _ attempt: Int) throws -> [String] {
+            let cache = ActivationCache()
+            var set = HookSet()
+            set.capture(points, into: cache)
+            _ = try m.transformer.forward(ids, hooks: set, logits: .none)
+            let store = dir.appendingPathComponent("rt-\(positions)-\(dtype)-\(attempt).db").path
             _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", hooks, "--positions=\(positions)",
                               "--dtype", dtype, "--store", store])
             let db = try ActivationStore(path: store)
@@ -50,6 +51,7 @@ struct CaptureCommandTests {
             let capture = try db.capture(id: 1)
             let stored = try db.prompts(dataset: capture.datasetID)
             #expect(stored.map(\.text) == texts)
+            var bad: [String] = []
             for (i, p) in stored.enumerated() {
                 #expect(p.tokens == ids[i])
                 for point in points {
@@ -67,12 +69,27 @@ struct CaptureCommandTests {
                         for r in rows { expected += live.scalars[(r * w)..<((r + 1) * w)] }
                     }
                     if dtype == "f16" { expected = expected.map { Float(Float16($0)) } }
-                    #expect(got.tensor.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(point) prompt \(i) \(positions)")
+                    if got.tensor.scalars.map(\.bitPattern) != expected.map(\.bitPattern) { bad.append("\(point) prompt \(i)") }
                 }
             }
+            return bad
+        }
+
+        // The engine's OpenBLAS thread count is process-global and other suites' passes change
+        // it while this one runs (BLAS.singleThreaded), which can move the live pass's last
+        // bits; so a mismatch is retried with a fresh capture and live pass. A store that
+        // altered values would mismatch every time.
+        for (positions, dtype) in [("all", "f32"), ("subject", "f32"), ("-2", "f16")] {
+            var bad: [String] = []
+            for attempt in 0..<3 {
+                bad = try mismatches(positions, dtype, attempt)
+                if bad.isEmpty { break }
+                print("capture round trip \(positions) \(dtype): attempt \(attempt) differed at \(bad.prefix(3)); retrying")
+            }
+            #expect(bad.isEmpty, "\(positions) \(dtype): \(bad)")
         }
         // The subject's last token: ' Tower', 'Robert', and the 'um' that ends ' Colosseum'.
-        let db = try ActivationStore(path: dir.appendingPathComponent("rt-subject-f32.db").path)
+        let db = try ActivationStore(path: dir.appendingPathComponent("rt-subject-f32-0.db").path)
         let stored = try db.prompts(dataset: try db.capture(id: 1).datasetID)
         let positions = try stored.map { try db.activation(capture: db.capture(id: 1), hook: "hook_embed", prompt: $0.id)!.positions[0] }
         #expect(positions.enumerated().map { m.tokenizer.tokenString(ids[$0][$1]) } == [" Tower", "Robert", "um"])
