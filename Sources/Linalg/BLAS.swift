@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Matrix products through OpenBLAS. All matrices are row-major.
 public enum BLAS {
@@ -43,13 +44,31 @@ public enum BLAS {
 
     /// Runs `body` with OpenBLAS limited to one thread (for many small products run in
     /// parallel by the caller), then restores the thread count.
+    ///
+    /// The thread count is process-wide, so concurrent callers share one reference count:
+    /// the first to enter saves the count and sets 1, the last to leave restores it. (Other
+    /// passes running meanwhile also run single-threaded; results stay correct.)
     public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let n = threadCount
-        if n == 1 { return try body() }
-        setThreadCount(1)
-        defer { setThreadCount(n) }
+        singleThreadLock.sync {
+            if singleThreadDepth == 0 {
+                savedThreadCount = threadCount
+                if savedThreadCount != 1 { setThreadCount(1) }
+            }
+            singleThreadDepth += 1
+        }
+        defer {
+            singleThreadLock.sync {
+                singleThreadDepth -= 1
+                if singleThreadDepth == 0 && savedThreadCount != 1 { setThreadCount(savedThreadCount) }
+            }
+        }
         return try body()
     }
+
+    private static let singleThreadLock = DispatchQueue(label: "loupe.blas.single-thread")
+    // Guarded by `singleThreadLock`.
+    nonisolated(unsafe) private static var singleThreadDepth = 0
+    nonisolated(unsafe) private static var savedThreadCount = 1
 
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
