@@ -1,3 +1,4 @@
+import Models
 import Foundation
 
 /// One prompt read from a prompt file: its text, the other fields as metadata (labels,

@@ -1,3 +1,4 @@
+import Models
 import Foundation
 
 /// A prompt as stored: its row id, place in its dataset, text, token ids and metadata.

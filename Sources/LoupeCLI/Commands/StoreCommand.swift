@@ -1,3 +1,4 @@
+import Models
 import ArgumentParser
 import Foundation
 import Store
