@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// Matrix products through OpenBLAS. All matrices are row-major.
 public enum BLAS {
@@ -42,38 +41,12 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 
-    /// Runs `body` with OpenBLAS limited to one thread (for many small products run in
-    /// parallel by the caller), then restores the thread count.
-    ///
-    /// The thread count is process-wide, so concurrent callers share one reference count:
-    /// the first to enter saves the count and sets 1, the last to leave restores it. (Other
-    /// passes running meanwhile also run single-threaded; results stay correct.)
-    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        singleThreadLock.sync {
-            if singleThreadDepth == 0 {
-                savedThreadCount = threadCount
-                if savedThreadCount != 1 { setThreadCount(1) }
-            }
-            singleThreadDepth += 1
-        }
-        defer {
-            singleThreadLock.sync {
-                singleThreadDepth -= 1
-                if singleThreadDepth == 0 && savedThreadCount != 1 { setThreadCount(savedThreadCount) }
-            }
-        }
-        return try body()
-    }
-
-    private static let singleThreadLock = DispatchQueue(label: "loupe.blas.single-thread")
-    // Guarded by `singleThreadLock`.
-    nonisolated(unsafe) private static var singleThreadDepth = 0
-    nonisolated(unsafe) private static var savedThreadCount = 1
-
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
-    /// Sets the number of threads OpenBLAS uses.
+    /// Sets the number of threads OpenBLAS uses, for the whole process. Set it once, before
+    /// any pass: sgemm's last bits depend on the thread count, so changing it while passes
+    /// run makes their results differ from an otherwise identical pass.
     public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 }
 

@@ -5,11 +5,12 @@ extension Pass {
     ///
     /// Appends this pass's `k`/`v` rows to each sequence's cache, then per (sequence, head):
     /// `scores = q_h · K_gᵀ / √headDim` (`g` the head's key/value group), a causal softmax,
-    /// the `pattern` hook, and `z_h = pattern · V_g`. Large products are sgemm calls whose
-    /// leading dimensions step over the other heads (no head is copied out); small ones
-    /// (short sequences, single tokens) use dot-product loops that skip the masked keys,
-    /// because per-call overhead would dominate. (sequence, head) items run in parallel on
-    /// the cores with OpenBLAS single-threaded.
+    /// the `pattern` hook, and `z_h = pattern · V_g`. Small (sequence, head) items (short
+    /// sequences, single tokens) use dot-product loops that skip the masked keys and run in
+    /// parallel on the cores; large ones are sgemm calls, one after another, whose leading
+    /// dimensions step over the other heads (no head is copied out) and which OpenBLAS
+    /// threads itself. OpenBLAS's thread count is never changed here: its results depend
+    /// on it, and a pass must give the same bits whatever else the process is doing.
     mutating func attention(_ l: Int) throws {
         let c = config, hd = c.headDim, heads = c.nHeads, group = c.groupSize
         let qw = heads * hd, kvw = c.nKVHeads * hd
@@ -26,26 +27,35 @@ extension Pass {
             values.append(vp)
             scores.append(FloatBuffer(count: heads * nq * nk))
         }
-        let work = spans.reduce(0) { $0 + $1.count * ($1.past + $1.count) } * heads * hd
         let items = spans.count * heads
         let (qp, spanList) = (q.pointer, spans)
         let (scorePointers, keyPointers) = (scores.map(\.pointer), keys)
-        BLAS.singleThreaded {
-            parallelChunks(items, minimumPerChunk: work >= 1 << 18 ? 1 : items) { range in
-                for item in range {
-                    let span = spanList[item / heads], head = item % heads
-                    let (nq, nk) = (span.count, span.past + span.count)
-                    let s = scorePointers[item / heads] + head * nq * nk
-                    let qh = qp + span.row * qw + head * hd, kh = keyPointers[item / heads] + (head / group) * hd
-                    if nq * nk * hd >= 1 << 15 {
-                        BLAS.gemmTransposedB(m: nq, n: nk, k: hd, a: qh, lda: qw, b: kh, ldb: kvw, c: s, alpha: scale)
-                    } else {
-                        Kernels.scoresCausal(q: qh, qStride: qw, k: kh, kStride: kvw, rows: nq, past: span.past,
-                                             width: hd, scale: scale, out: s, outStride: nk)
-                    }
-                    for i in 0..<nq { Kernels.softmaxRow(s + i * nk, valid: span.past + i + 1, width: nk) }
-                }
+        // Below this many multiply-adds OpenBLAS would run a product on one thread anyway,
+        // so a loop on one of our threads (which also skips the masked half) is as good.
+        func isLarge(_ item: Int) -> Bool {
+            let span = spanList[item / heads]
+            return span.count * (span.past + span.count) * hd > Pass.attentionBLASThreshold
+        }
+        let small = (0..<items).filter { !isLarge($0) }, large = (0..<items).filter(isLarge)
+        let smallWork = small.reduce(0) { let s = spanList[$1 / heads]; return $0 + s.count * (s.past + s.count) } * hd
+        parallelChunks(small.count, minimumPerChunk: smallWork >= 1 << 18 ? 1 : max(small.count, 1)) { range in
+            for item in range.map({ small[$0] }) {
+                let span = spanList[item / heads], head = item % heads
+                let (nq, nk) = (span.count, span.past + span.count)
+                let s = scorePointers[item / heads] + head * nq * nk
+                let qh = qp + span.row * qw + head * hd, kh = keyPointers[item / heads] + (head / group) * hd
+                Kernels.scoresCausal(q: qh, qStride: qw, k: kh, kStride: kvw, rows: nq, past: span.past,
+                                     width: hd, scale: scale, out: s, outStride: nk)
+                for i in 0..<nq { Kernels.softmaxRow(s + i * nk, valid: span.past + i + 1, width: nk) }
             }
+        }
+        for item in large {
+            let span = spanList[item / heads], head = item % heads
+            let (nq, nk) = (span.count, span.past + span.count)
+            let s = scorePointers[item / heads] + head * nq * nk
+            let qh = qp + span.row * qw + head * hd, kh = keyPointers[item / heads] + (head / group) * hd
+            BLAS.gemmTransposedB(m: nq, n: nk, k: hd, a: qh, lda: qw, b: kh, ldb: kvw, c: s, alpha: scale)
+            for i in 0..<nq { Kernels.softmaxRow(s + i * nk, valid: span.past + i + 1, width: nk) }
         }
         if hooked, let list = hooks.hooks(at: .pattern(l)) {
             for (span, buffer) in zip(spans, scores) {
@@ -58,23 +68,28 @@ extension Pass {
             }
         }
         let zp = z.pointer, valuePointers = values
-        BLAS.singleThreaded {
-            parallelChunks(items, minimumPerChunk: work >= 1 << 18 ? 1 : items) { range in
-                for item in range {
-                    let span = spanList[item / heads], head = item % heads
-                    let (nq, nk) = (span.count, span.past + span.count)
-                    let s = scorePointers[item / heads] + head * nq * nk
-                    let vh = valuePointers[item / heads] + (head / group) * hd
-                    let zh = zp + span.row * qw + head * hd
-                    if nq * nk * hd >= 1 << 15 {
-                        BLAS.gemm(m: nq, n: hd, k: nk, a: s, lda: nk, b: vh, ldb: kvw, c: zh, ldc: qw)
-                    } else {
-                        Kernels.weightedSum(p: s, pStride: nk, v: vh, vStride: kvw, rows: nq, past: span.past,
-                                            width: hd, out: zh, outStride: qw)
-                    }
-                }
+        parallelChunks(small.count, minimumPerChunk: smallWork >= 1 << 18 ? 1 : max(small.count, 1)) { range in
+            for item in range.map({ small[$0] }) {
+                let span = spanList[item / heads], head = item % heads
+                let nk = span.past + span.count
+                let s = scorePointers[item / heads] + head * span.count * nk
+                Kernels.weightedSum(p: s, pStride: nk, v: valuePointers[item / heads] + (head / group) * hd, vStride: kvw,
+                                    rows: span.count, past: span.past, width: hd,
+                                    out: zp + span.row * qw + head * hd, outStride: qw)
             }
+        }
+        for item in large {
+            let span = spanList[item / heads], head = item % heads
+            let nk = span.past + span.count
+            let s = scorePointers[item / heads] + head * span.count * nk
+            BLAS.gemm(m: span.count, n: hd, k: nk, a: s, lda: nk, b: valuePointers[item / heads] + (head / group) * hd,
+                      ldb: kvw, c: zp + span.row * qw + head * hd, ldc: qw)
         }
         withExtendedLifetime(scores) {}
     }
+
+    /// Multiply-adds (`queries x keys x headDim`) above which a head's attention products go
+    /// through sgemm: OpenBLAS runs smaller products on one thread (its threshold is
+    /// 65536 x 4), where our parallel loops are as fast.
+    static let attentionBLASThreshold = 1 << 18
 }
