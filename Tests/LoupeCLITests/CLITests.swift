@@ -6,8 +6,7 @@ import Testing
 
 /// Runs `loupe` commands in process and checks their exact output.
 func runLoupe(_ args: [String]) throws -> String {
-    var command = try Loupe.parseAsRoot(args)
-    return try Console.capturing { try command.run() }
+    try Loupe.runInProcess(args)
 }
 
 func json(_ s: String) throws -> Any {

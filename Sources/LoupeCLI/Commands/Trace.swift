@@ -88,11 +88,3 @@ func singleToken(_ text: String, _ m: LoadedModel) throws -> Int {
 }
 
 func fmt(_ x: Double) -> String { String(format: "%.4f", x) }
-
-/// The command line that is running, quoted so it can be pasted back into a shell.
-func commandLine() -> String {
-    (["loupe"] + CommandLine.arguments.dropFirst()).map { arg in
-        arg.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:".contains($0) } ? arg
-            : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }.joined(separator: " ")
-}

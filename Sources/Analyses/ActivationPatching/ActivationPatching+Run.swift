@@ -1,0 +1,148 @@
+import Linalg
+import Models
+
+extension ActivationPatching {
+    /// Patches every cell of the configured sites and layers.
+    ///
+    /// - Parameters:
+    ///   - clean, corrupted: token ids of equal length.
+    ///   - answer, wrong: the tokens whose logit difference is measured (`answer` is the clean
+    ///     behaviour); the probability reported is `answer`'s.
+    ///   - progress: called with a line after each site and layer.
+    /// - Throws: ``AnalysisError/lengthMismatch(clean:corrupted:)`` for prompts of different
+    ///   lengths; ``ModelError`` for prompts the model cannot run.
+    public func run(clean: [Int], corrupted: [Int], answer: Int, wrong: Int,
+                    progress: ((String) -> Void)? = nil) throws -> Result {
+        guard clean.count == corrupted.count else {
+            throw AnalysisError.lengthMismatch(clean: clean.count, corrupted: corrupted.count)
+        }
+        guard answer != wrong else { throw AnalysisError.invalid("the answer and the wrong answer are the same token") }
+        let c = model.config, n = clean.count, layers = c.nLayers
+        let denoising = config.direction == .denoising
+        let (sourceTokens, baseTokens) = denoising ? (clean, corrupted) : (corrupted, clean)
+
+        // The source run holds every activation a patch copies; the base run keeps its KV
+        // cache and the residual entering each block, from which patched runs resume.
+        let source = ActivationCache()
+        var captureSource = HookSet()
+        captureSource.capture(config.sites.flatMap { site in (0..<layers).map(site.point) }, into: source)
+        let sourceLogits = try model.forward([sourceTokens], hooks: captureSource).logits[0].scalars
+        let base = ActivationCache()
+        var captureBase = HookSet()
+        captureBase.capture(Array(Set((0..<layers).map { HookPoint.residPre($0) }
+                                      + config.sites.flatMap { site in (0..<layers).map(site.point) })), into: base)
+        let baseCache = KVCache(config: c, reserve: n)
+        let baseLogits = try model.forward([baseTokens], caches: [baseCache], hooks: captureBase).logits[0].scalars
+        let sourceM = measure(sourceLogits, answer: answer, wrong: wrong)
+        let baseM = measure(baseLogits, answer: answer, wrong: wrong)
+
+        // Before the first differing token both runs hold the same activations.
+        let firstDifference = (0..<n).first { clean[$0] != corrupted[$0] } ?? n
+        var result = Result(config: config, cleanTokens: clean, corruptedTokens: corrupted, answer: answer, wrong: wrong,
+                            clean: denoising ? sourceM : baseM, corrupted: denoising ? baseM : sourceM,
+                            grids: [:], rowLayersComputed: 0, rowLayersNaive: 0)
+        let wanted = Set(config.layers ?? Array(0..<layers))
+        let nan = Measurement(logitDifference: .nan, probability: .nan)
+        for site in config.sites {
+            var grid: [[Measurement]] = []
+            let columns = site.isPerHead ? c.nHeads : n
+            for layer in 0..<layers {
+                guard wanted.contains(layer) else {
+                    grid.append([Measurement](repeating: nan, count: columns))
+                    continue
+                }
+                let runs = patchedRuns(site, layer: layer, firstPosition: site.isPerHead ? 0 : firstDifference,
+                                       source: source, base: base, baseCache: baseCache)
+                let logits = runs.residuals.isEmpty ? []
+                    : try model.forward(resuming: layer, residuals: runs.residuals, caches: runs.caches,
+                                        hooks: runs.hooks, logits: .last).logits
+                var row = [Measurement](repeating: baseM, count: columns)
+                for (i, column) in runs.columns.enumerated() {
+                    row[column] = measure(logits[i].scalars, answer: answer, wrong: wrong)
+                }
+                grid.append(row)
+                result.rowLayersComputed += runs.residuals.reduce(0) { $0 + $1.shape[0] } * (layers - layer)
+                result.rowLayersNaive += columns * n * layers
+                progress?("\(site.rawValue) layer \(layer): \(runs.columns.count) runs")
+            }
+            result.grids[site] = grid
+        }
+        return result
+    }
+
+    /// The runs that patch `site` at `layer`: one per position from `firstPosition` (or per
+    /// head), each resuming at `layer` from the base run's residual and KV cache. A patch
+    /// whose activation equals the base run's bit for bit changes nothing and gets no run.
+    func patchedRuns(_ site: Site, layer: Int, firstPosition: Int, source: ActivationCache,
+                     base: ActivationCache, baseCache: KVCache) -> (residuals: [Tensor], caches: [KVCache], hooks: HookSet, columns: [Int]) {
+        let c = model.config, n = baseCache.count, d = c.dModel
+        let baseResidual = base.tensor(.residPre(layer))!
+        var residuals: [Tensor] = [], caches: [KVCache] = [], columns: [Int] = []
+        var hooks = HookSet()
+        let point = site.point(layer)
+        let patch = source.tensor(point)!, original = base.tensor(point)!
+        func unchanged(_ range: Range<Int>) -> Bool {
+            patch.scalars[range].elementsEqual(original.scalars[range]) { $0.bitPattern == $1.bitPattern }
+        }
+        switch site {
+        case .residPre, .attnOut, .mlpOut:
+            for t in firstPosition..<n where !unchanged((t * d)..<((t + 1) * d)) {
+                var rows = baseResidual.rows(t..<n)
+                if site == .residPre { rows.scalars.replaceSubrange(0..<d, with: patch.row(t)) }
+                residuals.append(rows)
+                caches.append(baseCache.copy(prefix: t, reserve: n - t, fromLayer: layer))
+                columns.append(t)
+            }
+            if site != .residPre {
+                // Row 0 of every run is its patched position.
+                hooks.modify(point) { act, ctx in
+                    let t = ctx.positions.lowerBound, w = act.shape[1]
+                    act.scalars.replaceSubrange(0..<w, with: patch.scalars[(t * w)..<((t + 1) * w)])
+                }
+            }
+        case .head:
+            let hd = c.headDim, heads = c.nHeads
+            for h in 0..<heads where !(0..<n).allSatisfy({ unchanged(((($0 * heads) + h) * hd)..<((($0 * heads) + h + 1) * hd)) }) {
+                residuals.append(baseResidual)
+                caches.append(baseCache.copy(prefix: 0, reserve: n, fromLayer: layer))
+                columns.append(h)
+            }
+            // Run i patches head columns[i] at every position.
+            let patchedHeads = columns
+            hooks.modify(point) { act, ctx in
+                let h = patchedHeads[ctx.sequence]
+                for p in 0..<act.shape[0] {
+                    let o = (p * heads + h) * hd
+                    act.scalars.replaceSubrange(o..<(o + hd), with: patch.scalars[o..<(o + hd)])
+                }
+            }
+        }
+        return (residuals, caches, hooks, columns)
+    }
+
+    /// One patched run computed whole, without reusing anything: the base prompt with `site`
+    /// at `layer` replaced by the source run's activation at `positions` (nil: all) and, for
+    /// ``Site/head``, `heads` (nil: all). The sweep's cells must equal this.
+    public func patchOnce(clean: [Int], corrupted: [Int], answer: Int, wrong: Int, site: Site, layer: Int,
+                          positions: Set<Int>? = nil, heads: Set<Int>? = nil) throws -> Measurement {
+        guard clean.count == corrupted.count else {
+            throw AnalysisError.lengthMismatch(clean: clean.count, corrupted: corrupted.count)
+        }
+        let denoising = config.direction == .denoising
+        let point = site.point(layer)
+        let source = ActivationCache()
+        var capture = HookSet()
+        capture.capture([point], into: source)
+        _ = try model.forward([denoising ? clean : corrupted], hooks: capture, logits: .none)
+        var patch = HookSet()
+        patch.replace(at: point, with: source.tensor(point)!, positions: positions.map { .positions($0) } ?? .all,
+                      heads: heads.map { .heads($0) } ?? .all)
+        let logits = try model.forward([denoising ? corrupted : clean], hooks: patch).logits[0].scalars
+        return measure(logits, answer: answer, wrong: wrong)
+    }
+
+    func measure(_ logits: [Float], answer: Int, wrong: Int) -> Measurement {
+        Measurement(logitDifference: Double(logits[answer]) - Double(logits[wrong]),
+                    probability: Double(softmax(logits)[answer]))
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+extension Loupe {
+    /// The arguments of the command running in process on this task (nil: this process's own).
+    @TaskLocal static var invocation: [String]? = nil
+
+    /// Runs `loupe <arguments>` inside this process (tests, the notebook runner) and returns
+    /// what it printed on stdout. Reports record `arguments` as the command that made them.
+    public static func runInProcess(_ arguments: [String]) throws -> String {
+        var command = try parseAsRoot(arguments)
+        return try $invocation.withValue(arguments) {
+            try Console.capturing { try command.run() }
+        }
+    }
+}
+
+/// The command line that is running, quoted so it can be pasted back into a shell.
+func commandLine() -> String {
+    (["loupe"] + (Loupe.invocation ?? Array(CommandLine.arguments.dropFirst()))).map { arg in
+        arg.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,".contains($0) } ? arg
+            : "'" + arg.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }.joined(separator: " ")
+}

@@ -1,0 +1,93 @@
+import Analyses
+import Foundation
+import LoupeTestSupport
+import Models
+import Testing
+
+/// Activation patching on the default model: the fast sweep equals whole patched runs, the
+/// identities that must hold do, and the known flow of a fact (from the token that differs at
+/// the bottom to the last token at the top) shows up.
+@Suite(.enabled(if: TestFiles.hasRealModel, "needs the default model: run scripts/setup.sh"))
+struct ActivationPatchingTests {
+    /// "France" -> "Italy" is one token: the prompts differ at one position.
+    static let clean = "The capital of France is", corrupted = "The capital of Italy is"
+
+    func setup() throws -> (LoadedModel, [Int], [Int], Int, Int) {
+        let m = try RealModel.shared()
+        let a = m.tokenizer.encode(Self.clean), b = m.tokenizer.encode(Self.corrupted)
+        return (m, a, b, m.tokenizer.encode(" Paris")[0], m.tokenizer.encode(" Rome")[0])
+    }
+
+    @Test(arguments: ActivationPatching.Direction.allCases)
+    func sweepCellsEqualWholePatchedRuns(direction: ActivationPatching.Direction) throws {
+        let (m, a, b, paris, rome) = try setup()
+        #expect(a.count == b.count && a.count == 5)
+        let layers = [0, 7, 18, 29]
+        let patching = ActivationPatching(model: m.transformer, config: .init(direction: direction, layers: layers))
+        let r = try patching.run(clean: a, corrupted: b, answer: paris, wrong: rome)
+        #expect(r.clean.logitDifference > 2 && r.corrupted.logitDifference < -2, "clean \(r.clean), corrupted \(r.corrupted)")
+        for site in ActivationPatching.Site.allCases {
+            let grid = try #require(r.grids[site])
+            #expect(grid.count == m.config.nLayers)
+            #expect(grid[1].allSatisfy { $0.logitDifference.isNaN })
+            for layer in layers {
+                for column in site.isPerHead ? [0, 4, 8] : [1, 3, 4] {
+                    let once = try patching.patchOnce(clean: a, corrupted: b, answer: paris, wrong: rome, site: site, layer: layer,
+                                                      positions: site.isPerHead ? nil : [column], heads: site.isPerHead ? [column] : nil)
+                    let cell = grid[layer][column]
+                    #expect(abs(cell.logitDifference - once.logitDifference) < 1e-3, "\(site) L\(layer) \(column): \(cell) vs \(once)")
+                    #expect(abs(cell.probability - once.probability) < 1e-4, "\(site) L\(layer) \(column)")
+                }
+            }
+        }
+        // Positions before the first difference change nothing: exactly the base run.
+        #expect(r.grids[.residPre]![7][0] == r.base)
+        #expect(r.rowLayersComputed < r.rowLayersNaive / 2)
+    }
+
+    @Test func identitiesHold() throws {
+        let (m, a, b, paris, rome) = try setup()
+        // Identical prompts: every cell is the clean run, normalized to exactly 1.
+        let same = try ActivationPatching(model: m.transformer, config: .init(layers: [0, 15, 29]))
+            .run(clean: a, corrupted: a, answer: paris, wrong: rome)
+        for site in ActivationPatching.Site.allCases {
+            for layer in [0, 15, 29] { #expect(same.normalizedGrid(site)![layer].allSatisfy { $0 == 1 }, "\(site) \(layer)") }
+        }
+        let patching = ActivationPatching(model: m.transformer)
+        let clean = try patching.patchOnce(clean: a, corrupted: a, answer: paris, wrong: rome, site: .residPre, layer: 0, positions: [])
+        // Every position of resid_pre at layer 0 patched: the clean run, bit for bit.
+        let all0 = try patching.patchOnce(clean: a, corrupted: b, answer: paris, wrong: rome, site: .residPre, layer: 0)
+        #expect(all0 == clean)
+        // All heads' outputs together are the attention output.
+        for layer in [3, 20] {
+            let heads = try patching.patchOnce(clean: a, corrupted: b, answer: paris, wrong: rome, site: .head, layer: layer)
+            let attn = try patching.patchOnce(clean: a, corrupted: b, answer: paris, wrong: rome, site: .attnOut, layer: layer)
+            #expect(abs(heads.logitDifference - attn.logitDifference) < 1e-4, "layer \(layer): \(heads) vs \(attn)")
+        }
+    }
+
+    @Test func theFactMovesFromTheCountryToTheLastToken() throws {
+        let (m, a, b, paris, rome) = try setup()
+        let L = m.config.nLayers
+        let r = try ActivationPatching(model: m.transformer, config: .init(sites: [.residPre]))
+            .run(clean: a, corrupted: b, answer: paris, wrong: rome)
+        let g = r.normalizedGrid(.residPre)!
+        let country = 3, last = a.count - 1
+        // At the bottom everything that differs is at the country's token; at the top, at the last token.
+        #expect(abs(g[0][country] - 1) < 1e-3 && abs(g[0][last]) < 1e-3, "layer 0: \(g[0])")
+        #expect(abs(g[L - 1][last] - 1) < 0.05 && abs(g[L - 1][country]) < 0.05, "layer \(L - 1): \(g[L - 1])")
+        // Somewhere in between the information moves: the country's cell falls below one half
+        // at some layer and stays below it.
+        let moved = try #require((0..<L).first { l in (l..<L).allSatisfy { g[$0][country] < 0.5 } })
+        #expect(moved > 2 && moved < L - 2, "moved at layer \(moved): \(g.map { $0[country] })")
+    }
+
+    @Test func unequalLengthsAndSameAnswerAreErrors() throws {
+        let (m, a, _, paris, rome) = try setup()
+        let patching = ActivationPatching(model: m.transformer)
+        #expect(throws: AnalysisError.lengthMismatch(clean: 5, corrupted: 6)) {
+            try patching.run(clean: a, corrupted: a + [13], answer: paris, wrong: rome)
+        }
+        #expect(throws: AnalysisError.self) { try patching.run(clean: a, corrupted: a, answer: paris, wrong: paris) }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import LoupeCLI
+import LoupeTestSupport
+import Testing
+
+/// `loupe trace` and `loupe patch` end to end: their reports, JSON and errors.
+@Suite(.serialized, .enabled(if: TestFiles.hasRealModel, "needs the default model: run scripts/setup.sh"))
+struct AnalysisCommandTests {
+    @Test func patchWritesAReportAndJSON() throws {
+        let dir = try captureFolder()
+        let out = dir.appendingPathComponent("patch").path
+        let result = try json(runLoupe(["patch", "--clean", "The capital of France is", "--corrupt", "The capital of Italy is",
+                                        "--answer", " Paris", "--wrong", " Rome", "--layers", "0,29", "--sites", "resid_pre,z",
+                                        "--out", out, "--format", "json"])) as! [String: Any]
+        let grids = result["grids"] as! [String: Any]
+        #expect(Set(grids.keys) == ["resid_pre", "z"])
+        let residPre = grids["resid_pre"] as! [[[String: Any]]]
+        #expect(residPre.count == 30 && residPre[1][0]["logitDifference"] is NSNull && residPre[0][3]["logitDifference"] is Double)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out)
+        #expect(Set(files).isSuperset(of: ["summary.txt", "positions.csv", "patching.svg", "heads.csv", "heads.svg", "index.html"]), "\(files)")
+        let summary = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8)
+        #expect(summary.contains("France/ Italy") || summary.contains("France/␣Italy"), "\(summary)")
+        #expect(summary.contains("command") && summary.contains("--corrupt"), "\(summary)")
+        let csv = try String(contentsOfFile: out + "/positions.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv[0] == "site,layer,position,token,logit_diff,normalized,p_answer")
+        #expect(csv.count == 1 + 30 * 5)
+        // Layer 0, the country's position: patching it restores the clean run.
+        let row = try #require(csv.first { $0.hasPrefix("resid_pre,0,3,") })
+        #expect(abs(Double(row.split(separator: ",")[5])! - 1) < 1e-3, "\(row)")
+
+        let text = try runLoupe(["patch", "--clean", "The capital of France is", "--corrupt", "The capital of Italy is",
+                                 "--answer", " Paris", "--wrong", " Rome", "--layers", "0", "--sites", "resid_pre", "--no-report"])
+        #expect(text.contains("resid_pre (denoising)") && text.contains("* France/ Italy"), "\(text)")
+    }
+
+    @Test func knockoutWritesAReport() throws {
+        let out = try captureFolder().appendingPathComponent("ko").path
+        let result = try json(runLoupe(["knockout", "--prompt", "The Great Wall is located in the country of",
+                                        "--subject", "The Great Wall", "--blocks", "subject", "--out", out, "--format", "json"])) as! [String: Any]
+        let p = (result["probabilities"] as! [String: Any])["subject"] as! [Double]
+        #expect(p.count == 30 && p[21] < 0.5 * (result["cleanProbability"] as! Double), "\(p)")
+        let csv = try String(contentsOfFile: out + "/knockout.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv[0] == "block,layer,window,p,relative_change_percent" && csv[1].hasPrefix("subject,0,0-4,") && csv.count == 31)
+        let summary = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8)
+        #expect(summary.contains("largest drop, subject -> last") && summary.contains("p(␣China) by 7") && summary.contains("kept (attention sink)"), "\(summary)")
+        #expect(FileManager.default.fileExists(atPath: out + "/knockout.svg") && FileManager.default.fileExists(atPath: out + "/index.html"))
+        #expect(loupeError(["knockout", "--prompt", "a b", "--subject", "a", "--blocks", "everything"]).contains("unknown block 'everything'"))
+    }
+
+    @Test func patchErrorsShowTheTokens() throws {
+        let unequal = loupeError(["patch", "--clean", "The Eiffel Tower is in", "--corrupt", "Rome is in",
+                                  "--answer", " Paris", "--wrong", " Rome", "--no-report"])
+        #expect(unequal.contains("same number of tokens") && unequal.contains("clean   (") && unequal.contains("'Rome' ' is' ' in'"), "\(unequal)")
+        let notOne = loupeError(["patch", "--clean", "The capital of France is", "--corrupt", "The capital of Italy is",
+                                 "--answer", " Parisians", "--wrong", " Rome", "--no-report"])
+        #expect(notOne.contains("is not a single token"), "\(notOne)")
+        let site = loupeError(["patch", "--clean", "a", "--corrupt", "b", "--answer", "x", "--wrong", "y", "--sites", "resid_post"])
+        #expect(site.contains("unknown site 'resid_post'"), "\(site)")
+    }
+}
