@@ -20,10 +20,12 @@ struct CausalTracingROMEPatternTests {
         let L = m.config.nLayers, third = L / 3
         let tracer = CausalTracing(model: m.transformer, config: .init(samples: 3, seed: 2, kinds: [.state, .mlp]))
         let std = NoiseLevel.embeddingStd(m) * 3
+        var results: [CausalTracing.Result] = []
         for fact in Self.facts {
             let ids = m.tokenizer.encode(fact.prompt)
             let subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: m.tokenizer)
             let r = try tracer.run(tokens: ids, subject: subject, noiseStd: std)
+            results.append(r)
             #expect(m.tokenizer.tokenString(r.target) == fact.answer, "\(fact.prompt)")
             let gap = r.cleanProbability - r.corruptedProbability
             #expect(gap > 0.3, "\(fact.prompt): the noise should remove most of the answer (clean \(r.cleanProbability), corrupted \(r.corruptedProbability))")
@@ -43,6 +45,33 @@ struct CausalTracingROMEPatternTests {
             let earlySubject = (0..<third).flatMap { l in subject.map { r.recovered(state[l][$0]) } }.max()!
             #expect(earlyLast < 0.2 && earlySubject > 0.3, "\(fact.prompt): early state last \(earlyLast), subject \(earlySubject)")
         }
+        // ROME's summary over the facts: the MLP's average indirect effect at the last subject
+        // token peaks in the first third and beats the last token's there; the state's at the
+        // last token peaks in the last third.
+        let averages = CausalTracing.roleAverages(results)
+        let mlp = try #require(averages[.mlp]), state = try #require(averages[.state])
+        let mlpSubject = try #require(mlp[.lastSubject]), mlpLast = try #require(mlp[.last])
+        #expect(mlpSubject.facts == 3 && mlp[.firstSubsequent]?.facts == 3)
+        let mlpPeak = mlpSubject.mean.indices.max { mlpSubject.mean[$0] < mlpSubject.mean[$1] }!
+        #expect(mlpPeak < third && mlpSubject.mean[mlpPeak] > mlpLast.mean[mlpPeak] + 0.1, "MLP at the last subject token: \(mlpSubject.mean)")
+        #expect(mlpSubject.lower[mlpPeak] <= mlpSubject.mean[mlpPeak] && mlpSubject.upper[mlpPeak] >= mlpSubject.mean[mlpPeak])
+        let stateLast = try #require(state[.last])
+        let statePeak = stateLast.mean.indices.max { stateLast.mean[$0] < stateLast.mean[$1] }!
+        #expect(statePeak >= L - third, "state at the last token: \(stateLast.mean)")
+    }
+
+    @Test func rolesAndIntervals() {
+        typealias Role = CausalTracing.TokenRole
+        // "The Eiffel Tower is located in the city of": subject 0..<4, 10 tokens.
+        let r = Role.positions(subject: 0..<4, length: 10)
+        #expect(r[.firstSubject] == [0] && r[.middleSubject] == [1, 2] && r[.lastSubject] == [3])
+        #expect(r[.firstSubsequent] == [4] && r[.further] == [5, 6, 7, 8] && r[.last] == [9])
+        // One-token subject right before the last token.
+        let s = Role.positions(subject: 2..<3, length: 4)
+        #expect(s[.firstSubject] == [2] && s[.lastSubject] == [2] && s[.middleSubject] == [] && s[.firstSubsequent] == [] && s[.last] == [3])
+        // Student's t interval: values 1, 2, 3 have mean 2, sd 1, half-width 4.303 / sqrt(3).
+        let (mean, half) = CausalTracing.meanAndHalfWidth([1, 2, 3])
+        #expect(mean == 2 && abs(half - 4.303 / 3.0.squareRoot()) < 1e-9)
     }
 
     @Test func subjectsAndTargetsAreCheckedWithClearErrors() throws {

@@ -58,3 +58,39 @@ struct AnalysisCommandTests {
         #expect(site.contains("unknown site 'resid_post'"), "\(site)")
     }
 }
+
+/// `loupe trace --facts` on a small file: skipped facts are listed, roles averaged, report written.
+@Suite(.enabled(if: TestFiles.hasRealModel, "needs the default model: run scripts/setup.sh"))
+struct TraceFactsCommandTests {
+    @Test func factsAreTracedAveragedAndSkippedWithAReason() throws {
+        let dir = try captureFolder()
+        let facts = dir.appendingPathComponent("facts.jsonl").path
+        try """
+            {"prompt": "The Colosseum is located in the city of", "subject": "The Colosseum", "answer": " Rome"}
+            {"prompt": "Big Ben is located in the city of", "subject": "Big Ben", "answer": " London"}
+
+            {"prompt": "Machu Picchu is located in the country of", "subject": "Machu Picchu", "answer": " Peru"}
+            {"prompt": "The Louvre is in Paris", "subject": "Notre Dame"}
+            """.write(toFile: facts, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("report").path
+        let result = try json(runLoupe(["trace", "--facts", facts, "--samples", "2", "--kinds", "mlp", "--out", out,
+                                        "--format", "json"])) as! [String: Any]
+        let list = result["facts"] as! [[String: Any]]
+        #expect(list.count == 4 && list.map { $0["result"] != nil } == [true, false, true, false])
+        #expect((list[1]["skipped"] as? String)?.contains("not '␣London'") == true || (list[1]["skipped"] as? String)?.contains("not ' London'") == true, "\(list[1])")
+        #expect((list[3]["skipped"] as? String)?.contains("'Notre Dame' does not occur") == true, "\(list[3])")
+        let averages = (result["roleAverages"] as! [String: Any])["mlp"] as! [String: Any]
+        let last = averages["last subject token"] as! [String: Any]
+        #expect(last["facts"] as? Int == 2 && (last["mean"] as! [Double]).count == 30)
+        let roles = try String(contentsOfFile: out + "/roles.csv", encoding: .utf8).split(separator: "\n")
+        #expect(roles[0] == "kind,role,layer,mean,ci_low,ci_high,facts" && roles.count == 1 + 6 * 30)
+        #expect(FileManager.default.fileExists(atPath: out + "/roles-mlp.svg") && FileManager.default.fileExists(atPath: out + "/facts.csv"))
+        let summary = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8)
+        #expect(summary.contains("facts traced:") && summary.contains("2 of 4"), "\(summary)")
+
+        #expect(loupeError(["trace", "--facts", facts, "--prompt", "x"]).contains("cannot be combined"))
+        let bad = dir.appendingPathComponent("bad.jsonl").path
+        try "{\"prompt\": \"a\", \"subject\": \"a\"}\n{\"prompt\": 3}\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(loupeError(["trace", "--facts", bad]).contains("bad.jsonl:2: needs string fields"))
+    }
+}

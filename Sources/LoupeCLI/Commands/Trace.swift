@@ -19,11 +19,20 @@ extension Loupe {
             --window layers around each layer. Each cell is the target's probability with that \
             activation restored, averaged over the noise samples; its indirect effect is that \
             minus the corrupted probability. The target defaults to the clean top-1 token.
+
+            With --facts FILE.jsonl (one {"prompt": ..., "subject": ..., "answer": ...} per \
+            line; answer optional) every fact is traced and the report averages the indirect \
+            effect by token role (first/middle/last subject token, first subsequent token, \
+            further tokens, last token) with 95% confidence intervals over facts, as ROME's \
+            summary does. Facts whose clean top-1 token is not the answer's first token are \
+            skipped and listed: the model does not know them.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "The prompt.") var prompt: String
-        @Option(help: "The subject: text of the prompt whose tokens are corrupted.") var subject: String
+        @Option(help: "The prompt.") var prompt: String?
+        @Option(help: "The subject: text of the prompt whose tokens are corrupted.") var subject: String?
+        @Option(help: "JSONL of facts to trace and average: {\"prompt\", \"subject\", \"answer\"} per line.") var facts: String?
+        @Option(help: "Comma-separated kinds to compute: state, mlp, attention.") var kinds = "state,mlp,attention"
         @Option(help: "Target token text (a single token, e.g. \" Paris\"); default: the clean top-1.") var target: String?
         @Option(help: "Noise samples per cell.") var samples = 10
         @Option(help: "Noise std as a multiple of the token embeddings' std.") var noiseMultiplier: Float = 3
@@ -34,7 +43,24 @@ extension Loupe {
         @Flag(help: "Do not write a report folder.") var noReport = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
+        func parsedKinds() throws -> [CausalTracing.Kind] {
+            let list = try kinds.split(separator: ",").map { name in
+                let name = name.trimmingCharacters(in: .whitespaces)
+                guard let kind = CausalTracing.Kind(rawValue: name) else {
+                    throw ValidationError("unknown kind '\(name)': choose from state, mlp, attention")
+                }
+                return kind
+            }
+            if list.isEmpty { throw ValidationError("--kinds names nothing to compute") }
+            return list
+        }
+
         func validate() throws {
+            if facts == nil && (prompt == nil || subject == nil) { throw ValidationError("give --prompt and --subject, or --facts FILE.jsonl") }
+            if facts != nil && (prompt != nil || subject != nil || target != nil || noise != nil) {
+                throw ValidationError("--facts traces the file's facts: it cannot be combined with --prompt, --subject, --target or --noise")
+            }
+            _ = try parsedKinds()
             if samples < 1 { throw ValidationError("--samples must be at least 1") }
             if window < 1 { throw ValidationError("--window must be at least 1") }
             if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
@@ -42,15 +68,17 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
+            if let facts { return try traceFacts(facts, m) }
+            let (prompt, subject) = (prompt!, subject!)
             let ids = m.tokenizer.encode(prompt)
             let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
             let targetID = try target.map { try singleToken($0, m) }
             let noiseTensor = try noise.map { try NumPyArray.read(path: $0) }
             let config = CausalTracing.Config(samples: noiseTensor?.shape.first ?? samples,
-                                              noiseMultiplier: noiseMultiplier, seed: seed, window: window)
+                                              noiseMultiplier: noiseMultiplier, seed: seed, window: window, kinds: try parsedKinds())
             let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
             let start = Date()
-            Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x 3 kinds, \(config.samples) samples")
+            Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x \(config.kinds.count) kinds, \(config.samples) samples")
             let result = try CausalTracing(model: m.transformer, config: config)
                 .run(tokens: ids, subject: subjectRange, target: targetID, noiseStd: std, noise: noiseTensor)
             Console.progress(String(format: "traced in %.2f s", Date().timeIntervalSince(start)))
