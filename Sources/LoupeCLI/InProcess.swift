@@ -7,10 +7,25 @@ extension Loupe {
     /// Runs `loupe <arguments>` inside this process (tests, the notebook runner) and returns
     /// what it printed on stdout. Reports record `arguments` as the command that made them.
     public static func runInProcess(_ arguments: [String]) throws -> String {
-        var command = try parseAsRoot(arguments)
-        return try $invocation.withValue(arguments) {
-            try Console.capturing { try command.run() }
+        let (output, error) = runInProcessKeepingOutput(arguments)
+        if let error { throw error }
+        return output
+    }
+
+    /// ``runInProcess(_:)`` that returns what the command printed also when it fails.
+    public static func runInProcessKeepingOutput(_ arguments: [String]) -> (output: String, error: (any Error)?) {
+        var failure: (any Error)? = nil
+        let output = $invocation.withValue(arguments) {
+            Console.capturing {
+                do {
+                    var command = try parseAsRoot(arguments)
+                    try command.run()
+                } catch {
+                    failure = error
+                }
+            }
         }
+        return (output, failure)
     }
 }
 
