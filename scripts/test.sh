@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Runs Loupe's tests on a fresh machine: installs what is missing, fetches the default
-# model, then runs the whole suite in a release build (the real-model tests need optimized
-# kernels; they skip themselves when LOUPE_MODEL points nowhere).
+# model, runs the whole suite in a release build (the real-model tests need optimized
+# kernels; they skip themselves when LOUPE_MODEL points nowhere), then reruns every text
+# notebook and checks its recorded outputs (`loupe notebook run --check`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LOUPE_MODEL="${LOUPE_MODEL:-$(bash scripts/setup.sh | tail -n 1)}"
 swift build -c release --build-tests
 swift test -c release --skip-build
+if [ -f "$LOUPE_MODEL" ]; then
+    "$(swift build -c release --show-bin-path)/loupe" notebook run --check notebooks-text/*.md
+else
+    echo "notebooks not checked: no model at $LOUPE_MODEL" >&2
+fi

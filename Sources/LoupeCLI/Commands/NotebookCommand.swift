@@ -27,7 +27,9 @@ extension Loupe {
             nothing is written and the command fails when an output differs from the recorded \
             one: text must match apart from runs of spaces, numbers within --rtol (relative) \
             plus --atol (absolute). A notebook may set its own tolerances with a line \
-            `<!-- notebook: rtol=0.01 atol=0.001 -->`.
+            `<!-- notebook: rtol=0.01 atol=0.001 -->`, and a cell with such a line starting \
+            `<!-- cell:` right before its ```sh block (e.g. atol=1 for percentages printed as \
+            whole numbers, whose rounding can flip when the last bits of a BLAS build differ).
             """)
 
         @Argument(help: "Notebook files (.md).") var files: [String]
@@ -56,8 +58,8 @@ extension Loupe {
             }
             let doc = try NotebookDocument(text: text)
             if doc.cells.isEmpty { throw ValidationError("\(path): no ```sh cells with a loupe command") }
-            let comparison = OutputComparison(relativeTolerance: tolerance("rtol", in: text) ?? rtol,
-                                              absoluteTolerance: tolerance("atol", in: text) ?? atol)
+            let notebookComparison = OutputComparison(relativeTolerance: doc.notebookSetting("rtol") ?? rtol,
+                                                      absoluteTolerance: doc.notebookSetting("atol") ?? atol)
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-notebook-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: scratch) }
@@ -79,6 +81,9 @@ extension Loupe {
                 while output.hasSuffix("\n") { output.removeLast() }
                 notice(String(format: "    %.1f s", Date().timeIntervalSince(t0)))
                 if check {
+                    let comparison = OutputComparison(
+                        relativeTolerance: cell.relativeTolerance ?? notebookComparison.relativeTolerance,
+                        absoluteTolerance: cell.absoluteTolerance ?? notebookComparison.absoluteTolerance)
                     if let expected = cell.expected {
                         if let diff = comparison.difference(expected: expected, actual: output) {
                             failures += 1
@@ -101,16 +106,6 @@ extension Loupe {
                                    updated == text ? "outputs unchanged" : "outputs written", Date().timeIntervalSince(start)))
             }
             return failures
-        }
-
-        /// A `<!-- notebook: name=value ... -->` setting in the notebook text.
-        func tolerance(_ name: String, in text: String) -> Double? {
-            for line in text.split(separator: "\n") where line.hasPrefix("<!-- notebook:") {
-                for word in line.split(separator: " ") where word.hasPrefix(name + "=") {
-                    return Double(word.dropFirst(name.count + 1))
-                }
-            }
-            return nil
         }
 
         /// A progress line on stderr, also when this command itself runs in process.

@@ -16,6 +16,10 @@ struct NotebookDocument {
         var insertAt: Int
         /// The current output text.
         var expected: String?
+        /// Tolerances set for this cell by a `<!-- cell: rtol=... atol=... -->` line right
+        /// before its block.
+        var relativeTolerance: Double?
+        var absoluteTolerance: Double?
     }
 
     var lines: [String]
@@ -35,6 +39,12 @@ struct NotebookDocument {
             guard body.count == 1, body[0].hasPrefix("loupe ") || body[0] == "loupe" else { continue }
             var cell = Cell(command: String(body[0].dropFirst("loupe".count)).trimmingCharacters(in: .whitespaces),
                             line: start + 2, output: nil, insertAt: end + 1, expected: nil)
+            var k = start - 1
+            while k >= 0 && lines[k].trimmingCharacters(in: .whitespaces).isEmpty { k -= 1 }
+            if k >= 0 && lines[k].hasPrefix("<!-- cell:") {
+                cell.relativeTolerance = NotebookDocument.setting("rtol", in: lines[k])
+                cell.absoluteTolerance = NotebookDocument.setting("atol", in: lines[k])
+            }
             // The output block is the next fenced block if it is ```text, with only blank lines between.
             var j = end + 1
             while j < lines.count && lines[j].trimmingCharacters(in: .whitespaces).isEmpty { j += 1 }
@@ -48,6 +58,19 @@ struct NotebookDocument {
             }
             cells.append(cell)
         }
+    }
+
+    /// The value of `name=value` in a settings comment line.
+    static func setting(_ name: String, in line: String) -> Double? {
+        for word in line.split(separator: " ") where word.hasPrefix(name + "=") {
+            return Double(word.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    /// The notebook-wide setting `name` from a `<!-- notebook: ... -->` line.
+    func notebookSetting(_ name: String) -> Double? {
+        lines.first { $0.hasPrefix("<!-- notebook:") }.flatMap { NotebookDocument.setting(name, in: $0) }
     }
 
     /// The document with each cell's output replaced by `outputs[i]` (nil: unchanged);
