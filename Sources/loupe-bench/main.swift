@@ -1,8 +1,9 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store] [--trace]
 //
-// --store runs only the activation store's benchmarks (StoreBench.swift).
+// --store runs only the activation store's benchmarks (StoreBench.swift); --trace only causal
+// tracing's (TraceBench.swift; --quick skips the full trace).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -17,6 +18,7 @@ struct Args {
     var json: String? = nil
     var quick = false
     var store = false
+    var trace = false
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -26,6 +28,7 @@ struct Args {
             case "--json": json = it.next()
             case "--quick": quick = true
             case "--store": store = true
+            case "--trace": trace = true
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -66,6 +69,13 @@ let loaded = try ModelLoader.load(path: args.model)
 if args.store {
     // Only the activation store's benchmarks (StoreBench.swift).
     try storeBenchmark(loaded, quick: args.quick, report: report)
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
+    exit(0)
+}
+if args.trace {
+    try traceBenchmark(loaded, quick: args.quick, report: report)
     if let path = args.json {
         try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
     }

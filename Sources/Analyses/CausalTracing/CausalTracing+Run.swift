@@ -71,8 +71,14 @@ extension CausalTracing {
                         runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start))
                     }
                 }
-                let logits = try model.forward(resuming: start, residuals: residuals, caches: runCaches,
-                                               hooks: hooks, logits: .last).logits
+                var logits: [Tensor] = []
+                let per = max(1, config.runsPerBatch ?? residuals.count)
+                for lo in stride(from: 0, to: residuals.count, by: per) {
+                    let hi = min(residuals.count, lo + per)
+                    // Hooks see sequence indices within the batch; restoration hooks only use positions.
+                    logits += try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
+                                                caches: Array(runCaches[lo..<hi]), hooks: hooks, logits: .last).logits
+                }
                 grid.append((0..<n).map { t in
                     (0..<samples).map { s in Double(softmax(logits[t * samples + s].scalars)[target]) }
                         .reduce(0, +) / Double(samples)

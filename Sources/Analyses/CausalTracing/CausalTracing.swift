@@ -35,10 +35,14 @@ public struct CausalTracing: Sendable {
         public var kinds: [Kind] = Kind.allCases
         /// Layers to compute (nil: all). Rows of the other layers are NaN.
         public var layers: [Int]? = nil
+        /// Restoration runs per forward call (nil: all runs of a layer in one batch). Smaller
+        /// batches use less memory on long prompts; 1 measures what batching saves.
+        public var runsPerBatch: Int? = nil
 
         public init(samples: Int = 10, noiseMultiplier: Float = 3, seed: UInt64 = 1, window: Int = 10,
-                    kinds: [Kind] = Kind.allCases, layers: [Int]? = nil) {
+                    kinds: [Kind] = Kind.allCases, layers: [Int]? = nil, runsPerBatch: Int? = nil) {
             self.layers = layers
+            self.runsPerBatch = runsPerBatch
             self.samples = samples
             self.noiseMultiplier = noiseMultiplier
             self.seed = seed
