@@ -52,6 +52,8 @@ extension Loupe {
         @Flag(name: [.customLong("allow-model-mismatch"), .customLong("force")],
               help: "Add this model's captures to a store made with another model or tokenizer.")
         var allowModelMismatch = false
+        @Flag(help: "Start a new store: delete the store file (with its -wal and -shm) first if it exists.")
+        var overwrite = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
@@ -99,6 +101,7 @@ extension Loupe {
                                       prompt: "\(input.source):\(e.record.line)")
             }
             let identity = try ModelIdentity(of: m)
+            try prepareStoreLocation()
             let db = try ActivationStore(path: store, create: true)
             let modelID = try db.register(identity, allowMismatch: allowModelMismatch)
             let dataset = try db.dataset(name: input.name, source: input.source, encoding: input.encoding,
@@ -126,7 +129,25 @@ extension Loupe {
                             + (p.total < dataset.prompts.count ? "; \(p.total) within --max-tokens" : ""))
             }
             Console.out("\(p.capturedPrompts) \(unit), \(p.capturedTokens) tokens captured; \(summary.alreadyStored) already stored; \(p.total) in the \(maxTokens == nil ? "dataset" : "capture")")
-            Console.out(String(format: "forward %.2f s, writing %.2f s", p.forwardSeconds, p.writeSeconds))
+            // Timings go with the progress lines, so the output is the same on every run.
+            Console.progress(String(format: "forward %.2f s, writing %.2f s", p.forwardSeconds, p.writeSeconds))
+        }
+
+        /// Creates the store's folder, and with --overwrite removes an existing store (only
+        /// after the inputs were read and checked, so a bad input never deletes anything;
+        /// a file that is not a Loupe store is never deleted).
+        func prepareStoreLocation() throws {
+            let fm = FileManager.default
+            let folder = (store as NSString).deletingLastPathComponent
+            if !folder.isEmpty && !fm.fileExists(atPath: folder) {
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            guard overwrite, fm.fileExists(atPath: store) else { return }
+            // Only ever delete a Loupe store (opening anything else throws notAStore).
+            do { _ = try ActivationStore(path: store) }
+            for path in [store, store + "-wal", store + "-shm"] where fm.fileExists(atPath: path) {
+                try fm.removeItem(atPath: path)
+            }
         }
 
         /// `--prompts`: each record is one prompt.
