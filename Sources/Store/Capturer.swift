@@ -113,7 +113,16 @@ public struct Capturer {
                 sink.slots[ctx.sequence][h] = Capturer.encode(act, point: point, rows: kept, dtype: dtype)
             }
         }
-        _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
+        // Nothing after the deepest hooked block can change what was captured: once every
+        // sequence has passed the stop point, end the pass there.
+        if let stop = Capturer.stopPoint(points, layers: model.config.nLayers) {
+            let count = Counter()
+            hooks.modify(stop) { _, _ in
+                count.value += 1
+                if count.value == batch.count { throw StopPass() }
+            }
+        }
+        do { _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none) } catch is StopPass {}
         return batch.indices.map { i in
             CapturedPrompt(promptID: batch[i].id, positions: positions[i], activations: points.indices.map { h in
                 let (shape, data) = sink.slots[i][h]!
@@ -140,6 +149,21 @@ public struct Capturer {
         for r in rows { out += act.scalars[(r * width)..<((r + 1) * width)] }
         return (shape, out.withUnsafeBufferPointer { dtype.encode($0) })
     }
+
+    /// The point after which a pass capturing `points` may stop: the residual stream after the
+    /// deepest hooked block (before block 0 when only embeddings are hooked), or nil when
+    /// that is the last block or the final norm is hooked (nothing to save).
+    public static func stopPoint(_ points: [HookPoint], layers: Int) -> HookPoint? {
+        if points.contains(.finalNorm) { return nil }
+        guard let deepest = points.compactMap(\.layer).max() else { return layers > 0 ? .residPre(0) : nil }
+        return deepest < layers - 1 ? .residPost(deepest) : nil
+    }
+
+    /// Thrown by the stop hook to end a pass early; never leaves ``Capturer``.
+    struct StopPass: Error {}
+
+    /// How many sequences have reached the stop point (hooks run one sequence at a time).
+    final class Counter { var value = 0 }
 
     /// Where the hooks of one pass leave each sequence's encoded activations.
     final class Sink {
