@@ -22,8 +22,8 @@ extension Loupe {
             file (a "text" field, other fields such as "source" kept as metadata) or a .txt file \
             (documents separated by blank lines) are tokenized and cut into consecutive \
             N-token windows, each stored as a prompt with metadata document, window and the \
-            document's fields. A last window shorter than --min-window tokens (default N: \
-            only full windows) is dropped. With --add-special each window starts with BOS and \
+            document's fields. A last window with fewer than --min-window document tokens \
+            (default: a full window) is dropped. With --add-special each window starts with BOS and \
             each document ends with EOS if the model file asks for them (the BOS counts in N). \
             --max-tokens caps the capture: whole batches, from the start, up to the one that \
             reaches it; a later run with a larger cap continues.
@@ -40,7 +40,7 @@ extension Loupe {
         @Option(help: "Corpus file: .jsonl (\"text\" per line) or .txt (blank-line separated documents); needs --context.")
         var corpus: String?
         @Option(help: "Tokens per corpus window.") var context: Int?
-        @Option(help: "Fewest tokens a document's last, partial window may have (default: --context, only full windows).")
+        @Option(help: "Fewest document tokens a last, partial window may have (default: a full window, so partial ones are dropped).")
         var minWindow: Int?
         @Option(help: "Capture the leading batches up to the one that reaches this many tokens.") var maxTokens: Int?
         @Option(help: "Hook name patterns (globs), comma-separated.") var hooks: String
