@@ -25,8 +25,13 @@ public struct ActivationBatch: Sendable {
 /// (never the whole store) from a snapshot taken at creation, so a capture may keep writing.
 ///
 /// Order is either the stored one (dataset order, positions ascending) or shuffled with a
-/// seed: prompts in a seeded random order, then rows shuffled within a window of
-/// `shuffleWindow` rows. The last batch may be short.
+/// seed: prompts in a seeded random order, cut into windows of whole prompts holding at least
+/// `window` rows, and the rows of each window in a seeded random order. Batches run across
+/// windows; only the last batch may be short.
+///
+/// A window is held as its prompts' stored bytes back to back (f16 stays f16); a batch
+/// decodes its rows straight from there into the batch's float32 rows, so a shuffled read
+/// copies each row once from the store and decodes it once, like a read in stored order.
 public struct ActivationReader: Sequence, IteratorProtocol {
     public enum Order: Sendable, Equatable {
         case stored
@@ -54,10 +59,15 @@ public struct ActivationReader: Sequence, IteratorProtocol {
     var entries: [Entry]
     var nextEntry = 0
     var rng: SeededRandom
-    // Pending rows not yet emitted: pending[offset*width...]
-    var pending: [Float] = []
-    var pendingInfo: [(prompt: Int, position: Int, token: Int, entry: Int)] = []
-    var offset = 0
+    /// Rows emitted so far.
+    var emitted = 0
+    /// The current window: its rows' stored bytes back to back, each row's entry and index
+    /// within the entry, the order to emit them in (empty: as stored), and the next to emit.
+    var windowBytes: [UInt8] = []
+    var windowByteCount = 0
+    var windowRows: [(entry: Int32, row: Int32)] = []
+    var windowOrder: [Int32] = []
+    var cursor = 0
 
     /// A reader of `hook` in `capture`, `batchSize` rows at a time.
     /// - Throws: ``StoreError/notFound(path:what:)`` when the capture lacks the hook, or
@@ -121,76 +131,102 @@ public struct ActivationReader: Sequence, IteratorProtocol {
     /// The next batch, or nil at the end.
     /// - Throws: ``StoreError`` when a row cannot be read or does not match its shape.
     public mutating func nextBatch() throws -> ActivationBatch? {
-        let window: Int
-        if case .shuffled(_, let w) = order { window = Swift.max(w, batchSize) } else { window = batchSize }
-        if pendingInfo.count - offset < batchSize && nextEntry < entries.count {
-            try refill(upTo: window)
-            if case .shuffled = order { shufflePending() }
+        let n = Swift.min(batchSize, rowCount - emitted)
+        guard n > 0 else { return nil }
+        var prompts: [Int] = [], positions: [Int] = [], tokens: [Int] = []
+        var metadata: [[String: JSONValue]] = []
+        prompts.reserveCapacity(n); positions.reserveCapacity(n); tokens.reserveCapacity(n); metadata.reserveCapacity(n)
+        let width = self.width, dtype = self.dtype, rowBytes = width * dtype.size
+        var filled = 0
+        // Every element is written below before the array is returned.
+        var scalars = [Float](unsafeUninitializedCapacity: n * width) { _, count in count = n * width }
+        while filled < n {
+            if cursor == windowRows.count {
+                try loadWindow()
+                guard !windowRows.isEmpty else {
+                    throw StoreError.notFound(path: store.path, what: "\(rowCount - emitted - filled) more rows of hook \(hook)")
+                }
+            }
+            let take = Swift.min(n - filled, windowRows.count - cursor)
+            let shuffled = !windowOrder.isEmpty
+            windowBytes.withUnsafeBytes { raw in
+                scalars.withUnsafeMutableBufferPointer { out in
+                    guard shuffled else {
+                        // Stored order: the rows are consecutive in the window; one decode.
+                        let src = UnsafeRawBufferPointer(rebasing: raw[(cursor * rowBytes)..<((cursor + take) * rowBytes)])
+                        let dst = UnsafeMutableBufferPointer(rebasing: out[(filled * width)..<((filled + take) * width)])
+                        return dtype.decode(src, count: take * width, into: dst)
+                    }
+                    // Shuffled: each row decoded from its place in the window into its place
+                    // in the batch (faster here than gathering the encoded rows first).
+                    windowOrder.withUnsafeBufferPointer { order in
+                        for k in 0..<take {
+                            let w = Int(order[cursor + k])
+                            let dst = UnsafeMutableBufferPointer(rebasing: out[((filled + k) * width)..<((filled + k + 1) * width)])
+                            dtype.decode(UnsafeRawBufferPointer(rebasing: raw[(w * rowBytes)..<((w + 1) * rowBytes)]), count: width, into: dst)
+                        }
+                    }
+                }
+            }
+            entries.withUnsafeBufferPointer { entries in
+                for k in 0..<take {
+                    let (e, r) = windowRows[shuffled ? Int(windowOrder[cursor + k]) : cursor + k]
+                    prompts.append(entries[Int(e)].promptIndex)
+                    positions.append(entries[Int(e)].positions[Int(r)])
+                    tokens.append(entries[Int(e)].tokens[Int(r)])
+                    metadata.append(entries[Int(e)].metadata)
+                }
+            }
+            cursor += take
+            filled += take
         }
-        let available = pendingInfo.count - offset
-        guard available > 0 else { return nil }
-        let n = Swift.min(batchSize, available)
-        let range = offset..<(offset + n)
-        let info = pendingInfo[range]
-        let batch = ActivationBatch(
-            rows: Tensor(shape: [n, width], scalars: Array(pending[(offset * width)..<((offset + n) * width)])),
-            promptIndices: info.map(\.prompt), positions: info.map(\.position), tokens: info.map(\.token),
-            metadata: info.map { entries[$0.entry].metadata })
-        offset += n
-        return batch
+        emitted += n
+        return ActivationBatch(rows: Tensor(shape: [n, width], scalars: scalars), promptIndices: prompts,
+                               positions: positions, tokens: tokens, metadata: metadata)
     }
 
-    /// Drops emitted rows and reads prompts until `rows` rows are pending or none are left.
-    mutating func refill(upTo rows: Int) throws {
-        pending.removeFirst(offset * width)
-        pendingInfo.removeFirst(offset)
-        offset = 0
-        let (width, dtype, path) = (self.width, self.dtype, store.path)
+    /// Reads the next window: whole prompts until it holds the window's rows (in stored order
+    /// a batch, at least 4096 rows) or none are left; shuffled, also draws the order of its rows.
+    mutating func loadWindow() throws {
+        let rows: Int
+        if case .shuffled(_, let w) = order { rows = Swift.max(w, batchSize) } else { rows = Swift.max(batchSize, 4096) }
+        windowRows.removeAll(keepingCapacity: true)
+        windowOrder.removeAll(keepingCapacity: true)
+        cursor = 0
+        let (rowBytes, path) = (width * dtype.size, store.path)
+        // The window's size is known from the entries: grow the buffer once (it is reused, so
+        // later windows neither allocate nor fault pages in) and copy each blob into place.
+        var end = nextEntry, count = 0
+        while count < rows && end < entries.count { count += entries[end].positions.count; end += 1 }
+        if windowBytes.count < count * rowBytes { windowBytes = [UInt8](repeating: 0, count: count * rowBytes) }
+        windowByteCount = 0
         try store.read { db in
             let select = try db.cachedStatement(sql: "SELECT data FROM activation WHERE id = ?")
-            while pendingInfo.count < rows && nextEntry < entries.count {
+            while windowRows.count < rows && nextEntry < entries.count {
                 let e = entries[nextEntry]
-                let count = e.positions.count * width
+                let bytes = e.positions.count * rowBytes
                 let cursor = try Row.fetchCursor(select, arguments: [e.activationID])
                 guard let row = try cursor.next() else {
                     throw StoreError.notFound(path: path, what: "activation row \(e.activationID)")
                 }
-                let start = pending.count
-                pending.append(contentsOf: repeatElement(0, count: count))
                 try row.withUnsafeData(atIndex: 0) { data in
-                    guard let data, data.count == count * dtype.size else {
+                    guard let data, data.count == bytes else {
                         throw StoreError.corruptRow(path: path, row: "activation \(e.activationID)",
-                                                    reason: "\(data?.count ?? 0) bytes, expected \(count * dtype.size)")
+                                                    reason: "\(data?.count ?? 0) bytes, expected \(bytes)")
                     }
-                    data.withUnsafeBytes { raw in
-                        pending.withUnsafeMutableBufferPointer { buf in
-                            dtype.decode(raw, count: count, into: UnsafeMutableBufferPointer(rebasing: buf[start...]))
-                        }
+                    let offset = windowByteCount
+                    windowBytes.withUnsafeMutableBytes { out in
+                        data.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + bytes)]).copyMemory(from: $0) }
                     }
+                    windowByteCount += bytes
                 }
-                for (i, p) in e.positions.enumerated() {
-                    pendingInfo.append((prompt: e.promptIndex, position: p, token: e.tokens[i], entry: nextEntry))
-                }
+                for r in 0..<e.positions.count { windowRows.append((Int32(nextEntry), Int32(r))) }
                 nextEntry += 1
             }
         }
-    }
-
-    /// Shuffles the pending rows in place (rows and their info together).
-    mutating func shufflePending() {
-        let n = pendingInfo.count
-        guard n > 1 else { return }
-        var order = Array(0..<n)
-        ActivationReader.shuffle(&order, &rng)
-        var rows = [Float](repeating: 0, count: pending.count)
-        pending.withUnsafeBufferPointer { src in
-            rows.withUnsafeMutableBufferPointer { dst in
-                for (to, from) in order.enumerated() {
-                    for j in 0..<width { dst[to * width + j] = src[from * width + j] }
-                }
-            }
+        if case .shuffled = order, windowRows.count > 1 {
+            windowOrder = (0..<Int32(windowRows.count)).map { $0 }
+            ActivationReader.shuffle(&windowOrder, &rng)
         }
-        pending = rows
-        pendingInfo = order.map { pendingInfo[$0] }
     }
 }

@@ -27,7 +27,8 @@ public struct Capturer {
 
     /// Progress after each committed batch, and the totals at the end.
     public struct Progress: Sendable {
-        /// Prompts held whole (including ones stored by earlier runs), of `total`.
+        /// Prompts held whole (including ones stored by earlier runs), of `total` (every prompt,
+        /// or those within `maxTokens`).
         public var done: Int
         public var total: Int
         /// Prompts and tokens this run captured.
@@ -39,22 +40,28 @@ public struct Capturer {
     }
 
     /// Captures every prompt of `prompts` not yet held, keeping `positions[i]` of prompt `i`.
-    /// - Parameter report: called after each committed batch; throwing from it stops the run
-    ///   (what was committed stays).
+    /// - Parameters:
+    ///   - maxTokens: when set, only the leading batches up to the one that brings the
+    ///     prompts' tokens (stored or not) to `maxTokens` take part: whole batches, so a capture
+    ///     grown in steps forms the same batches, and stores the same bits, as one run.
+    ///   - report: called after each committed batch; throwing from it stops the run (what
+    ///     was committed stays).
     /// - Throws: ``ModelError`` from the pass, ``StoreError`` from writing; batches committed
     ///   before the error stay.
     @discardableResult
-    public func run(prompts: [StoredPrompt], positions: [[Int]],
+    public func run(prompts: [StoredPrompt], positions: [[Int]], maxTokens: Int? = nil,
                     report: (Progress) throws -> Void = { _ in }) throws -> Progress {
         precondition(prompts.count == positions.count, "\(prompts.count) prompts, \(positions.count) position lists")
         let done = try store.completedPrompts(capture: capture.id)
-        let remaining = prompts.indices.filter { !done.contains(prompts[$0].id) }.count
-        var progress = Progress(done: prompts.count - remaining, total: prompts.count, capturedPrompts: 0,
+        let planned = batches(prompts, maxTokens: maxTokens)
+        let total = planned.reduce(0) { $0 + $1.count }
+        let remaining = planned.joined().filter { !done.contains(prompts[$0].id) }.count
+        var progress = Progress(done: total - remaining, total: total, capturedPrompts: 0,
                                 capturedTokens: 0, forwardSeconds: 0, writeSeconds: 0)
         let points = try capture.hooks.map { try model.config.hookPoint(named: $0) }
         // Batches are cut from the whole prompt list, so a resumed run forms the same batches
         // as an uninterrupted one (each batch commits whole) and stores identical bits.
-        for whole in batches(prompts) {
+        for whole in planned {
             let batch = whole.filter { !done.contains(prompts[$0].id) }
             if batch.isEmpty { continue }
             let tokens = batch.reduce(0) { $0 + prompts[$1].tokens.count }
@@ -74,15 +81,19 @@ public struct Capturer {
     }
 
     /// Consecutive runs of prompt indices of at most `batchSize` prompts and `batchTokens`
-    /// tokens (a longer prompt forms a batch alone).
-    func batches(_ prompts: [StoredPrompt]) -> [[Int]] {
+    /// tokens (a longer prompt forms a batch alone); with `maxTokens`, the leading batches
+    /// whose preceding batches hold fewer than `maxTokens` tokens.
+    func batches(_ prompts: [StoredPrompt], maxTokens: Int? = nil) -> [[Int]] {
         var out: [[Int]] = []
-        var current: [Int] = [], tokens = 0
+        var current: [Int] = [], tokens = 0, before = 0
+        let cap = maxTokens ?? Int.max
         for (i, p) in prompts.enumerated() {
             if !current.isEmpty && (current.count == batchSize || tokens + p.tokens.count > batchTokens) {
                 out.append(current)
+                before += tokens
                 current = []
                 tokens = 0
+                if before >= cap { return out }
             }
             current.append(i)
             tokens += p.tokens.count
@@ -102,7 +113,16 @@ public struct Capturer {
                 sink.slots[ctx.sequence][h] = Capturer.encode(act, point: point, rows: kept, dtype: dtype)
             }
         }
-        _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
+        // Nothing after the deepest hooked block can change what was captured: once every
+        // sequence has passed the stop point, end the pass there.
+        if let stop = Capturer.stopPoint(points, layers: model.config.nLayers) {
+            let count = Counter()
+            hooks.modify(stop) { _, _ in
+                count.value += 1
+                if count.value == batch.count { throw StopPass() }
+            }
+        }
+        do { _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none) } catch is StopPass {}
         return batch.indices.map { i in
             CapturedPrompt(promptID: batch[i].id, positions: positions[i], activations: points.indices.map { h in
                 let (shape, data) = sink.slots[i][h]!
@@ -129,6 +149,21 @@ public struct Capturer {
         for r in rows { out += act.scalars[(r * width)..<((r + 1) * width)] }
         return (shape, out.withUnsafeBufferPointer { dtype.encode($0) })
     }
+
+    /// The point after which a pass capturing `points` may stop: the residual stream after the
+    /// deepest hooked block (before block 0 when only embeddings are hooked), or nil when
+    /// that is the last block or the final norm is hooked (nothing to save).
+    public static func stopPoint(_ points: [HookPoint], layers: Int) -> HookPoint? {
+        if points.contains(.finalNorm) { return nil }
+        guard let deepest = points.compactMap(\.layer).max() else { return layers > 0 ? .residPre(0) : nil }
+        return deepest < layers - 1 ? .residPost(deepest) : nil
+    }
+
+    /// Thrown by the stop hook to end a pass early; never leaves ``Capturer``.
+    struct StopPass: Error {}
+
+    /// How many sequences have reached the stop point (hooks run one sequence at a time).
+    final class Counter { var value = 0 }
 
     /// Where the hooks of one pass leave each sequence's encoded activations.
     final class Sink {

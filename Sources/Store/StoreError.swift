@@ -15,6 +15,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unknownHookPattern(pattern: String, suggestions: [String])
     /// A position selection that does not fit a prompt.
     case badPosition(prompt: String, reason: String)
+    /// Corpus windowing options that cannot work (`--context`, `--min-window`).
+    case badWindowing(reason: String)
     /// A capture, hook or prompt asked for that the store does not hold.
     case notFound(path: String, what: String)
     /// A stored row whose blob does not match its recorded shape and dtype.
@@ -42,6 +44,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "hook pattern '\(pattern)' matches no hook point: \(hint)"
         case let .badPosition(prompt, reason):
             return "\(prompt): \(reason)"
+        case let .badWindowing(reason):
+            return reason
         case let .notFound(path, what):
             return "\(path): no \(what)"
         case let .corruptRow(path, row, reason):

@@ -6,7 +6,7 @@ public struct StoredPrompt: Sendable, Equatable {
     public var id: Int64
     /// 0-based order within the dataset.
     public var index: Int
-    /// Line of the prompt file it came from (0 for corpus windows).
+    /// Line of the prompt file it came from (for corpus windows: the line its document starts on).
     public var line: Int
     public var text: String
     public var tokens: [Int]

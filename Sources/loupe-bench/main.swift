@@ -1,9 +1,10 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store] [--trace]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store [--store-db FILE]] [--trace]
 //
-// --store runs only the activation store's benchmarks (StoreBench.swift); --trace only causal
-// tracing's (TraceBench.swift; --quick skips the full trace).
+// --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
+// store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
+// --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -19,6 +20,7 @@ struct Args {
     var quick = false
     var store = false
     var trace = false
+    var storeDB: String? = nil
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -29,6 +31,7 @@ struct Args {
             case "--quick": quick = true
             case "--store": store = true
             case "--trace": trace = true
+            case "--store-db": storeDB = it.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -68,7 +71,7 @@ for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
 let loaded = try ModelLoader.load(path: args.model)
 if args.store {
     // Only the activation store's benchmarks (StoreBench.swift).
-    try storeBenchmark(loaded, quick: args.quick, report: report)
+    try storeBenchmark(loaded, quick: args.quick, storeDB: args.storeDB, report: report)
     if let path = args.json {
         try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
     }

@@ -131,6 +131,28 @@ struct CaptureCommandTests {
         #expect(vacuum.contains("integrity ok"), "\(vacuum)")
     }
 
+    @Test func overwriteStartsANewStoreInANewFolder() throws {
+        let dir = try captureFolder()
+        let prompts = dir.appendingPathComponent("p.jsonl").path
+        try labelledPrompts.write(toFile: prompts, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("new/folder/s.db").path
+        let args = ["capture", "--prompts", prompts, "--hooks", "hook_embed", "--positions", "last", "--store", store]
+        let first = try runLoupe(args)
+        #expect(first == "capture 1 in \(store): 1 hook(s), positions last, f16\n3 prompts, 31 tokens captured; 0 already stored; 3 in the dataset\n")
+        #expect(try runLoupe(args).contains("0 prompts, 0 tokens captured; 3 already stored"))
+        // Another capture in the same store, then --overwrite: only the new capture is left.
+        _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", "hook_embed", "--positions", "all", "--store", store])
+        #expect(try ActivationStore(path: store).captures().count == 2)
+        #expect(try runLoupe(args + ["--overwrite"]) == first)
+        #expect(try ActivationStore(path: store).captures().count == 1)
+        // A file that is not a store is never deleted.
+        let notes = dir.appendingPathComponent("notes.txt").path
+        try "keep me".write(toFile: notes, atomically: true, encoding: .utf8)
+        let refused = loupeError(["capture", "--prompts", prompts, "--hooks", "hook_embed", "--store", notes, "--overwrite"])
+        #expect(refused.hasPrefix("\(notes): not a Loupe activation store"), "\(refused)")
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "keep me")
+    }
+
     @Test func badInputsHaveClearErrors() throws {
         let dir = try captureFolder()
         let store = dir.appendingPathComponent("s.db").path

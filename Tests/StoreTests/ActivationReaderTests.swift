@@ -72,6 +72,35 @@ import Testing
         for (i, key) in keys.enumerated() { #expect(rowsA[key] == Array(rows[(i * 32)..<((i + 1) * 32)])) }
     }
 
+    @Test func shuffledBatchesRunAcrossWindowsAndKeepEveryRowsValues() throws {
+        let t = try captured()
+        let (rows, keys) = try storedRows(t, "blocks.1.hook_resid_post")
+        let index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        // Windows of at least 7 rows (whole prompts), batches of 9 and 1000: batches straddle windows.
+        for (window, batch) in [(7, 9), (1, 4), (100_000, 1000), (25, 25)] {
+            var reader = try ActivationReader(store: t.store, capture: t.capture, hook: "blocks.1.hook_resid_post",
+                                              batchSize: batch, order: .shuffled(seed: 7, window: window))
+            var seen: [[Int]] = [], sizes: [Int] = []
+            while let b = try reader.nextBatch() {
+                sizes.append(b.positions.count)
+                for i in 0..<b.positions.count {
+                    let key = [b.promptIndices[i], b.positions[i]]
+                    seen.append(key)
+                    let r = try #require(index[key])
+                    #expect(b.rows.row(i) == Array(rows[(r * 32)..<((r + 1) * 32)]), "window \(window) batch \(batch) row \(key)")
+                    #expect(b.tokens[i] == t.prompts[key[0]].tokens[key[1]])
+                }
+            }
+            #expect(sizes.dropLast().allSatisfy { $0 == batch } && sizes.reduce(0, +) == keys.count)
+            #expect(Set(seen) == Set(keys) && seen.count == keys.count && seen != keys)
+        }
+        // Stored order across its internal windows, with a batch that is not a divisor.
+        var reader = try ActivationReader(store: t.store, capture: t.capture, hook: "blocks.1.hook_resid_post", batchSize: 7)
+        var got: [Float] = []
+        while let b = try reader.nextBatch() { got += b.rows.scalars }
+        #expect(got == rows)
+    }
+
     @Test func unknownHooksAndRaggedRowsAreErrors() throws {
         let t = try captured()
         let missing = errorText { _ = try ActivationReader(store: t.store, capture: t.capture, hook: "blocks.0.hook_resid_post") }

@@ -37,8 +37,8 @@ struct TinyCapture {
     let kept: [[Int]]
 
     init(hooks: [HookPoint], positions: CapturePositions = .all, dtype: ActivationDType = .f32, count: Int = 12,
-         path: String? = nil) throws {
-        let config = TinyModels.llamaConfig()
+         path: String? = nil, layers: Int = 2) throws {
+        let config = TinyModels.llamaConfig(layers: layers)
         model = try TinyModels.model(config)
         store = try ActivationStore(path: try path ?? temporaryStorePath(), create: true)
         let modelID = try store.register(tinyIdentity(config))

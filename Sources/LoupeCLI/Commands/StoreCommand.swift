@@ -56,7 +56,7 @@ extension Loupe {
                 if format == .json { return try Console.json(out) }
                 for m in out.models {
                     Console.out("model \(m.name) (\(m.architecture), \(m.config.nLayers) layers, d_model \(m.config.dModel)) "
-                                + "hash \(m.fileHash), tokenizer \(m.tokenizerHash), from \(m.path)")
+                                + "hash \(m.fileHash), tokenizer \(m.tokenizerHash), from \(abbreviatingHome(m.path))")
                 }
                 Console.out("capture \(summary.id): dataset \(summary.dataset), positions \(summary.positions), \(summary.dtype), "
                             + "\(summary.promptsDone)/\(summary.promptsTotal) prompts, \(summary.rowsPerHook) rows per hook, \(StoreCommand.bytes(summary.bytes))")
