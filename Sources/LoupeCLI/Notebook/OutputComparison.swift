@@ -20,7 +20,7 @@ struct OutputComparison {
         for (i, (x, y)) in zip(a, b).enumerated() {
             switch (x, y) {
             case let (.text(s), .text(t)) where s == t: continue
-            case let (.number(u, _), .number(v, _)) where close(u, v): continue
+            case let (.number(u, a), .number(v, b)) where a == b || close(u, v): continue
             default:
                 return "expected \(describe(x)) but got \(describe(y)) (piece \(i + 1))"
             }
@@ -56,7 +56,7 @@ struct OutputComparison {
         func isDigit(_ k: Int) -> Bool { k < scalars.count && ("0"..."9").contains(scalars[k]) }
         while i < scalars.count {
             // A number starts with a digit, or a sign/point followed by one, and is not glued
-            // to a letter before it (so "blocks.3" and "Q4_1" stay text).
+            // to a letter before or after it (so "blocks.3", "Q4_1" and hashes stay text).
             let previous = i > 0 ? scalars[i - 1] : " "
             let gluedToWord = previous.properties.isAlphabetic || previous == "_" || previous == "."
             let startsNumber = isDigit(i) || ((scalars[i] == "-" || scalars[i] == ".") && isDigit(i + 1))
@@ -71,7 +71,9 @@ struct OutputComparison {
                     if isDigit(k) { j = k; while isDigit(j) { j += 1 } }
                 }
                 let literal = String(String.UnicodeScalarView(scalars[i..<j]))
-                if let value = Double(literal) {
+                // A number glued to a letter after it (a hash such as 49e1671f, "3x") is text.
+                let gluedAfter = j < scalars.count && (scalars[j].properties.isAlphabetic || scalars[j] == "_")
+                if !gluedAfter, let value = Double(literal), value.isFinite {
                     if !text.isEmpty { out.append(.text(text)); text = "" }
                     out.append(.number(value, literal))
                     i = j
