@@ -1,8 +1,11 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
 //   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store]
+//                                    [--probes [--probes-data DIR]]
 //
-// --store runs only the activation store's benchmarks (StoreBench.swift).
+// --store runs only the activation store's benchmarks (StoreBench.swift); --probes only the
+// probe-fitting benchmark (ProbeBench.swift), on DIR's .npy files from bench/probes_sklearn.py
+// when given.
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -17,6 +20,8 @@ struct Args {
     var json: String? = nil
     var quick = false
     var store = false
+    var probes = false
+    var probesData: String? = nil
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -26,6 +31,8 @@ struct Args {
             case "--json": json = it.next()
             case "--quick": quick = true
             case "--store": store = true
+            case "--probes": probes = true
+            case "--probes-data": probesData = it.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -60,6 +67,12 @@ for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
     let secs = time(runs: 10) { BLAS.gemmTransposedB(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer) }
     let gflops = 2 * Double(m * n * k) / secs / 1e9
     report("sgemm_\(m)x\(n)x\(k)_gflops", gflops, String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", m, n, k, gflops))
+}
+
+if args.probes {
+    // Only the probe-fitting benchmark (ProbeBench.swift); needs no model.
+    try probeBenchmark(data: args.probesData, report: report)
+    exit(0)
 }
 
 let loaded = try ModelLoader.load(path: args.model)
