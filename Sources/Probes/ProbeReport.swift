@@ -88,6 +88,12 @@ public struct ProbeReport: Sendable {
             s.append("On the control task (random labels per word type) the same probe gets \(pct(r.controlAccuracy)): "
                      + "selectivity \(NumberFormat.fixed(r.selectivity, decimals: 2)), \(reading).")
         }
+        if let worst = layers.min(by: { $0.result.testAccuracy < $1.result.testAccuracy }),
+           worst.result.testAccuracy < worst.result.majorityBaseline - 0.1 {
+            s.append("At \(worst.hook) test accuracy is \(pct(worst.result.testAccuracy)), well below the baseline: the probe "
+                     + "generalizes the wrong way, as it does when it memorizes word identity and the held-out example's "
+                     + "partner in training (same word, other label) carries the opposite label.")
+        }
         if r.testAccuracy < r.majorityBaseline + 0.05 {
             s.append("That is close to the baseline: this label is not linearly decodable here.")
         }

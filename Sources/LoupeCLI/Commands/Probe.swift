@@ -31,8 +31,9 @@ extension Loupe {
             definition file says which field is the label, where to read (last token, the \
             subject's last token, or the mean over positions 1..n) and which field holds the \
             word the label hinges on; with --label FIELD any capture of a JSONL file with that \
-            field works (--word FIELD for the control task). With --model, hooks or a dataset \
-            the store lacks are captured first; otherwise the store alone is read.
+            field works (--word FIELD for the control task). With --capture-missing (default \
+            model) or --model PATH, hooks or a dataset the store lacks are captured first; \
+            otherwise the store alone is read.
 
             Per hook: a seeded stratified train/test split (--test-fraction), k-fold \
             cross-validation on the training part (--folds; --c auto picks C from a grid by it), \
@@ -71,7 +72,8 @@ extension Loupe {
         @Option(help: "Most L-BFGS iterations.") var maxIter = 1000
         @Flag(help: "Skip the control task.") var noControl = false
         @Option(help: "Report folder (default: reports/probe-<dataset or label>).") var out: String?
-        @Option(help: "Model to capture missing hooks or datasets with (nothing is captured without it).") var model: String?
+        @Option(help: "Model to capture missing hooks or datasets with (nothing is captured without it or --capture-missing).") var model: String?
+        @Flag(help: "Capture what the store lacks with the default model ($LOUPE_MODEL or the SmolLM2 GGUF).") var captureMissing = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
@@ -93,16 +95,19 @@ extension Loupe {
             let classes: [String]; let best: String?; let layers: [LayerOut]; let finding: [String]; let report: String
         }
 
+        /// The model to capture missing activations with, if any.
+        var captureModel: String? { model ?? (captureMissing ? ModelLoader.defaultModelPath : nil) }
+
         func run() throws {
             let definition = try dataset.map(DatasetDefinition.load)
             let labelField = label ?? definition!.label
             let wordField = word ?? definition?.word
             let readAt = position ?? definition?.position ?? .stored
             let name = definition?.name ?? labelField
-            if model == nil && !FileManager.default.fileExists(atPath: store) {
-                throw ValidationError("store not found: \(store) (make it with `loupe capture`, or pass --model to capture into it)")
+            if captureModel == nil && !FileManager.default.fileExists(atPath: store) {
+                throw ValidationError("store not found: \(store) (make it with `loupe capture`, or pass --capture-missing / --model to capture into it)")
             }
-            let db = try ActivationStore(path: store, create: model != nil)
+            let db = try ActivationStore(path: store, create: captureModel != nil)
             let config = try hookConfig(db)
             let wanted = try HookPattern.resolve(hooks, config: config).map(\.name)
 
@@ -110,10 +115,10 @@ extension Loupe {
             var holders = try captures(db, definition: definition, readAt: readAt, wanted: wanted)
             let missing = wanted.filter { holders[$0] == nil }
             if !missing.isEmpty {
-                guard let model, let definition else {
+                guard let model = captureModel, let definition else {
                     let any = try? ProbeData.capture(in: db, dataset: definition?.storedName, position: readAt, hooks: wanted)
                     if let any { throw ProbeError.hookNotCaptured(hook: missing[0], captured: any.hooks) }
-                    throw ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --model")
+                    throw ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --capture-missing")
                 }
                 Console.progress("capturing \(missing.count) hook(s) of \(definition.name) at positions \(readAt.capturePositions)")
                 let capture = try Loupe.Capture.parse(["--prompts", definition.promptsPath, "--hooks", missing.joined(separator: ","),
@@ -207,8 +212,8 @@ extension Loupe {
         /// The model config the hook patterns resolve against: the store's model, else --model's.
         func hookConfig(_ db: ActivationStore) throws -> TransformerConfig {
             if let m = try db.models().first { return m.config }
-            guard model != nil else { throw ProbeError.noCapture(store: store, reason: "the store holds no model's captures") }
-            return try ModelOptions.parse(["--model", model!]).load().config
+            guard let path = captureModel else { throw ProbeError.noCapture(store: store, reason: "the store holds no model's captures") }
+            return try ModelOptions.parse(["--model", path]).load().config
         }
 
         /// For each wanted hook, the newest capture of the dataset at a fitting position that holds it.
