@@ -1,6 +1,8 @@
 import Foundation
 import LoupeCLI
 import LoupeTestSupport
+import Probes
+import Store
 import Testing
 
 /// The repository root (for probes/).
@@ -95,5 +97,58 @@ struct ProbeCommandTests {
         #expect(noWord.contains("the control task needs the word field 'nothing'"), "\(noWord)")
         let badProbe = loupeError(["probe", "apply", "--probe", prompts, "--prompt", "x"])
         #expect(badProbe.contains("not a Loupe probe file"), "\(badProbe)")
+    }
+
+    /// `--label` on any capture; the saved probe applied through a live pass gives the same
+    /// probabilities as the probe applied to the stored (f32) rows; ridge, difference of
+    /// means and the mean position run.
+    @Test func savedProbeAppliedLiveMatchesTheStoredRows() throws {
+        let dir = try captureFolder()
+        let prompts = dir.appendingPathComponent("p.jsonl").path
+        let words = ["apple", "stone", "river", "cloud", "chair", "tiger", "bread", "glass", "piano", "candle", "lemon", "tower"]
+        try words.enumerated().flatMap { i, w in
+            ["{\"text\": \"I really like the \(w).\", \"word\": \"\(w)\", \"label\": \"like\"}",
+             "{\"text\": \"I really hate the \(w).\", \"word\": \"\(w)\", \"label\": \"hate\"}"]
+        }.joined(separator: "\n").write(toFile: prompts, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("s.db").path
+        _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", "blocks.[3-4].hook_resid_post", "--positions", "all",
+                          "--dtype", "f32", "--store", store])
+        let out = dir.appendingPathComponent("r").path
+        let trained = try json(runLoupe(["probe", "train", "--store", store, "--label", "label", "--word", "word", "--position", "last",
+                                         "--hooks", "blocks.[3-4].hook_resid_post", "--folds", "3", "--out", out, "--format", "json"])) as! [String: Any]
+        #expect(trained["examples"] as? Int == 24 && trained["classes"] as? [String] == ["hate", "like"])
+        let file = try ProbeFile.load(out + "/best-probe.json")
+        #expect(file.hook == trained["best"] as? String && file.position == .last && file.label == "label")
+
+        let db = try ActivationStore(path: store)
+        let capture = try db.captures()[0]
+        let m = try ProbeData.load(store: db, capture: capture, hook: file.hook, position: .last, label: "label", word: "word")
+        let expected = file.probe.probabilities(m.x, rows: m.rows)
+        let applied = try json(runLoupe(["probe", "apply", "--probe", out + "/best-probe.json", "--input", prompts, "--format", "json"])) as! [String: Any]
+        let entries = applied["entries"] as! [[String: Any]]
+        #expect(entries.count == 24)
+        var right = 0
+        for (i, e) in entries.enumerated() {
+            let p = e["probabilities"] as! [String: Double]
+            #expect(abs(p["like"]! - expected[i][1]) < 1e-4 && abs(p["hate"]! - expected[i][0]) < 1e-4, "prompt \(i): \(p) vs \(expected[i])")
+            if e["predicted"] as? String == e["label"] as? String { right += 1 }
+        }
+        #expect(abs((applied["accuracy"] as! Double) - Double(right) / 24) < 1e-12)
+
+        for kind in ["ridge", "diffmeans"] {
+            let o = try json(runLoupe(["probe", "train", "--store", store, "--label", "label", "--word", "word", "--probe", kind,
+                                       "--hooks", "blocks.[3-4].hook_resid_post", "--folds", "3", "--out", out + kind, "--format", "json"])) as! [String: Any]
+            let layers = o["layers"] as! [[String: Any]]
+            #expect(layers.count == 2 && layers.allSatisfy { (0...1).contains($0["testAccuracy"] as! Double) }, "\(kind)")
+            #expect(try ProbeFile.load(out + kind + "/best-probe.json").probe.kind.rawValue == kind)
+        }
+        let mean = try json(runLoupe(["probe", "train", "--store", store, "--label", "label", "--position", "mean",
+                                      "--hooks", "blocks.4.hook_resid_post", "--folds", "0", "--out", out + "mean", "--format", "json"])) as! [String: Any]
+        #expect(mean["position"] as? String == "mean" && (mean["layers"] as! [[String: Any]]).count == 1)
+        // A mean reading needs every position: a last-position capture cannot give it.
+        let store2 = dir.appendingPathComponent("s2.db").path
+        _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", "blocks.4.hook_resid_post", "--positions", "last", "--store", store2])
+        let noMean = loupeError(["probe", "train", "--store", store2, "--label", "label", "--position", "mean", "--hooks", "blocks.4.hook_resid_post"])
+        #expect(noMean.contains("at positions all"), "\(noMean)")
     }
 }
