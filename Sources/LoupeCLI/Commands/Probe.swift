@@ -107,6 +107,10 @@ extension Loupe {
             if captureModel == nil && !FileManager.default.fileExists(atPath: store) {
                 throw ValidationError("store not found: \(store) (make it with `loupe capture`, or pass --capture-missing / --model to capture into it)")
             }
+            if captureModel != nil {  // a new store's folder, so capturing can create the file
+                let parent = (store as NSString).deletingLastPathComponent
+                if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            }
             let db = try ActivationStore(path: store, create: captureModel != nil)
             let config = try hookConfig(db)
             let wanted = try HookPattern.resolve(hooks, config: config).map(\.name)
