@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Loupe: an interpretability workbench for transformer language models.
-// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- LoupeCLI <- loupe.
+// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- Probes <- LoupeCLI <- loupe.
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
@@ -38,13 +38,14 @@ let package = Package(
             "Models", "Tokenizers", "Linalg",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "Probes", dependencies: ["Linalg", "CBLAS", "CLAPACKE", "Store", "Models", "Reporting"]),
         .target(name: "LoupeCLI", dependencies: [
-            "Analyses", "Reporting",
+            "Analyses", "Reporting", "Probes",
             "Models", "Store", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
-        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Analyses", "Linalg", "Formats", "Tokenizers"],
+        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Analyses", "Linalg", "Formats", "Tokenizers", "Probes"],
                           path: "Sources/loupe-bench"),
 
         .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats", "Models"],
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "Store", "LoupeTestSupport"]),
+        .testTarget(name: "ProbesTests", dependencies: ["Probes", "Linalg", "Formats", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "Store", "Probes", "LoupeTestSupport"]),
     ]
 )

@@ -1,10 +1,13 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store [--store-db FILE]] [--trace]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
+//                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]]
 //
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
 // --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
+// --probes runs only the probe-fitting benchmark (ProbeBench.swift), on DIR's .npy files from
+// bench/probes_sklearn.py when given.
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -21,6 +24,8 @@ struct Args {
     var store = false
     var trace = false
     var storeDB: String? = nil
+    var probes = false
+    var probesData: String? = nil
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -32,6 +37,8 @@ struct Args {
             case "--store": store = true
             case "--trace": trace = true
             case "--store-db": storeDB = it.next()
+            case "--probes": probes = true
+            case "--probes-data": probesData = it.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -66,6 +73,12 @@ for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
     let secs = time(runs: 10) { BLAS.gemmTransposedB(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer) }
     let gflops = 2 * Double(m * n * k) / secs / 1e9
     report("sgemm_\(m)x\(n)x\(k)_gflops", gflops, String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", m, n, k, gflops))
+}
+
+if args.probes {
+    // Only the probe-fitting benchmark (ProbeBench.swift); needs no model.
+    try probeBenchmark(data: args.probesData, report: report)
+    exit(0)
 }
 
 let loaded = try ModelLoader.load(path: args.model)

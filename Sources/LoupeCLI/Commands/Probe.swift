@@ -1,0 +1,235 @@
+import ArgumentParser
+import Foundation
+import Models
+import Probes
+import Reporting
+import Store
+
+extension ReadPosition: ExpressibleByArgument {}
+extension ProbeKind: ExpressibleByArgument {}
+
+extension Loupe {
+    /// `loupe probe`: linear probes on stored activations.
+    struct Probe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit linear probes per layer on stored activations, and apply saved probes.",
+            discussion: """
+            `loupe probe train` fits one probe per hook point on a store's activations and \
+            writes a report folder; `loupe probe apply` runs a saved probe on new prompts \
+            through a live forward pass.
+            """,
+            subcommands: [ProbeTrain.self, ProbeApply.self])
+    }
+
+    /// `loupe probe train`.
+    struct ProbeTrain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Fit a probe per hook point; report accuracy by layer, control task and selectivity.",
+            discussion: """
+            Examples come from a store made by `loupe capture`: with --dataset probes/NAME the \
+            definition file says which field is the label, where to read (last token, the \
+            subject's last token, or the mean over positions 1..n) and which field holds the \
+            word the label hinges on; with --label FIELD any capture of a JSONL file with that \
+            field works (--word FIELD for the control task). With --capture-missing (default \
+            model) or --model PATH, hooks or a dataset the store lacks are captured first; \
+            otherwise the store alone is read.
+
+            Per hook: a seeded stratified train/test split (--test-fraction), k-fold \
+            cross-validation on the training part (--folds; --c auto picks C from a grid by it), \
+            the fit, and the same probe on Hewitt & Liang's control task (random labels per word \
+            type), whose accuracy is subtracted for selectivity. Logistic regression is \
+            scikit-learn's L2 objective (C as in LogisticRegression) solved by L-BFGS to \
+            max|gradient| <= --tol. Features are standardized unless --no-standardize; then \
+            rows whose norm exceeds --outlier-factor x the median (attention sinks and a few \
+            other tokens reach ~100x) are left out and counted (--keep-outliers keeps them).
+
+            The report (default reports/probe-<dataset>/): layers.csv, layers.svg, \
+            confusion.csv/.svg at the best layer (chosen by cross-validated accuracy), \
+            summary.txt, index.html, probe-<hook>.json for each hook and best-probe.json \
+            (weights in raw activation space; see `loupe probe apply`).
+            """)
+
+        @Option(help: "The activation store.") var store: String
+        @Option(help: "A probe dataset folder (with dataset.json), e.g. probes/facts-true-false.") var dataset: String?
+        @Option(help: "Label field of the prompts' metadata (instead of, or overriding, the dataset's).") var label: String?
+        @Option(help: "Field with the word the label hinges on, for the control task.") var word: String?
+        @Option(help: "Where to read each prompt: last, subject, mean or stored (default: the dataset's; stored without one).")
+        var position: ReadPosition?
+        @Option(help: "Capture id to read (default: the newest that fits).") var capture: Int64?
+        @Option(help: "Hook name patterns (globs), comma-separated.") var hooks = "blocks.*.hook_resid_post"
+        @Option(help: "Probe: logistic, ridge or diffmeans.") var probe: ProbeKind = .logistic
+        @Option(name: .customLong("c"), help: "Logistic inverse regularization C (scikit-learn's), 'auto' (chosen by CV) or 'none'.")
+        var c = "1"
+        @Option(help: "Ridge regularization alpha, or 'auto'.") var alpha = "1"
+        @Flag(help: "Fit on raw activations (no standardization, no outlier rule unless --outlier-factor).") var noStandardize = false
+        @Option(help: "Outlier rule: leave out rows with norm above this many times the median.") var outlierFactor: Float?
+        @Flag(help: "Keep huge-norm rows.") var keepOutliers = false
+        @Option(help: "Share of each class held out for testing.") var testFraction = 0.25
+        @Option(help: "Cross-validation folds on the training part (0: none).") var folds = 5
+        @Option(help: "Seed of the split, folds and control labels.") var seed: UInt64 = 1
+        @Option(help: "Solver tolerance on max |gradient| (scikit-learn's tol).") var tol = 1e-4
+        @Option(help: "Most L-BFGS iterations.") var maxIter = 1000
+        @Flag(help: "Skip the control task.") var noControl = false
+        @Option(help: "Report folder (default: reports/probe-<dataset or label>).") var out: String?
+        @Option(help: "Model to capture missing hooks or datasets with (nothing is captured without it or --capture-missing).") var model: String?
+        @Flag(help: "Capture what the store lacks with the default model ($LOUPE_MODEL or the SmolLM2 GGUF).") var captureMissing = false
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func validate() throws {
+            if dataset == nil && label == nil { throw ValidationError("give --dataset DIR or --label FIELD") }
+            if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1") }
+            if folds < 0 || folds == 1 { throw ValidationError("--folds must be 0 (none) or at least 2") }
+            if c != "auto" && c != "none" && !((Double(c) ?? -1) > 0) { throw ValidationError("--c must be a positive number, auto or none, not '\(c)'") }
+            if alpha != "auto" && !((Double(alpha) ?? -1) >= 0) { throw ValidationError("--alpha must be a number >= 0 or auto, not '\(alpha)'") }
+            if let f = outlierFactor, !(f > 1) { throw ValidationError("--outlier-factor must be > 1") }
+        }
+
+        struct LayerOut: Encodable {
+            let hook: String; let layer: Int?; let trainAccuracy: Double; let testAccuracy: Double
+            let cvMean: Double?; let cvStd: Double?; let controlAccuracy: Double?; let selectivity: Double?
+            let majorityBaseline: Double; let regularization: Double?; let outliers: [Int]; let converged: Bool
+        }
+        struct Output: Encodable {
+            let dataset: String; let label: String; let position: String; let probe: String; let examples: Int
+            let classes: [String]; let best: String?; let layers: [LayerOut]; let finding: [String]; let report: String
+        }
+
+        /// The model to capture missing activations with, if any.
+        var captureModel: String? { model ?? (captureMissing ? ModelLoader.defaultModelPath : nil) }
+
+        func run() throws {
+            let definition = try dataset.map(DatasetDefinition.load)
+            let labelField = label ?? definition!.label
+            let wordField = word ?? definition?.word
+            let readAt = position ?? definition?.position ?? .stored
+            let name = definition?.name ?? labelField
+            if captureModel == nil && !FileManager.default.fileExists(atPath: store) {
+                throw ValidationError("store not found: \(store) (make it with `loupe capture`, or pass --capture-missing / --model to capture into it)")
+            }
+            if captureModel != nil {  // a new store's folder, so capturing can create the file
+                let parent = (store as NSString).deletingLastPathComponent
+                if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+            }
+            let db = try ActivationStore(path: store, create: captureModel != nil)
+            let config = try hookConfig(db)
+            let wanted = try HookPattern.resolve(hooks, config: config).map(\.name)
+
+            // Which capture holds each hook; capture what is missing when a model is given.
+            var holders = try captures(db, definition: definition, readAt: readAt, wanted: wanted)
+            let missing = wanted.filter { holders[$0] == nil }
+            if !missing.isEmpty {
+                guard let model = captureModel, let definition else {
+                    let any = try? ProbeData.capture(in: db, dataset: definition?.storedName, position: readAt, hooks: wanted)
+                    if let any { throw ProbeError.hookNotCaptured(hook: missing[0], captured: any.hooks) }
+                    throw ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --capture-missing")
+                }
+                Console.progress("capturing \(missing.count) hook(s) of \(definition.name) at positions \(readAt.capturePositions)")
+                let capture = try Loupe.Capture.parse(["--prompts", definition.promptsPath, "--hooks", missing.joined(separator: ","),
+                                                       "--positions", readAt.capturePositions, "--store", store, "--model", model])
+                _ = try Console.capturing { try capture.run() }
+                holders = try captures(db, definition: definition, readAt: readAt, wanted: wanted)
+            }
+
+            var options = ProbeOptions(kind: probe, standardize: !noStandardize, tolerance: tol, maxIterations: maxIter)
+            var grid: [Double] = []
+            if probe == .logistic {
+                if c == "auto" { grid = [0.001, 0.01, 0.1, 1, 10, 100] } else { options.c = c == "none" ? .infinity : Double(c)! }
+            }
+            if probe == .ridge {
+                if alpha == "auto" { grid = [0.1, 1, 10, 100, 1000, 10000] } else { options.alpha = Double(alpha)! }
+            }
+            let rule: OutlierRule? = keepOutliers ? nil : outlierFactor.map(OutlierRule.init) ?? (noStandardize ? nil : OutlierRule())
+            let experiment = ProbeExperiment(options: options, testFraction: testFraction, folds: folds, grid: grid, seed: seed,
+                                             outlierRule: rule, control: !noControl && wordField != nil)
+
+            var layers: [ProbeReport.Layer] = []
+            var classes: [String] = [], examples = 0
+            var summaryCapture: CaptureSummary? = nil
+            for (i, hook) in wanted.enumerated() {
+                let holder = holders[hook]!
+                summaryCapture = summaryCapture ?? holder
+                let m = try ProbeData.load(store: db, capture: holder, hook: hook, position: readAt, label: labelField, word: wordField)
+                if experiment.control && Set(m.words).count <= 1 {
+                    throw ProbeError.badOption("the control task needs the word field '\(wordField!)' in the prompts' metadata; none has it (pass --word FIELD or --no-control)")
+                }
+                if holder.promptsDone < holder.promptsTotal {
+                    Console.progress("warning: capture \(holder.id) holds \(holder.promptsDone) of \(holder.promptsTotal) prompts")
+                }
+                classes = m.classes
+                examples = m.rows
+                let result = try experiment.run(m)
+                if !result.converged { Console.progress("warning: \(hook): L-BFGS stopped at --max-iter \(maxIter) before max|gradient| <= \(tol)") }
+                layers.append(ProbeReport.Layer(hook: hook, layer: HookPoint(name: hook)?.layer, result: result))
+                Console.progress(String(format: "%d/%d %@: test %.3f, control %.3f", i + 1, wanted.count, hook,
+                                        result.testAccuracy, result.controlAccuracy))
+            }
+            let source = summaryCapture!
+            let report = ProbeReport(model: source.model, modelHash: source.modelHash, dataset: name, label: labelField,
+                                     position: readAt, options: options, layers: layers, classes: classes, examples: examples)
+            var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
+                ?? ReportFolder(analysis: "probe", label: name)
+            let outliers = Set(layers.flatMap(\.result.outlierPrompts)).sorted()
+            var notes: [String] = []
+            if !outliers.isEmpty {
+                notes.append("Outlier rule applied: \(outliers.count) prompt(s) had a row with norm above \(NumberFormat.string(Double(rule!.factor)))x the median at some hook and were left out there (prompts \(outliers.prefix(10).map(String.init).joined(separator: ", "))).")
+            }
+            try report.write(to: &folder, command: commandLine(), notes: notes) { l in
+                ProbeFile(model: source.model, modelHash: source.modelHash, hook: l.hook, position: readAt, dataset: name,
+                          label: labelField, probe: l.result.probe,
+                          metrics: ["testAccuracy": l.result.testAccuracy, "trainAccuracy": l.result.trainAccuracy,
+                                    "cvMean": l.result.cvMean, "cvStd": l.result.cvStd,
+                                    "controlAccuracy": l.result.controlAccuracy, "selectivity": l.result.selectivity,
+                                    "regularization": l.result.regularization])
+            }
+            let reportPath = out ?? "reports/" + ReportFolder.folderName(analysis: "probe", label: name)
+            if format == .json {
+                let finite = { (x: Double) in x.isFinite ? x : nil }
+                return try Console.json(Output(
+                    dataset: name, label: labelField, position: readAt.rawValue, probe: probe.rawValue, examples: examples,
+                    classes: classes, best: report.best?.hook,
+                    layers: layers.map { l in
+                        let r = l.result
+                        return LayerOut(hook: l.hook, layer: l.layer, trainAccuracy: r.trainAccuracy, testAccuracy: r.testAccuracy,
+                                        cvMean: finite(r.cvMean), cvStd: finite(r.cvStd), controlAccuracy: finite(r.controlAccuracy),
+                                        selectivity: finite(r.selectivity), majorityBaseline: r.majorityBaseline,
+                                        regularization: finite(r.regularization), outliers: r.outlierPrompts, converged: r.converged)
+                    }, finding: report.finding, report: reportPath))
+            }
+            let reg = probe == .logistic ? (c == "auto" ? "C by CV" : "C \(c)") : probe == .ridge ? (alpha == "auto" ? "alpha by CV" : "alpha \(alpha)") : "no regularization"
+            Console.out("\(probe.rawValue) probe (\(reg)\(noStandardize ? "" : ", standardized")) on \(name) / \(labelField): "
+                        + "\(examples) examples, classes \(classes.joined(separator: ", ")), position \(readAt.rawValue)")
+            let width = max(4, wanted.map(\.count).max() ?? 4)
+            Console.out("hook".padding(toLength: width, withPad: " ", startingAt: 0) + "  train   test    cv      control  selectivity")
+            let num = { (x: Double) in x.isNaN ? "  -   " : String(format: "%.3f ", x) }
+            for l in layers {
+                let r = l.result
+                Console.out(l.hook.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + num(r.trainAccuracy) + "  "
+                            + num(r.testAccuracy) + "  " + num(r.cvMean) + "  " + num(r.controlAccuracy) + "   "
+                            + (r.selectivity.isNaN ? "-" : String(format: "%+.3f", r.selectivity)))
+            }
+            if let b = report.best { Console.out("best: \(b.hook) (by cross-validated accuracy); majority baseline \(String(format: "%.3f", b.result.majorityBaseline))") }
+            for s in report.finding + notes { Console.out(s) }
+            Console.out("report written to \(reportPath)")
+        }
+
+        /// The model config the hook patterns resolve against: the store's model, else --model's.
+        func hookConfig(_ db: ActivationStore) throws -> TransformerConfig {
+            if let m = try db.models().first { return m.config }
+            guard let path = captureModel else { throw ProbeError.noCapture(store: store, reason: "the store holds no model's captures") }
+            return try ModelOptions.parse(["--model", path]).load().config
+        }
+
+        /// For each wanted hook, the newest capture of the dataset at a fitting position that holds it.
+        func captures(_ db: ActivationStore, definition: DatasetDefinition?, readAt: ReadPosition,
+                      wanted: [String]) throws -> [String: CaptureSummary] {
+            var out: [String: CaptureSummary] = [:]
+            let all = try db.captures().reversed().filter { c in
+                (capture == nil || c.id == capture!) && (definition == nil || c.dataset == definition!.storedName)
+                    && readAt.isProvided(by: c.positions)
+            }
+            for hook in wanted { out[hook] = all.first { $0.hooks.contains(hook) } }
+            return out
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import CBLAS
+import CLAPACKE
+
+/// Ridge regression in closed form: minimizes `|Xs w + b - y|² + alpha |w|²` for each target
+/// column (scikit-learn's `Ridge`, intercept unpenalized), where `Xs` is the data centered
+/// (and scaled, when standardizing). The Gram matrix is one float32 sgemm; the system
+/// `(XsᵀXs + alpha I) W = XsᵀY` is solved in Double by Cholesky (LAPACK `dposv`).
+public struct RidgeRegression: Sendable {
+    public var alpha: Double
+
+    public init(alpha: Double = 1) { self.alpha = alpha }
+
+    /// Weights `[targets][width]` and intercepts in raw space for `targets` (`[rows][t]`).
+    /// - Throws: ``ProbeError/underdetermined(features:rows:what:)`` when `alpha` is 0 and
+    ///   the system is singular.
+    public func fit(_ m: FeatureMatrix, targets: [[Double]], standardize: Bool) throws -> (weights: [[Double]], bias: [Double]) {
+        let n = m.rows, d = m.width, t = targets.first?.count ?? 0
+        precondition(targets.count == n && t > 0, "\(targets.count) target rows for \(n) rows")
+        if alpha <= 0 && n <= d {
+            throw ProbeError.underdetermined(features: d, rows: n, what: "XᵀX is singular")
+        }
+        let st = Standardization(fitting: m)
+        let scale = standardize ? st.scale : Array(repeating: 1, count: d)
+        // Centered (and scaled) copy, one pass.
+        var xs = m.x
+        xs.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n {
+                let row = p.baseAddress! + i * d
+                for j in 0..<d { row[j] = (row[j] - st.mean[j]) / scale[j] }
+            }
+        }
+        let yMean = (0..<t).map { c in targets.reduce(0.0) { $0 + $1[c] } / Double(n) }
+        var yc = [Float](repeating: 0, count: n * t)
+        for i in 0..<n { for c in 0..<t { yc[i * t + c] = Float(targets[i][c] - yMean[c]) } }
+        var gram = [Float](repeating: 0, count: d * d), rhs = [Float](repeating: 0, count: d * t)
+        xs.withUnsafeBufferPointer { x in
+            gram.withUnsafeMutableBufferPointer { g in
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(n), 1,
+                            x.baseAddress!, Int32(d), x.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(d))
+            }
+            yc.withUnsafeBufferPointer { y in
+                rhs.withUnsafeMutableBufferPointer { r in
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(t), Int32(n), 1,
+                                x.baseAddress!, Int32(d), y.baseAddress!, Int32(t), 0, r.baseAddress!, Int32(t))
+                }
+            }
+        }
+        var a = gram.map(Double.init)
+        for j in 0..<d { a[j * d + j] += alpha }
+        var b = rhs.map(Double.init)
+        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(d), Int32(t), &a, Int32(d), &b, Int32(t))
+        if info != 0 {
+            throw ProbeError.underdetermined(features: d, rows: n, what: "the regularized Gram matrix is not positive definite (LAPACK dposv info \(info))")
+        }
+        var weights: [[Double]] = [], bias: [Double] = []
+        for c in 0..<t {
+            let w = (0..<d).map { b[$0 * t + c] / Double(scale[$0]) }
+            weights.append(w)
+            bias.append(yMean[c] - (0..<d).reduce(0.0) { $0 + w[$1] * Double(st.mean[$1]) })
+        }
+        return (weights, bias)
+    }
+
+    /// A classifier: ±1 targets (one column for two classes, one per class otherwise).
+    public func fitClassifier(_ m: FeatureMatrix, standardize: Bool) throws -> LinearProbe {
+        let k = m.classes.count
+        let targets: [[Double]] = m.labels.map { l in
+            k == 2 ? [l == 1 ? 1 : -1] : (0..<k).map { $0 == l ? 1 : -1 }
+        }
+        let (w, b) = try fit(m, targets: targets, standardize: standardize)
+        return LinearProbe(kind: .ridge, link: .none, classes: m.classes, weights: w.map { $0.map(Float.init) },
+                           bias: b.map(Float.init), standardization: standardize ? Standardization(fitting: m) : nil)
+    }
+}
