@@ -35,4 +35,20 @@ func probeBenchmark(data: String?, report: (String, Double, String) -> Void) thr
         report(key, secs, String(format: "logistic %@: %.3f s median of 5, %d iterations, %d evaluations, max|g| %.1e, train accuracy %.4f",
                                  name, secs, last!.result.iterations, last!.result.evaluations, last!.result.gradientMax, accuracy))
     }
+
+    // What `loupe probe train` does per hook, 30 times: a 1,000-example dataset with a noisy
+    // linear signal, split, 5-fold CV, the fit and the control task (labels per word type).
+    var rng = SeededRandom(seed: 2)
+    let rows = 1_000, layers = 30
+    let words = (0..<rows).map { "w\($0 % 100)" }
+    let sweep = try time(runs: 1) {
+        for _ in 0..<layers {
+            let xs = (0..<(rows * d)).map { _ in rng.nextGaussian() }
+            let labels = (0..<rows).map { i in xs[i * d] + 0.5 * xs[i * d + 1] + rng.nextGaussian() > 0 ? 1 : 0 }
+            let m = FeatureMatrix(x: xs, rows: rows, width: d, labels: labels, classes: ["0", "1"], words: words)
+            _ = try ProbeExperiment().run(m)
+        }
+    }
+    report("probe_sweep_30x1000_seconds", sweep, String(format:
+        "probe sweep: %d layers x %d examples x %d features (split, 5-fold CV, fit, control task): %.2f s", layers, rows, d, sweep))
 }
