@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
-        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Linalg", "Formats", "Tokenizers"],
+        .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Analyses", "Linalg", "Formats", "Tokenizers"],
                           path: "Sources/loupe-bench"),
 
         .target(name: "LoupeTestSupport", dependencies: ["Linalg", "Formats", "Models"],

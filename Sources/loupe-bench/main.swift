@@ -1,8 +1,9 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--store] [--steer]
 //
-// --store runs only the activation store's benchmarks (StoreBench.swift).
+// --store runs only the activation store's benchmarks (StoreBench.swift); --steer only steered
+// vs unsteered generation (SteerBench.swift).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -17,6 +18,7 @@ struct Args {
     var json: String? = nil
     var quick = false
     var store = false
+    var steer = false
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -26,6 +28,7 @@ struct Args {
             case "--json": json = it.next()
             case "--quick": quick = true
             case "--store": store = true
+            case "--steer": steer = true
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -69,6 +72,11 @@ if args.store {
     if let path = args.json {
         try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
     }
+    exit(0)
+}
+if args.steer {
+    // Only steered vs unsteered generation (SteerBench.swift).
+    try steerBenchmark(loaded, report: report)
     exit(0)
 }
 let model = loaded.transformer, c = model.config
