@@ -185,7 +185,7 @@ struct SteeringTests {
         #expect(SteeringStrength(parsing: "0.5x") == .normMultiple(0.5))
         #expect(SteeringStrength(parsing: "kl:0.2") == .targetKL(0.2))
         #expect(SteeringStrength(parsing: "loud") == nil)
-        #expect(SteeringStrength.named(.strong).rawScale(vectorNorm: 2, typicalNorm: 10) == 5)
+        #expect(SteeringStrength.named(.strong).rawScale(vectorNorm: 2, typicalNorm: 10) == 2)
         #expect(SteeringStrength.raw(3).rawScale(vectorNorm: 2, typicalNorm: 10) == 3)
         #expect(SteeringStrength.targetKL(1).rawScale(vectorNorm: 2, typicalNorm: 10) == nil)
     }

@@ -11,7 +11,7 @@ extension Loupe.Steer {
             abstract: "Generate with and without a steering direction and report effect and fluency cost.",
             discussion: """
             For each prompt, generates unsteered and at each strength with the same sampling seed. \
-            Strengths (--strengths, comma-separated): gentle, medium, strong (0.25, 0.5 and 1.0 \
+            Strengths (--strengths, comma-separated): gentle, medium, strong (0.1, 0.25 and 0.4 \
             times the hook's typical activation norm, measured on the neutral text with position 0 \
             left out), norm:K (K times that norm, also written Kx), raw:A or a bare number A \
             (A times the direction as saved), kl:T (binary search for the scale whose mean \

@@ -63,12 +63,14 @@ extension Loupe.Steer {
             }
             if format == .json { return try Console.json(result) }
             Console.out("p(concept) unsteered: \(fmt(result.baselineConceptProbability)) over \(texts.count) prompt(s)")
-            Console.out("layer " + result.strengths.map { ("effect " + $0).padding(toLength: 16, withPad: " ", startingAt: 0) + ("KL " + $0).padding(toLength: 14, withPad: " ", startingAt: 0) }.joined())
+            let w = max(14, (result.strengths.map(\.count).max() ?? 0) + 9)
+            func pad(_ s: String) -> String { String(repeating: " ", count: max(w - s.count, 1)) + s }
+            Console.out("layer" + result.strengths.map { pad("effect " + $0) + pad("KL " + $0) }.joined())
             for l in result.layers {
-                var line = String(format: "%5d ", l)
+                var line = String(format: "%5d", l)
                 for s in result.strengths {
                     let c = result.cells.first { $0.layer == l && $0.strength == s }!
-                    line += String(format: "%+16.4f%14.4f", c.effect, c.klNeutral)
+                    line += pad(String(format: "%+.4f", c.effect)) + pad(String(format: "%.4f", c.klNeutral))
                 }
                 Console.out(line)
             }
