@@ -47,6 +47,30 @@ struct SteerCommandTests {
         #expect(FileManager.default.fileExists(atPath: sweepOut + "/effect.svg") && FileManager.default.fileExists(atPath: sweepOut + "/fluency.svg"))
     }
 
+    @Test func deriveFromAStoreEqualsLivePasses() throws {
+        let dir = try captureFolder()
+        let sentences = [("The movie was wonderful.", "The movie was terrible."), ("I feel so happy today.", "I feel so sad today."),
+                         ("The food was great.", "The food was awful.")]
+        let prompts = dir.appendingPathComponent("p.jsonl").path, pairs = dir.appendingPathComponent("pairs.jsonl").path
+        try sentences.flatMap { ["{\"text\": \"\($0.0)\", \"label\": 1}", "{\"text\": \"\($0.1)\", \"label\": 0}"] }
+            .joined(separator: "\n").write(toFile: prompts, atomically: true, encoding: .utf8)
+        try sentences.map { "{\"positive\": \"\($0.0)\", \"negative\": \"\($0.1)\"}" }
+            .joined(separator: "\n").write(toFile: pairs, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("s.db").path
+        _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", "blocks.12.hook_resid_post", "--store", store, "--dtype", "f32"])
+        let fromStore = dir.appendingPathComponent("store.json").path, live = dir.appendingPathComponent("live.json").path
+        _ = try runLoupe(["steer", "derive", "--store", store, "--label", "label", "--layer", "12", "--out", fromStore])
+        _ = try runLoupe(["steer", "derive", "--pairs", pairs, "--layer", "12", "--out", live])
+        let a = try json(String(contentsOfFile: fromStore, encoding: .utf8)) as! [String: Any]
+        let b = try json(String(contentsOfFile: live, encoding: .utf8)) as! [String: Any]
+        let va = (a["vector"] as! [Double]), vb = (b["vector"] as! [Double])
+        let cos = zip(va, vb).reduce(0) { $0 + $1.0 * $1.1 } / (va.reduce(0) { $0 + $1 * $1 }.squareRoot() * vb.reduce(0) { $0 + $1 * $1 }.squareRoot())
+        #expect(cos > 0.99999, "cos \(cos)")
+        #expect((a["provenance"] as! [String: Any])["dataset"] as? String == "s.db")
+        let wrongLabel = loupeError(["steer", "derive", "--store", store, "--label", "mood", "--layer", "12", "--out", fromStore])
+        #expect(wrongLabel.contains("empty contrast set") && wrongLabel.contains("0 prompt(s) with mood = 1"), "\(wrongLabel)")
+    }
+
     @Test func badInputsSayWhatIsWrong() throws {
         let dir = try captureFolder()
         let narrow = dir.appendingPathComponent("narrow.json").path

@@ -17,6 +17,9 @@ extension Loupe.Steer {
             as repeng does)
               --positive P --negative N   ActAdd: the difference of one pair of prompts
               --npy F.npy        a raw vector of the hook's width
+              --store S --label FIELD   difference of means over a `loupe capture` store's \
+            prompts with FIELD = 1 (positive) and 0 (negative), at --hook/--layer (--capture ID \
+            when the store holds several)
 
             Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
             1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
@@ -34,6 +37,9 @@ extension Loupe.Steer {
         @Option(help: "ActAdd: the positive prompt.") var positive: String?
         @Option(help: "ActAdd: the negative prompt.") var negative: String?
         @Option(help: "A .npy vector to wrap as a direction.") var npy: String?
+        @Option(help: "An activation store made by `loupe capture` (with --label).") var store: String?
+        @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
+        @Option(help: "With --store: the prompt label field; 1/true is positive, 0/false negative.") var label: String?
         @Option(help: "mean-diff or pca (with --pairs).") var method: SteeringSweep.Method = .meanDifference
         @Flag(help: "pca: center the paired differences first (repeng's pca_diff).") var center = false
         @Option(help: "Layer: the hook is blocks.L.hook_resid_post (default: the middle layer).") var layer: Int?
@@ -44,8 +50,10 @@ extension Loupe.Steer {
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
-            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, or --npy") }
+            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, or --store with --label") }
+            if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
+            if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
             if (positive == nil) != (negative == nil) { throw ValidationError("ActAdd needs both --positive and --negative") }
         }
 
@@ -68,6 +76,16 @@ extension Loupe.Steer {
             } else if let positive, let negative {
                 contrast = [ContrastPair(positive: positive, negative: negative)]
                 source = ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last)
+            } else if let store, let label {
+                let (acts, skipped) = try StoreContrast.load(store: store, capture: capture, hook: point.name, label: label,
+                                                            rule: positionRule ?? .meanExcludingFirst)
+                if skipped > 0 { Console.progress("\(skipped) prompt(s) without a 0/1 \(label) (or rows) skipped") }
+                Console.progress("\(acts.positive.count) positive and \(acts.negative.count) negative prompts from \(store)")
+                let v = try acts.meanDifference()
+                source = FixedVectorSource(vector: v, kind: .meanDifference, dataset: URL(fileURLWithPath: store).lastPathComponent,
+                                           notes: ["from": "activation store", "label": label, "positive": String(acts.positive.count),
+                                                   "negative": String(acts.negative.count),
+                                                   "positionRule": (positionRule ?? .meanExcludingFirst).rawValue])
             } else {
                 source = NPYVectorSource(path: npy!)
             }
