@@ -200,4 +200,45 @@ struct SteeringTests {
         let b = try model.forward([[1, 2, 3]], hooks: SteeringIntervention.hooks([sum], promptLength: 3)).logits[0].scalars
         #expect(TestFiles.maxAbsDiff(a, b) < 1e-4)
     }
+
+    @Test func steeredGenerationIsTheSameWithAndWithoutTheCache() throws {
+        let model = try TinyModels.model(config)
+        let prompt = [5, 6, 7, 8]
+        let d = direction(randomVector(32, seed: 13), hook: "blocks.1.hook_resid_post")
+        for (mode, positions) in [(SteeringIntervention.Mode.add, SteeringIntervention.Positions.generated), (.add, .prompt), (.ablate, .all)] {
+            let hooks = SteeringIntervention.hooks([try SteeringIntervention(direction: d, config: config, mode: mode, scale: 3, positions: positions)],
+                                                   promptLength: prompt.count)
+            let cached = try model.generate(prompt: prompt, maxNewTokens: 12, hooks: hooks)
+            let uncached = try model.generate(prompt: prompt, maxNewTokens: 12, hooks: hooks, useCache: false)
+            #expect(cached.tokens == uncached.tokens, "\(mode) \(positions)")
+        }
+    }
+
+    @Test func klCalibrationHitsItsTargetAndPerplexityIsTheMeanLoss() throws {
+        let model = try TinyModels.model(config)
+        let neutral = [[1, 2, 3, 4, 5, 6], [9, 8, 7, 6, 5], [11, 12, 13, 14]]
+        let measures = try SteeringMeasures(model: model, prompts: [[3, 4, 5]], neutral: neutral, conceptTokens: [7, 8])
+        let d = direction(randomVector(32, seed: 14), hook: "blocks.2.hook_resid_post")
+        let template = try SteeringIntervention(direction: d, config: config, scale: 0)
+        #expect(try measures.klOnNeutral(SteeringMeasures.measurementHooks([template])) == 0)
+        for target in [0.05, 0.3] {
+            let (scale, kl) = try KLCalibration(measures: measures).calibrate(template, typicalNorm: 5, target: target)
+            #expect(abs(kl - target) < 0.02 * target, "target \(target): \(kl)")
+            var check = template
+            check.scale = scale
+            #expect(try measures.klOnNeutral(SteeringMeasures.measurementHooks([check])) == kl)
+        }
+        // Perplexity: exp of the mean negative log-probability of the continuation's tokens.
+        let prompt = [1, 2, 3], continuation = [4, 5]
+        let logits = try model.forward([prompt + continuation], logits: .all).logits[0]
+        var nll = 0.0
+        for (i, t) in continuation.enumerated() {
+            let row = logits.row(prompt.count - 1 + i).map(Double.init)
+            let m = row.max()!
+            nll -= row[t] - m - log(row.reduce(0) { $0 + exp($1 - m) })
+        }
+        let ppl = try SteeringMeasures.perplexity(model, of: continuation, after: prompt)
+        #expect(abs(ppl - exp(nll / 2)) < 1e-3 * ppl)
+        #expect(throws: SteeringError.self) { try SteeringMeasures(model: model, prompts: [], neutral: [[1]], conceptTokens: []) }
+    }
 }
