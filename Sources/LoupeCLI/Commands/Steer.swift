@@ -25,7 +25,7 @@ extension Loupe {
             Position 0 is left out of every mean and norm: in SmolLM2 its residual stream is an \
             attention sink with ~100x the norm of the other positions.
 
-            Example: loupe steer derive --pairs probes/steering/sentiment-pairs.jsonl --layer 15 --out sentiment.json
+            Example: loupe steer derive --pairs probes/steering/sentiment-pairs.jsonl --layer 12 --out sentiment.json
                      loupe steer apply --direction sentiment.json --prompt "The weather today is" --strengths gentle,strong
             """,
             subcommands: [Derive.self, Apply.self, Sweep.self])
