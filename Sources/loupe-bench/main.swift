@@ -77,6 +77,9 @@ if args.store {
 if args.steer {
     // Only steered vs unsteered generation (SteerBench.swift).
     try steerBenchmark(loaded, report: report)
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
     exit(0)
 }
 let model = loaded.transformer, c = model.config
