@@ -4,7 +4,8 @@ import Reporting
 extension SteeringSweep.Result {
     /// Writes `summary.txt`, `sweep.csv` (one row per layer and strength), `effect.svg`
     /// (change in p(concept) per layer, one line per strength), `fluency.svg` (KL on
-    /// neutral text per layer) and `index.html`.
+    /// neutral text per layer), `tradeoff.svg` (effect against KL, one point per cell) and
+    /// `index.html`.
     public func writeReport(to folder: inout ReportFolder, model: String, maxKL: Double, command: String) throws {
         var summary = SummaryText(title: "Steering sweep (\(method))")
         summary.field("model", model)
@@ -39,10 +40,29 @@ extension SteeringSweep.Result {
         let fluency = SVGLineChart(title: "Fluency cost: KL on neutral text", x: x, series: series(\.klNeutral), yAxisLabel: "KL (nats)")
         try folder.write(effect.svg(), to: "effect.svg")
         try folder.write(fluency.svg(), to: "fluency.svg")
+        try folder.write(tradeoffChart().svg(), to: "tradeoff.svg")
         var page = HTMLPage(title: "Steering sweep", summary: summary.rendered(), command: command)
         page.append(.image(file: "effect.svg", caption: "Change in the concept tokens' probability per layer and strength."))
         page.append(.image(file: "fluency.svg", caption: "KL divergence from the unsteered model on neutral text."))
+        page.append(.image(file: "tradeoff.svg", caption: "Effect against fluency cost: one point per (layer, strength); upper left is best. Layers are in sweep.csv."))
         page.append(.link(file: "sweep.csv", text: "sweep.csv"))
         try folder.writeIndex(page)
+    }
+
+    /// Effect against KL as a scatter: each cell is its own x, followed by a gap (an x where
+    /// every series is NaN) so the line chart draws points without joining them.
+    func tradeoffChart() -> SVGLineChart {
+        var x: [Double] = []
+        var values = [String: [Double]]()
+        for s in strengths { values[s] = [] }
+        for c in cells.sorted(by: { $0.klNeutral < $1.klNeutral }) {
+            for gap in [false, true] {
+                x.append(c.klNeutral)
+                for s in strengths { values[s]!.append(!gap && c.strength == s ? c.effect : .nan) }
+            }
+        }
+        return SVGLineChart(title: "Effect vs fluency cost", x: x,
+                            series: strengths.map { SVGLineChart.Series(name: $0, values: values[$0]!) },
+                            xAxisLabel: "KL on neutral text (nats)", yAxisLabel: "delta p(concept)")
     }
 }
