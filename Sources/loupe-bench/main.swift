@@ -1,13 +1,14 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
 //   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
-//                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]]
+//                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]] [--steer]
 //
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
 // --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
 // --probes runs only the probe-fitting benchmark (ProbeBench.swift), on DIR's .npy files from
-// bench/probes_sklearn.py when given.
+// bench/probes_sklearn.py when given. --steer runs only steered vs unsteered generation
+// (SteerBench.swift).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -26,6 +27,7 @@ struct Args {
     var storeDB: String? = nil
     var probes = false
     var probesData: String? = nil
+    var steer = false
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -39,6 +41,7 @@ struct Args {
             case "--store-db": storeDB = it.next()
             case "--probes": probes = true
             case "--probes-data": probesData = it.next()
+            case "--steer": steer = true
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -92,6 +95,14 @@ if args.store {
 }
 if args.trace {
     try traceBenchmark(loaded, quick: args.quick, report: report)
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
+    exit(0)
+}
+if args.steer {
+    // Only steered vs unsteered generation (SteerBench.swift).
+    try steerBenchmark(loaded, report: report)
     if let path = args.json {
         try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
     }

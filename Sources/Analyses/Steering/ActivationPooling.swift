@@ -1,0 +1,102 @@
+import Linalg
+import Models
+import Tokenizers
+
+/// Live forward passes that turn prompts into one activation vector per prompt and hook
+/// point (the input of every derivation), and the typical activation norm at a hook.
+public struct ActivationPooling {
+    public let model: Transformer
+    public let tokenizer: Tokenizer
+    /// Prompts per forward pass.
+    public var batchSize = 16
+
+    public init(model: Transformer, tokenizer: Tokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Token ids of `prompt` (no special tokens added; special-token text parsed).
+    public func encode(_ prompt: String) -> [Int] { tokenizer.encode(prompt) }
+
+    /// One pooled vector per prompt at each of `points`: `result[point][prompt]`.
+    /// - Throws: ``SteeringError/promptTooShort`` when the rule needs more tokens.
+    public func pooled(_ prompts: [String], at points: [HookPoint], rule: PositionRule,
+                       progress: ((Int) -> Void)? = nil) throws -> [HookPoint: [[Float]]] {
+        let ids = prompts.map(encode)
+        for (p, t) in zip(prompts, ids) where t.isEmpty || (rule == .meanExcludingFirst && t.count < 2) {
+            throw SteeringError.promptTooShort(prompt: p, tokens: t.count, rule: rule.rawValue)
+        }
+        var out: [HookPoint: [[Float]]] = [:]
+        for point in points { out[point] = [] }
+        var start = 0
+        while start < ids.count {
+            let batch = Array(ids[start..<min(start + batchSize, ids.count)])
+            let box = PooledBox(count: batch.count, points: points)
+            var hooks = HookSet()
+            for point in points {
+                hooks.observe(point) { act, ctx in
+                    box.set(point, ctx.sequence, Self.pool(act, rule: rule))
+                }
+            }
+            _ = try model.forward(batch, hooks: hooks, logits: .none)
+            for point in points { out[point]! += box.values[point]! }
+            start += batch.count
+            progress?(start)
+        }
+        return out
+    }
+
+    /// Mean L2 norm of the rows at `point` over `prompts`, positions 1... only (position 0,
+    /// the attention sink, is left out). The scale that "multiple of the activation norm"
+    /// strengths refer to; measured on neutral text.
+    public func typicalNorm(at points: [HookPoint], prompts: [String]) throws -> [HookPoint: Double] {
+        let ids = prompts.map(encode).filter { $0.count >= 2 }
+        guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure the activation norm on") }
+        let box = NormBox()
+        var hooks = HookSet()
+        for point in points {
+            hooks.observe(point) { act, ctx in
+                let w = act.count / act.shape[0]
+                for (i, p) in ctx.positions.enumerated() where p > 0 {
+                    box.add(point, SteeringMath.norm(Array(act.scalars[(i * w)..<((i + 1) * w)])))
+                }
+            }
+        }
+        var start = 0
+        while start < ids.count {
+            _ = try model.forward(Array(ids[start..<min(start + batchSize, ids.count)]), hooks: hooks, logits: .none)
+            start += batchSize
+        }
+        return box.means()
+    }
+
+    /// One vector from a `[pos, ...]` activation whose rows are positions 0..<n.
+    static func pool(_ act: Tensor, rule: PositionRule) -> [Float] {
+        let n = act.shape[0], w = act.count / n
+        switch rule {
+        case .last: return Array(act.scalars[((n - 1) * w)..<(n * w)])
+        case .meanExcludingFirst:
+            var m = [Double](repeating: 0, count: w)
+            for r in 1..<n { for j in 0..<w { m[j] += Double(act.scalars[r * w + j]) } }
+            return m.map { Float($0 / Double(n - 1)) }
+        }
+    }
+}
+
+/// Per-batch results written by hooks (single-threaded per pass, but hooks are closures).
+private final class PooledBox: @unchecked Sendable {
+    var values: [HookPoint: [[Float]]]
+    init(count: Int, points: [HookPoint]) {
+        values = Dictionary(uniqueKeysWithValues: points.map { ($0, [[Float]](repeating: [], count: count)) })
+    }
+    func set(_ point: HookPoint, _ sequence: Int, _ v: [Float]) { values[point]![sequence] = v }
+}
+
+private final class NormBox: @unchecked Sendable {
+    var sums: [HookPoint: (Double, Int)] = [:]
+    func add(_ point: HookPoint, _ n: Double) {
+        let s = sums[point] ?? (0, 0)
+        sums[point] = (s.0 + n, s.1 + 1)
+    }
+    func means() -> [HookPoint: Double] { sums.mapValues { $0.0 / Double(max($0.1, 1)) } }
+}

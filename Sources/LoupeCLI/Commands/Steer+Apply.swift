@@ -1,0 +1,96 @@
+import Analyses
+import ArgumentParser
+import Foundation
+import Models
+import Reporting
+
+extension Loupe.Steer {
+    /// `loupe steer apply`: generate with and without steering, side by side.
+    struct Apply: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate with and without a steering direction and report effect and fluency cost.",
+            discussion: """
+            For each prompt, generates unsteered and at each strength with the same sampling seed. \
+            Strengths (--strengths, comma-separated): gentle, medium, strong (0.1, 0.25 and 0.4 \
+            times the hook's typical activation norm, measured on the neutral text with position 0 \
+            left out), norm:K (K times that norm, also written Kx), raw:A or a bare number A \
+            (A times the direction as saved), kl:T (binary search for the scale whose mean \
+            next-token KL divergence on the neutral text is T nats). Several --direction files \
+            are applied together, each at the same strength.
+
+            --mode ablate projects the direction out instead (x - (x.u)u at the selected \
+            positions); --positions all|prompt|generated chooses where the edit applies during \
+            generation.
+
+            Reported: p(concept) (--concept-tokens, summed next-token probability at the end of \
+            each prompt, steering every position), KL(unsteered || steered) on the neutral text \
+            (positions 1...), and the perplexity of each generated text under the unsteered model.
+            """)
+
+        @OptionGroup var modelOptions: ModelOptions
+        @Option(help: "A direction JSON made by `steer derive` (repeat to apply several).") var direction: [String] = []
+        @Option(help: "A prompt (repeatable).") var prompt: [String] = []
+        @Option(help: "A file of prompts: .txt one per line, or .jsonl with \"text\".") var prompts: String?
+        @Option(help: "Comma-separated strengths (see above).") var strengths = "gentle,medium,strong"
+        @Option(help: "add or ablate.") var mode: SteeringIntervention.Mode = .add
+        @Option(help: "Where the edit applies while generating: all, prompt or generated.") var positions: SteeringIntervention.Positions = .all
+        @Option(help: "Comma-separated single tokens whose probability is the effect, e.g. \" great, happy\".") var conceptTokens: String?
+        @Option(help: "Neutral text for norms and KL (.txt or .jsonl; default \(SteerInputs.defaultNeutral)).") var neutral: String?
+        @Option(name: .customLong("max-tokens"), help: "Tokens to generate per run.") var maxTokens = 24
+        @Option(help: "0 is greedy.") var temperature: Float = 0
+        @Option(name: .customLong("top-k"), help: "Sample among the k most likely tokens (0: all).") var topK = 0
+        @Option(name: .customLong("top-p"), help: "Nucleus sampling threshold.") var topP: Float = 1
+        @Option(help: "Sampling seed (the same for every setting).") var seed: UInt64 = 0
+        @Option(help: "Report folder (default: reports/steer-<first prompt>).") var out: String?
+        @Flag(help: "Do not write a report folder.") var noReport = false
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func validate() throws {
+            if direction.isEmpty { throw ValidationError("give at least one --direction FILE.json (made by `loupe steer derive`)") }
+            if prompt.isEmpty && prompts == nil { throw ValidationError("give --prompt TEXT or --prompts FILE") }
+            _ = try SteerInputs.strengths(strengths)
+        }
+
+        func run() throws {
+            let directions = try direction.map { try SteeringDirection.load(from: $0) }
+            let m = try modelOptions.load()
+            for d in directions { _ = try d.hookPoint(in: m.config) }
+            let texts = try prompt + (prompts.map(SteerInputs.texts) ?? [])
+            let neutralTexts = try SteerInputs.neutral(neutral)
+            let concept = try SteerInputs.conceptTokens(conceptTokens, m)
+            let experiment = SteeringExperiment(model: m.transformer, tokenizer: m.tokenizer, directions: directions, mode: mode,
+                                                positions: positions, strengths: try SteerInputs.strengths(strengths),
+                                                sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
+                                                maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs))
+            let start = Date()
+            let result = try experiment.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept) { Console.progress($0) }
+            Console.progress(String(format: "steered %d prompt(s) at %d setting(s) in %.1f s", texts.count, result.settings.count, Date().timeIntervalSince(start)))
+            if !noReport {
+                var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
+                    ?? ReportFolder(analysis: "steer", label: texts[0])
+                try result.writeReport(to: &folder, model: m.config.name, command: commandLine())
+                Console.progress("report written to \(folder.url.path)")
+            }
+            if format == .json { return try Console.json(result) }
+            if let b = result.baselineConceptProbability {
+                Console.out("p(concept \(result.conceptTokens.map { "'\($0)'" }.joined(separator: " "))) unsteered: \(fmt(b))")
+            }
+            Console.out("perplexity of unsteered text: \(String(format: "%.2f", result.baselinePerplexity))")
+            for s in result.settings {
+                var line = "\(s.label): x norm \(s.normMultiples.map { String(format: "%.3f", $0) }.joined(separator: "/"))"
+                if let p = s.conceptProbability { line += ", p(concept) \(fmt(p))" }
+                line += ", KL neutral \(fmt(s.klNeutral)), perplexity \(String(format: "%.2f", s.meanPerplexity))"
+                Console.out(line)
+            }
+            for p in result.prompts {
+                Console.out("\n\(p.prompt)")
+                Console.out("  unsteered".padding(toLength: 14, withPad: " ", startingAt: 0) + "| " + oneLine(p.unsteered.text))
+                for (s, g) in zip(result.settings, p.steered) {
+                    Console.out(("  " + s.label).padding(toLength: 14, withPad: " ", startingAt: 0) + "| " + oneLine(g.text))
+                }
+            }
+        }
+
+        func oneLine(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: "⏎") }
+    }
+}

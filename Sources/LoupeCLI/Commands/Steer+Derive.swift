@@ -1,0 +1,119 @@
+import Analyses
+import ArgumentParser
+import Foundation
+import Models
+
+extension Loupe.Steer {
+    /// `loupe steer derive`: a direction from contrastive pairs, one prompt pair, or a .npy.
+    struct Derive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Derive a steering direction and save it as JSON (and optionally a llama.cpp control vector).",
+            discussion: """
+            Sources (one of):
+              --pairs F.jsonl    contrastive pairs {"positive": ..., "negative": ...} per line; \
+            --method mean-diff (CAA: mean of positives - mean of negatives, the default) or pca \
+            (first principal component of the paired differences, signed so positives project \
+            higher, scaled to the mean projection; --center subtracts the mean difference first \
+            as repeng does)
+              --positive P --negative N   ActAdd: the difference of one pair of prompts
+              --npy F.npy        a raw vector of the hook's width
+              --store S --label FIELD   difference of means over a `loupe capture` store's \
+            prompts with FIELD = 1 (positive) and 0 (negative), at --hook/--layer (--capture ID \
+            when the store holds several)
+
+            Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
+            1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
+            or the last position (the default for ActAdd, so one-word prompts work). \
+            Activations come from live forward passes.
+
+            The file is JSON: {"format": "loupe-steering-direction", "version": 1, "hook", \
+            "width", "vector", "provenance": {source, model, dataset, pairs, layer, norm, \
+            positionRule, notes}}. --gguf also writes llama.cpp's control-vector format \
+            (direction.N for blocks.N.hook_resid_post, N >= 1).
+            """)
+
+        @OptionGroup var modelOptions: ModelOptions
+        @Option(help: "Contrastive pairs, JSON lines {\"positive\": ..., \"negative\": ...}.") var pairs: String?
+        @Option(help: "ActAdd: the positive prompt.") var positive: String?
+        @Option(help: "ActAdd: the negative prompt.") var negative: String?
+        @Option(help: "A .npy vector to wrap as a direction.") var npy: String?
+        @Option(help: "An activation store made by `loupe capture` (with --label).") var store: String?
+        @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
+        @Option(help: "With --store: the prompt label field; 1/true is positive, 0/false negative.") var label: String?
+        @Option(help: "mean-diff or pca (with --pairs).") var method: SteeringSweep.Method = .meanDifference
+        @Flag(help: "pca: center the paired differences first (repeng's pca_diff).") var center = false
+        @Option(help: "Layer: the hook is blocks.L.hook_resid_post (default: the middle layer).") var layer: Int?
+        @Option(help: "Hook point name (overrides --layer), e.g. blocks.12.hook_resid_pre.") var hook: String?
+        @Option(name: .customLong("position-rule"), help: "mean-excluding-first or last.") var positionRule: PositionRule?
+        @Option(help: "Where to write the direction JSON.") var out: String
+        @Option(help: "Also write a llama.cpp control vector GGUF here.") var gguf: String?
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func validate() throws {
+            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, or --store with --label") }
+            if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
+            if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
+            if (positive == nil) != (negative == nil) { throw ValidationError("ActAdd needs both --positive and --negative") }
+        }
+
+        func run() throws {
+            let m = try modelOptions.load()
+            let point = try hook.map { try m.config.hookPoint(named: $0) }
+                ?? .residPost(try layer.map { l in
+                    guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
+                    return l
+                } ?? m.config.nLayers / 2)
+            let context = DerivationContext(model: m.transformer, tokenizer: m.tokenizer, hook: point, modelName: m.config.name)
+            let source: any DirectionSource
+            var contrast: [ContrastPair] = []
+            if let pairs {
+                contrast = try ContrastPair.read(path: pairs)
+                let name = URL(fileURLWithPath: pairs).lastPathComponent
+                source = method == .meanDifference
+                    ? MeanDifferenceSource(pairs: contrast, rule: positionRule ?? .meanExcludingFirst, dataset: name)
+                    : PrincipalComponentSource(pairs: contrast, rule: positionRule ?? .meanExcludingFirst, centered: center, dataset: name)
+            } else if let positive, let negative {
+                contrast = [ContrastPair(positive: positive, negative: negative)]
+                source = ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last)
+            } else if let store, let label {
+                let (acts, skipped) = try StoreContrast.load(store: store, capture: capture, hook: point.name, label: label,
+                                                            rule: positionRule ?? .meanExcludingFirst)
+                if skipped > 0 { Console.progress("\(skipped) prompt(s) without a 0/1 \(label) (or rows) skipped") }
+                Console.progress("\(acts.positive.count) positive and \(acts.negative.count) negative prompts from \(store)")
+                let v = try acts.meanDifference()
+                source = FixedVectorSource(vector: v, kind: .meanDifference, dataset: URL(fileURLWithPath: store).lastPathComponent,
+                                           notes: ["from": "activation store", "label": label, "positive": String(acts.positive.count),
+                                                   "negative": String(acts.negative.count),
+                                                   "positionRule": (positionRule ?? .meanExcludingFirst).rawValue])
+            } else {
+                source = NPYVectorSource(path: npy!)
+            }
+            Console.progress("deriving \(source.kind.rawValue) at \(point.name)" + (contrast.isEmpty ? "" : " from \(contrast.count) pair(s)"))
+            let direction = try source.direction(in: context)
+            try direction.save(to: out)
+            Console.progress("wrote \(out)")
+            if let gguf {
+                try ControlVectorExport.write([direction], config: m.config, to: gguf)
+                Console.progress("wrote llama.cpp control vector \(gguf)")
+            }
+            // How well the direction separates its own pairs (training separation).
+            var separated: Int? = nil
+            if !contrast.isEmpty, npy == nil {
+                let acts = try ContrastActivations.collect(contrast, at: [point], rule: positionRule ?? (pairs == nil ? .last : .meanExcludingFirst),
+                                                           pooling: ActivationPooling(model: m.transformer, tokenizer: m.tokenizer))[point]!
+                separated = acts.separatedPairs(by: direction.vector)
+            }
+            struct Summary: Encodable { let hook: String; let source: String; let width: Int; let norm: Double; let pairs: Int?; let separated: Int?; let out: String }
+            if format == .json {
+                return try Console.json(Summary(hook: direction.hook, source: direction.provenance.source, width: direction.width,
+                                                norm: direction.norm, pairs: direction.provenance.pairs, separated: separated, out: out))
+            }
+            Console.out("direction: \(direction.provenance.source) at \(direction.hook), width \(direction.width), norm \(fmt(direction.norm))")
+            if let separated { Console.out("pairs where the positive prompt projects higher: \(separated)/\(contrast.count)") }
+            for (k, v) in direction.provenance.notes.sorted(by: { $0.key < $1.key }) where k == "explained" {
+                Console.out("variance of the paired differences along it: \(v)")
+            }
+        }
+    }
+}

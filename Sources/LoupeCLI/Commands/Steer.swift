@@ -1,0 +1,91 @@
+import Analyses
+import ArgumentParser
+import Foundation
+import Models
+
+extension SteeringIntervention.Mode: ExpressibleByArgument {}
+extension SteeringIntervention.Positions: ExpressibleByArgument {}
+extension SteeringSweep.Method: ExpressibleByArgument {}
+extension PositionRule: ExpressibleByArgument {}
+
+extension Loupe {
+    /// `loupe steer derive|apply|sweep`: steering vectors.
+    struct Steer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Steering vectors: derive a direction, generate with it, sweep layers and strengths.",
+            discussion: """
+            A direction is a vector added to (or projected out of) one hook point during the \
+            forward pass, usually the residual stream after a middle block. `derive` makes one \
+            from contrastive pairs (difference of means, CAA; or the first principal component \
+            of the paired differences, repeng), from one pair of prompts (ActAdd) or from a .npy \
+            vector, and saves it as JSON (optionally also as a llama.cpp control vector GGUF). \
+            `apply` generates with and without it and reports the effect and the fluency cost. \
+            `sweep` measures effect and cost over layers x strengths without generating.
+
+            Position 0 is left out of every mean and norm: in SmolLM2 its residual stream is an \
+            attention sink with ~100x the norm of the other positions.
+
+            Example: loupe steer derive --pairs probes/steering/sentiment-pairs.jsonl --layer 12 --out sentiment.json
+                     loupe steer apply --direction sentiment.json --prompt "The weather today is" --strengths gentle,strong
+            """,
+            subcommands: [Derive.self, Apply.self, Sweep.self])
+    }
+}
+
+/// Shared inputs of the steer subcommands.
+enum SteerInputs {
+    /// Default held-out neutral text (for norms and KL), relative to the working directory.
+    static let defaultNeutral = "probes/steering/neutral.txt"
+
+    /// Lines of a `.txt` file (one text per line) or the `text` fields of a `.jsonl` file.
+    static func texts(_ path: String) throws -> [String] {
+        if path.hasSuffix(".jsonl") { return try InputFile.texts(path) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
+        if lines.isEmpty { throw ValidationError("\(path) holds no text") }
+        return lines
+    }
+
+    /// The neutral text: `path`, or the default file.
+    static func neutral(_ path: String?) throws -> [String] {
+        let p = path ?? defaultNeutral
+        guard FileManager.default.fileExists(atPath: p) else {
+            throw ValidationError(path == nil ? "no --neutral file given and \(defaultNeutral) is not here (run from the repository root or pass --neutral FILE)"
+                                              : "neutral text file not found: \(p)")
+        }
+        return try texts(p)
+    }
+
+    /// Comma-separated single tokens, leading spaces kept (" great, happy" is " great" and " happy").
+    static func conceptTokens(_ list: String?, _ m: LoadedModel) throws -> [Int] {
+        guard let list, !list.isEmpty else { return [] }
+        return try list.split(separator: ",").map { try singleToken(String($0), m) }
+    }
+
+    /// Comma-separated strengths.
+    static func strengths(_ list: String) throws -> [SteeringStrength] {
+        let parsed = list.split(separator: ",").map { ($0, SteeringStrength(parsing: String($0))) }
+        if let bad = parsed.first(where: { $0.1 == nil }) {
+            throw ValidationError("unknown strength '\(bad.0)': use gentle, medium, strong, raw:A (or a number A), norm:K (or Kx), kl:T")
+        }
+        if parsed.isEmpty { throw ValidationError("--strengths names no strength") }
+        return parsed.map { $0.1! }
+    }
+
+    /// `all`, `a,b,c` or `a-b`, checked against the model.
+    static func layers(_ text: String, count: Int) throws -> [Int] {
+        if text == "all" { return Array(0..<count) }
+        var out: [Int] = []
+        for part in text.split(separator: ",") {
+            let ends = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let first = ends.first ?? nil, ends.count <= 2, ends.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--layers: '\(part)' is not a layer or range a-b")
+            }
+            let last = ends.count == 2 ? ends[1]! : first
+            guard first >= 0, last < count, first <= last else { throw ValidationError("--layers: '\(part)' is outside 0..<\(count)") }
+            out += Array(first...last)
+        }
+        return out
+    }
+}
