@@ -59,12 +59,21 @@ public enum Kernels {
         for i in valid..<width { x[i] = 0 }
     }
 
-    /// `gate[i] = silu(gate[i]) * up[i]` (SwiGLU), in place on `gate`.
+    /// `gate[i] = silu(gate[i]) * up[i]` (SwiGLU), in place on `gate`, eight lanes at a time
+    /// with ``exp8(_:)``.
     @inlinable
     public static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
+        var i = 0
+        while i + 8 <= count {
+            let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+            let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(gate + i).storeBytes(of: g / (1 + exp8(-g)) * u, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             let g = gate[i]
             gate[i] = g / (1 + Float.exp(-g)) * up[i]
+            i += 1
         }
     }
 
@@ -72,6 +81,28 @@ public enum Kernels {
     @inlinable
     public static func silu(_ x: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { x[i] = x[i] / (1 + Float.exp(-x[i])) }
+    }
+
+    /// `eˣ` in eight lanes: `x = n·ln 2 + r` with `|r| <= ln 2 / 2` (ln 2 split in two parts
+    /// so `r` is exact), a degree-6 Taylor polynomial for `eʳ` (relative error about 2e-7),
+    /// and `2ⁿ` built in the exponent bits. Inputs are clamped to [-87, 88], so the result
+    /// is never a subnormal, zero or infinity; NaN lanes stay NaN.
+    @inlinable
+    public static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let isNumber = x .== x
+        let xs = x.replacing(with: 0, where: .!isNumber)
+            .clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+        let n = (xs * 1.44269504088896341).rounded(.toNearestOrEven)
+        let r = xs - n * 0.693359375 + n * 2.12194440e-4                   // ln 2 = 0.693359375 - 2.12194440e-4
+        var p: SIMD8<Float> = SIMD8(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23                          // n in -126...127
+        return (p * unsafeBitCast(bits, to: SIMD8<Float>.self)).replacing(with: x, where: .!isNumber)
     }
 
     /// GPT-2's tanh approximation of GELU (`gelu_new`), in place.

@@ -7,9 +7,10 @@ import Linalg
 /// `o` sublayer output, `a` MLP hidden, `u` MLP up projection. All `[rows, width]`.
 struct Pass {
     let model: Transformer
-    let spans: [Transformer.Span]
+    /// The sequences' rows; after ``keepLastRows()`` one row per sequence.
+    var spans: [Transformer.Span]
     let tokens: [Int]
-    let rows: Int
+    var rows: Int
     let caches: [KVCache]
     let hooks: HookSet
     let hooked: Bool
@@ -68,6 +69,36 @@ struct Pass {
 
     /// One transformer block: attention then MLP, each pre-normed and added to `x`.
     mutating func block(_ l: Int) throws {
+        try attend(l)
+        try finishBlock(l)
+    }
+
+    /// The last block when only the sequences' last rows are unembedded and no hook watches
+    /// it: every row's keys and values go into the caches and feed the last rows' attention,
+    /// but the output projection and the MLP, most of the block's work, run on the last
+    /// rows only.
+    mutating func lastBlockForLastRows(_ l: Int) throws {
+        try attend(l)
+        keepLastRows()
+        try finishBlock(l)
+    }
+
+    /// Keeps each sequence's last row of `x` and `z` as rows `0..<sequences`.
+    mutating func keepLastRows() {
+        let c = config, d = c.dModel, zw = c.nHeads * c.headDim
+        for (i, s) in spans.enumerated() {
+            let last = s.row + s.count - 1
+            (x.pointer + i * d).update(from: x.pointer + last * d, count: d)
+            (z.pointer + i * zw).update(from: z.pointer + last * zw, count: zw)
+        }
+        spans = spans.enumerated().map { i, s in
+            Transformer.Span(sequence: s.sequence, row: i, count: 1, past: s.past + s.count - 1)
+        }
+        rows = spans.count
+    }
+
+    /// A block's first half: the attention input, q/k/v, and attention into `z`.
+    mutating func attend(_ l: Int) throws {
         let c = config, lw = model.weights.layers[l], d = c.dModel
         try hook(.residPre(l), x, tail: [d])
 
@@ -84,6 +115,11 @@ struct Pass {
         try hook(.v(l), v, tail: [c.nKVHeads, c.headDim])
         try attention(l)                                        // z: [rows, nHeads * headDim]
         try hook(.z(l), z, tail: [c.nHeads, c.headDim])
+    }
+
+    /// A block's second half: output projection, residual add, and the MLP.
+    mutating func finishBlock(_ l: Int) throws {
+        let c = config, lw = model.weights.layers[l], d = c.dModel
         linear(z, lw.wo, lw.bo, into: o)                        // [rows, dModel]
         try hook(.attnOut(l), o, tail: [d])
         Kernels.add(o.pointer, to: x.pointer, count: rows * d)
@@ -131,24 +167,28 @@ struct Pass {
             return spans.map { s in
                 Tensor(shape: [s.count, vocab], scalars: out.array((s.row * vocab)..<((s.row + s.count) * vocab)))
             }
-        case .last:
+        case .last, .lastPacked:
             // Only the last row of each sequence is unembedded: lda skips nothing, so gather first.
             let lastRows = FloatBuffer(count: spans.count * d)
             for (i, s) in spans.enumerated() {
                 (lastRows.pointer + i * d).update(from: h.pointer + (s.row + s.count - 1) * d, count: d)
             }
-            let out = FloatBuffer(count: spans.count * vocab)
-            w.unembed.withUnsafeBufferPointer { e in
-                if spans.count == 1 {
-                    BLAS.gemv(n: vocab, k: d, w: e.baseAddress!, x: lastRows.pointer, y: out.pointer)
-                } else {
-                    BLAS.gemmTransposedB(m: spans.count, n: vocab, k: d, a: lastRows.pointer,
-                                         b: e.baseAddress!, c: out.pointer)
+            let m = spans.count
+            // sgemm with beta = 0 writes every element of C without reading it.
+            let out = [Float](unsafeUninitializedCapacity: m * vocab) { buffer, initialized in
+                w.unembed.withUnsafeBufferPointer { e in
+                    if m == 1 {
+                        buffer.initialize(repeating: 0)       // sgemv scales y by beta = 0 first
+                        BLAS.gemv(n: vocab, k: d, w: e.baseAddress!, x: lastRows.pointer, y: buffer.baseAddress!)
+                    } else {
+                        BLAS.gemmTransposedB(m: m, n: vocab, k: d, a: lastRows.pointer,
+                                             b: e.baseAddress!, c: buffer.baseAddress!)
+                    }
                 }
+                initialized = m * vocab
             }
-            return spans.indices.map { i in
-                Tensor(shape: [1, vocab], scalars: out.array((i * vocab)..<((i + 1) * vocab)))
-            }
+            if case .lastPacked = which { return [Tensor(shape: [m, vocab], scalars: out)] }
+            return (0..<m).map { i in Tensor(shape: [1, vocab], scalars: Array(out[(i * vocab)..<((i + 1) * vocab)])) }
         }
     }
 

@@ -29,12 +29,15 @@ public final class Transformer: Sendable {
         case last
         /// Every new position.
         case all
+        /// The last new position of each sequence, packed into one `[sequences, vocabSize]`
+        /// tensor, `logits[0]`: no per-sequence copies, for sweeps over thousands of runs.
+        case lastPacked
     }
 
     /// What a forward pass returns.
     public struct Output: Sendable {
         /// Per sequence: `[1, vocabSize]` for `.last`, `[newTokens, vocabSize]` for `.all`,
-        /// nothing for `.none`.
+        /// nothing for `.none`; one `[sequences, vocabSize]` tensor for `.lastPacked`.
         public var logits: [Tensor]
     }
 
@@ -67,7 +70,7 @@ public final class Transformer: Sendable {
         var pass = Pass(model: self, spans: spans, tokens: sequences.flatMap { $0 }, rows: n,
                         caches: caches, hooks: hooks)
         try pass.embed()
-        for layer in 0..<config.nLayers { try pass.block(layer) }
+        try runBlocks(from: 0, in: &pass, logits: logits, hooks: hooks)
         for span in spans { caches[span.sequence].advance(by: span.count) }
         return Output(logits: try pass.finish(logits))
     }
@@ -95,9 +98,24 @@ public final class Transformer: Sendable {
         var pass = Pass(model: self, spans: spans, tokens: placeholder.flatMap { $0 }, rows: n,
                         caches: caches, hooks: hooks)
         for (span, r) in zip(spans, residuals) { pass.x.write(r.scalars, at: span.row * config.dModel) }
-        for l in layer..<config.nLayers { try pass.block(l) }
+        try runBlocks(from: layer, in: &pass, logits: logits, hooks: hooks)
         for span in spans { caches[span.sequence].advance(by: span.count) }
         return Output(logits: try pass.finish(logits))
+    }
+
+    /// Blocks `first...`; the last one only for the last rows when nothing else is needed.
+    private func runBlocks(from first: Int, in pass: inout Pass, logits: LogitRows, hooks: HookSet) throws {
+        let top = config.nLayers - 1
+        let lastRowsOnly: Bool
+        switch logits {
+        case .last, .lastPacked:
+            lastRowsOnly = !hooks.table.keys.contains { $0.layer == top || $0 == .finalNorm }
+        case .none, .all:
+            lastRowsOnly = false
+        }
+        for l in first..<config.nLayers {
+            if l == top && lastRowsOnly { try pass.lastBlockForLastRows(l) } else { try pass.block(l) }
+        }
     }
 
     private func makeSpans(_ sequences: [[Int]], caches: [KVCache]?) throws -> [Span] {

@@ -37,6 +37,23 @@ import Testing
         #expect(x[7...].allSatisfy { $0 == 0 })
     }
 
+    @Test func exp8MatchesDoubleExpAcrossTheRange() {
+        // Every 1/64 from -87 to 88, plus the clamped ends and NaN.
+        var worst = 0.0
+        for start in stride(from: -87.0, to: 88.0, by: 8.0 / 64) {
+            let x = SIMD8<Float>((0..<8).map { Float(start + Double($0) / 64) })
+            let e = Kernels.exp8(x)
+            for i in 0..<8 {
+                let want = Foundation.exp(Double(x[i]))
+                worst = max(worst, abs(Double(e[i]) - want) / want)
+            }
+        }
+        #expect(worst < 4e-7, "worst relative error \(worst)")
+        let edge = Kernels.exp8(SIMD8<Float>(-1000, -88, 89, 1000, .nan, 0, 1, -1))
+        #expect(edge[0] > 0 && edge[0] < 2e-37 && edge[1] > 0 && edge[2].isFinite && edge[3].isFinite)
+        #expect(edge[4].isNaN && edge[5] == 1 && abs(edge[6] - 2.7182817) < 1e-6 && abs(edge[7] - 0.36787945) < 1e-7)
+    }
+
     @Test mutating func activationsMatchReference() {
         let g = vector(100, scale: 3), u = vector(100)
         var out = g

@@ -143,6 +143,6 @@ extension ActivationPatching {
 
     func measure(_ logits: [Float], answer: Int, wrong: Int) -> Measurement {
         Measurement(logitDifference: Double(logits[answer]) - Double(logits[wrong]),
-                    probability: Double(softmax(logits)[answer]))
+                    probability: targetProbability(logits, target: answer))
     }
 }

@@ -101,7 +101,7 @@ public struct AttentionKnockout: Sendable {
         let cache = KVCache(config: c, reserve: n)
         let logits = try model.forward([tokens], caches: [cache], hooks: capture).logits[0].scalars
         let target = target ?? Sampler.argmax(logits)
-        let cleanP = Double(softmax(logits)[target])
+        let cleanP = targetProbability(logits, target: target)
 
         // One run per (block, layer): the last row, resumed at the window's first layer.
         struct Run { let sources: [Int]; let window: Range<Int> }
@@ -134,7 +134,7 @@ public struct AttentionKnockout: Sendable {
             let out = try model.forward(resuming: start, residuals: batch.map { _ in clean.tensor(.residPre(start))!.rows((n - 1)..<n) },
                                         caches: batch.map { _ in cache.copy(prefix: n - 1, reserve: 1, fromLayer: start) },
                                         hooks: hooks, logits: .last).logits
-            for (i, r) in batch.enumerated() { probabilities[r] = Double(softmax(out[i].scalars)[target]) }
+            for (i, r) in batch.enumerated() { probabilities[r] = targetProbability(out[i].scalars, target: target) }
         }
         for (b, block) in config.blocks.enumerated() {
             result.probabilities[block] = Array(probabilities[(b * layers)..<((b + 1) * layers)])

@@ -26,7 +26,7 @@ extension CausalTracing {
         capture.capture((0..<c.nLayers).flatMap { [.residPost($0), .mlpOut($0), .attnOut($0)] }, into: clean)
         let cleanLogits = try model.forward([tokens], hooks: capture).logits[0].scalars
         let target = target ?? Sampler.argmax(cleanLogits)
-        let cleanP = Double(softmax(cleanLogits)[target])
+        let cleanP = targetProbability(cleanLogits, target: target)
 
         // Corrupted runs, one sequence per noise sample, with caches for resuming.
         let corrupted = ActivationCache()
@@ -39,10 +39,10 @@ extension CausalTracing {
                 }
             }
         }
-        noising.capture((0..<c.nLayers).flatMap { [.residPre($0), .residPost($0)] }, into: corrupted)
+        noising.capture((0..<c.nLayers).flatMap { [.residPre($0), .residMid($0), .residPost($0)] }, into: corrupted)
         let caches = (0..<samples).map { _ in KVCache(config: c, reserve: n) }
         let corruptedLogits = try model.forward(Array(repeating: tokens, count: samples), caches: caches, hooks: noising).logits
-        let corruptedP = corruptedLogits.map { Double(softmax($0.scalars)[target]) }.reduce(0, +) / Double(samples)
+        let corruptedP = corruptedLogits.map { targetProbability($0.scalars, target: target) }.reduce(0, +) / Double(samples)
 
         var result = Result(config: config, tokens: tokens, subject: subject, target: target,
                             noiseStd: noiseStd, cleanProbability: cleanP, corruptedProbability: corruptedP,
@@ -61,27 +61,40 @@ extension CausalTracing {
                 var residuals: [Tensor] = [], runCaches: [KVCache] = []
                 for t in 0..<n {
                     for s in 0..<samples {
-                        var rows = (kind == .state ? corrupted.tensor(.residPost(layer), sequence: s)!
-                                    : corrupted.tensor(.residPre(start), sequence: s)!).rows(t..<n)
-                        if kind == .state {
-                            let cleanRow = clean.tensor(.residPost(layer))!.row(t)
-                            rows.scalars.replaceSubrange(0..<d, with: cleanRow)
+                        var rows: Tensor
+                        switch kind {
+                        case .state:
+                            // The clean row at `layer`'s output; the run resumes above it.
+                            rows = corrupted.tensor(.residPost(layer), sequence: s)!.rows(t..<n)
+                            rows.scalars.replaceSubrange(0..<d, with: clean.tensor(.residPost(layer))!.row(t))
+                        case .mlp:
+                            // The window's first MLP output restored at t changes only row t of
+                            // that block's output: corrupted residual-mid plus the clean MLP
+                            // output (the same addition the block does), so the run resumes above.
+                            let first = start - 1
+                            rows = corrupted.tensor(.residPost(first), sequence: s)!.rows(t..<n)
+                            let mid = corrupted.tensor(.residMid(first), sequence: s)!.row(t)
+                            let out = clean.tensor(.mlpOut(first))!.row(t)
+                            rows.scalars.replaceSubrange(0..<d, with: (0..<d).map { mid[$0] + out[$0] })
+                        case .attention:
+                            rows = corrupted.tensor(.residPre(start), sequence: s)!.rows(t..<n)
                         }
                         residuals.append(rows)
                         runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start))
                     }
                 }
-                var logits: [Tensor] = []
+                var probabilities: [Double] = []
                 let per = max(1, config.runsPerBatch ?? residuals.count)
                 for lo in stride(from: 0, to: residuals.count, by: per) {
                     let hi = min(residuals.count, lo + per)
                     // Hooks see sequence indices within the batch; restoration hooks only use positions.
-                    logits += try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
-                                                caches: Array(runCaches[lo..<hi]), hooks: hooks, logits: .last).logits
+                    let logits = try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
+                                                   caches: Array(runCaches[lo..<hi]), hooks: hooks,
+                                                   logits: .lastPacked).logits[0]
+                    probabilities += targetProbabilities(logits, target: target)
                 }
                 grid.append((0..<n).map { t in
-                    (0..<samples).map { s in Double(softmax(logits[t * samples + s].scalars)[target]) }
-                        .reduce(0, +) / Double(samples)
+                    (0..<samples).map { s in probabilities[t * samples + s] }.reduce(0, +) / Double(samples)
                 })
                 result.rowLayersComputed += samples * (n * (n + 1) / 2) * (c.nLayers - start)
                 result.rowLayersNaive += samples * n * n * c.nLayers
@@ -92,16 +105,20 @@ extension CausalTracing {
     }
 
     /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
-    /// clean MLP or attention outputs at the run's first position for the window's layers.
-    /// (For `state` the restored row is written into the resumed residual instead.)
+    /// clean MLP or attention outputs at the run's first position for the window's layers
+    /// from there on. (For `state`, and for the first MLP layer of the window, the restored
+    /// row is written into the resumed residual instead.)
     func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (Int, HookSet) {
         switch kind {
         case .state:
             return (layer + 1, HookSet())
         case .mlp, .attention:
             let window = self.window(around: layer)
+            // MLP runs resume above the window's first layer (its restored row is built by
+            // the caller); attention runs at it, since the restored row's MLP must still run.
+            let start = kind == .mlp ? window.lowerBound + 1 : window.lowerBound
             var hooks = HookSet()
-            for l in window {
+            for l in window where l >= start {
                 let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
                 let source = clean.tensor(point)!
                 hooks.modify(point) { act, ctx in
@@ -110,7 +127,7 @@ extension CausalTracing {
                     act.scalars.replaceSubrange(0..<w, with: source.scalars[(t * w)..<((t + 1) * w)])
                 }
             }
-            return (window.lowerBound, hooks)
+            return (start, hooks)
         }
     }
 
@@ -123,18 +140,3 @@ extension CausalTracing {
                       scalars: (0..<count).map { _ in std * rng.nextGaussian() })
     }
 }
-
-/// Softmax in Double, returned as Float probabilities.
-func softmax(_ logits: [Float]) -> [Float] {
-    let m = logits.max() ?? 0
-    var sum = 0.0
-    let e = logits.map { v -> Double in
-        let x = expDouble(Double(v - m))
-        sum += x
-        return x
-    }
-    return e.map { Float($0 / sum) }
-}
-
-import RealModule
-@inline(__always) func expDouble(_ x: Double) -> Double { Double.exp(x) }
