@@ -86,23 +86,29 @@ public enum Kernels {
     /// `eˣ` in eight lanes: `x = n·ln 2 + r` with `|r| <= ln 2 / 2` (ln 2 split in two parts
     /// so `r` is exact), a degree-6 Taylor polynomial for `eʳ` (relative error about 2e-7),
     /// and `2ⁿ` built in the exponent bits. Inputs are clamped to [-87, 88], so the result
-    /// is never a subnormal, zero or infinity; NaN lanes stay NaN.
+    /// is never a subnormal, zero or infinity; NaN lanes stay NaN. Only lane-wise arithmetic,
+    /// comparisons and bit casts: no per-lane conversions, so it compiles to vector code.
     @inlinable
     public static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let isNumber = x .== x
-        let xs = x.replacing(with: 0, where: .!isNumber)
-            .clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
-        let n = (xs * 1.44269504088896341).rounded(.toNearestOrEven)
-        let r = xs - n * 0.693359375 + n * 2.12194440e-4                   // ln 2 = 0.693359375 - 2.12194440e-4
-        var p: SIMD8<Float> = SIMD8(repeating: 1.0 / 720)
+        var xs = x.replacing(with: 0, where: .!isNumber)
+        xs.replace(with: -87, where: xs .< -87)
+        xs.replace(with: 88, where: xs .> 88)
+        // Adding 1.5 x 2^23 rounds to an integer, which then sits in the low mantissa bits.
+        let magic: Float = 12_582_912
+        let shifted = xs * 1.44269504088896341 + magic
+        let n = shifted - magic
+        let r = xs - n * 0.693359375 + n * 2.12194440e-4                  // ln 2 = 0.693359375 - 2.12194440e-4
+        var p = SIMD8<Float>(repeating: 1.0 / 720)
         p = p * r + 1.0 / 120
         p = p * r + 1.0 / 24
         p = p * r + 1.0 / 6
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23                          // n in -126...127
-        return (p * unsafeBitCast(bits, to: SIMD8<Float>.self)).replacing(with: x, where: .!isNumber)
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000   // n, in -126...127
+        let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
+        return (p * scale).replacing(with: x, where: .!isNumber)
     }
 
     /// GPT-2's tanh approximation of GELU (`gelu_new`), in place.
