@@ -124,7 +124,12 @@ struct Pass {
         try hook(.attnOut(l), o, tail: [d])
         Kernels.add(o.pointer, to: x.pointer, count: rows * d)
         try hook(.residMid(l), x, tail: [d])
+        try mlp(l)
+    }
 
+    /// The MLP sublayer: `x += MLP(norm(x))`, from `resid_mid` to `resid_post`.
+    mutating func mlp(_ l: Int) throws {
+        let c = config, lw = model.weights.layers[l], d = c.dModel
         norm(x, weight: lw.mlpNorm, bias: lw.mlpNormBias, into: h)
         let f = c.dMLP
         switch c.mlpKind {

@@ -103,6 +103,25 @@ public final class Transformer: Sendable {
         return Output(logits: try pass.finish(logits))
     }
 
+    /// The MLP half of block `layer` on residual rows that already hold the attention output
+    /// (`resid_mid`, `[rows, dModel]`): returns `resid_post = x + MLP(norm(x))`, the same
+    /// arithmetic as inside a pass, without hooks. Sweeps use it when a restored row is the
+    /// only one a block changes (causal tracing's attention windows).
+    public func mlpHalf(layer: Int, residualMid: Tensor) throws -> Tensor {
+        precondition(layer >= 0 && layer < config.nLayers, "layer \(layer) of \(config.nLayers)")
+        guard residualMid.rank == 2, residualMid.shape[1] == config.dModel, residualMid.shape[0] > 0 else {
+            throw ModelError.hookShape(hook: "residual", expected: [residualMid.shape.first ?? 0, config.dModel],
+                                       found: residualMid.shape)
+        }
+        let n = residualMid.shape[0]
+        // One span over all rows: positions only matter to attention, which does not run here.
+        var pass = Pass(model: self, spans: [Span(sequence: 0, row: 0, count: n, past: 0)],
+                        tokens: [Int](repeating: 0, count: n), rows: n, caches: [], hooks: HookSet())
+        pass.x.write(residualMid.scalars, at: 0)
+        try pass.mlp(layer)
+        return Tensor(shape: [n, config.dModel], scalars: pass.x.array(0..<(n * config.dModel)))
+    }
+
     /// Blocks `first...`; the last one only for the last rows when nothing else is needed.
     private func runBlocks(from first: Int, in pass: inout Pass, logits: LogitRows, hooks: HookSet) throws {
         let top = config.nLayers - 1

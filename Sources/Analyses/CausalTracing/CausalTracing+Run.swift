@@ -56,6 +56,22 @@ extension CausalTracing {
                     continue
                 }
                 let (start, hooks) = restoration(kind, layer: layer, clean: clean)
+                // Attention windows: the restored row's output of the window's first block,
+                // for every (position, sample) at once.
+                var attentionRows: Tensor? = nil
+                if kind == .attention {
+                    let first = start - 1, attn = clean.tensor(.attnOut(first))!
+                    var mids: [Float] = []
+                    mids.reserveCapacity(n * samples * d)
+                    for t in 0..<n {
+                        let out = attn.row(t)
+                        for s in 0..<samples {
+                            let pre = corrupted.tensor(.residPre(first), sequence: s)!.row(t)
+                            mids += (0..<d).map { pre[$0] + out[$0] }
+                        }
+                    }
+                    attentionRows = try model.mlpHalf(layer: first, residualMid: Tensor(shape: [n * samples, d], scalars: mids))
+                }
                 // One run per (position, sample): residual rows from the restored position on,
                 // keys and values before it from that sample's corrupted cache.
                 var residuals: [Tensor] = [], runCaches: [KVCache] = []
@@ -77,7 +93,10 @@ extension CausalTracing {
                             let out = clean.tensor(.mlpOut(first))!.row(t)
                             rows.scalars.replaceSubrange(0..<d, with: (0..<d).map { mid[$0] + out[$0] })
                         case .attention:
-                            rows = corrupted.tensor(.residPre(start), sequence: s)!.rows(t..<n)
+                            // The same above the window's first block, whose MLP ran for the
+                            // restored row alone (`attentionRows`).
+                            rows = corrupted.tensor(.residPost(start - 1), sequence: s)!.rows(t..<n)
+                            rows.scalars.replaceSubrange(0..<d, with: attentionRows!.row(t * samples + s))
                         }
                         residuals.append(rows)
                         runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start))
@@ -106,17 +125,16 @@ extension CausalTracing {
 
     /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
     /// clean MLP or attention outputs at the run's first position for the window's layers
-    /// from there on. (For `state`, and for the first MLP layer of the window, the restored
-    /// row is written into the resumed residual instead.)
+    /// from there on. (For `state`, and for the window's first layer, the restored row is
+    /// written into the resumed residual instead.)
     func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (Int, HookSet) {
         switch kind {
         case .state:
             return (layer + 1, HookSet())
         case .mlp, .attention:
             let window = self.window(around: layer)
-            // MLP runs resume above the window's first layer (its restored row is built by
-            // the caller); attention runs at it, since the restored row's MLP must still run.
-            let start = kind == .mlp ? window.lowerBound + 1 : window.lowerBound
+            // Runs resume above the window's first layer; the caller builds the restored row.
+            let start = window.lowerBound + 1
             var hooks = HookSet()
             for l in window where l >= start {
                 let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
