@@ -126,6 +126,9 @@ public struct TransformerWeights: Sendable {
             try check(w.mlpNorm, [c.dModel], p + "MLP norm")
             try check(w.mlpNormBias, [c.dModel], p + "MLP norm bias")
             try check(w.wGate, [c.dMLP, c.dModel], p + "gate projection")
+            if c.mlpKind == .swiGLU && w.wGate == nil {
+                throw ModelError.tensorShape(file: file, tensor: p + "gate projection", expected: [c.dMLP, c.dModel], found: [])
+            }
             try check(w.wUp, [c.dMLP, c.dModel], p + "up projection")
             try check(w.bUp, [c.dMLP], p + "up bias")
             try check(w.wDown, [c.dModel, c.dMLP], p + "down projection")
