@@ -43,7 +43,7 @@ struct SteerCommandTests {
                                  "--concept-tokens", " great, happy", "--neutral", Self.steering + "/neutral.txt", "--out", sweepOut])
         #expect(text.contains("best with KL <=") || text.contains("no cell has KL"), "\(text)")
         let csv = try String(contentsOfFile: sweepOut + "/sweep.csv", encoding: .utf8).split(separator: "\n")
-        #expect(csv[0] == "layer,strength,norm_multiple,scale,direction_norm,typical_norm,p_concept,effect,kl_neutral" && csv.count == 3)
+        #expect(csv[0] == "layer,strength,norm_multiple,scale,direction_norm,typical_norm,p_concept,effect,p_probe,probe_effect,kl_neutral" && csv.count == 3)
         #expect(FileManager.default.fileExists(atPath: sweepOut + "/effect.svg") && FileManager.default.fileExists(atPath: sweepOut + "/fluency.svg"))
         let tradeoff = try String(contentsOfFile: sweepOut + "/tradeoff.svg", encoding: .utf8)
         #expect(tradeoff.components(separatedBy: "<circle").count - 1 == 2, "one point per cell")

@@ -26,10 +26,10 @@ public struct DerivationContext {
 /// (repeng's PCA of paired differences), ``ActAddSource`` (one pair of prompts),
 /// ``NPYVectorSource`` (a raw `.npy`) and ``FixedVectorSource`` (any vector in memory).
 ///
-/// Hook for probes and SAEs: a linear probe's weight vector (from the probes work) or an SAE
-/// decoder row is a direction too. Until those modules land, wrap the vector in
-/// ``FixedVectorSource`` with kind ``DirectionSourceKind/probe`` or ``DirectionSourceKind/saeFeature``;
-/// later a `ProbeSource` that reads a saved probe can conform to this protocol directly.
+/// A saved probe's weight vector is a direction too: `ProbeDirectionSource` conforms in
+/// `LoupeCLI` (`Steer+ProbeSource.swift`), since `Analyses` does not import `Probes`. An SAE
+/// decoder row can enter through ``FixedVectorSource`` with kind ``DirectionSourceKind/saeFeature``
+/// until SAEs have their own source.
 public protocol DirectionSource {
     /// The kind recorded in provenance.
     var kind: DirectionSourceKind { get }
@@ -47,7 +47,7 @@ public enum DirectionSourceKind: String, Codable, Sendable, CaseIterable {
     case actAdd = "actadd"
     /// A raw vector from a `.npy` file.
     case npy
-    /// A linear probe's weight vector (reserved for the probes work).
+    /// A saved linear probe's weight vector (raw activation space).
     case probe
     /// An SAE feature's decoder direction (reserved).
     case saeFeature = "sae-feature"

@@ -7,6 +7,8 @@ public enum SteeringError: Error, CustomStringConvertible, Equatable {
     case unsupportedHook(String)
     case notExportable(hook: String, reason: String)
     case calibrationFailed(target: Double, reached: Double, scale: Double)
+    /// A saved probe that cannot give a direction or a concept score (wrong kind, no class chosen, wrong width).
+    case unusableProbe(path: String, reason: String)
     case invalid(String)
 
     public var description: String {
@@ -25,6 +27,8 @@ public enum SteeringError: Error, CustomStringConvertible, Equatable {
             return "cannot export \(hook) as a llama.cpp control vector: \(reason)"
         case let .calibrationFailed(target, reached, scale):
             return "could not reach KL \(target) on the neutral text: \(reached) at scale \(scale), the largest tried"
+        case let .unusableProbe(path, reason):
+            return "\(path): cannot steer with this probe: \(reason)"
         case let .invalid(message):
             return message
         }

@@ -16,27 +16,40 @@ extension SteeringExperiment.Result {
         }
         if !conceptTokens.isEmpty { summary.field("concept tokens", conceptTokens.map { TokenLabel.display($0) }.joined(separator: " ")) }
         if let b = baselineConceptProbability { summary.field("p(concept), unsteered", b) }
+        if let r = readout, let b = baselineReadoutScore { summary.field("\(r), unsteered", b) }
         summary.field("perplexity, unsteered", baselinePerplexity)
         summary.blankLine()
         for s in settings {
             var parts = ["scale " + s.scales.map(NumberFormat.string).joined(separator: "/"),
                          "x norm " + s.normMultiples.map(NumberFormat.string).joined(separator: "/")]
             if let p = s.conceptProbability { parts.append("p(concept) \(NumberFormat.string(p))") }
+            if let r = readout, let p = s.readoutScore { parts.append("\(r) \(NumberFormat.string(p))") }
             parts.append("KL neutral \(NumberFormat.string(s.klNeutral)) nats")
             parts.append("perplexity \(NumberFormat.string(s.meanPerplexity))")
             summary.field(s.label, parts.joined(separator: ", "))
         }
         summary.blankLine()
         summary.sentence("p(concept): summed next-token probability of the concept tokens at the end of each prompt, steering every position. KL neutral: mean KL(unsteered || steered) of the next-token distribution over the neutral text's positions 1... Perplexity: of the generated text under the unsteered model.")
+        if let r = readout {
+            summary.sentence("\(r): the probe's mean probability at the last position of each prompt, read at its hook with the steering active (every position steered), against the unsteered run.")
+        }
         summary.field("command", command)
         try folder.writeSummary(summary)
 
         var gens = CSVTable(header: ["prompt", "setting", "text", "perplexity"])
-        var settingsCSV = CSVTable(header: ["setting", "scales", "norm_multiples", "p_concept", "kl_neutral", "mean_perplexity"])
+        // p_probe: the concept readout's mean score (the probe's probability), empty without one;
+        // its unsteered value is the row "unsteered".
+        var settingsCSV = CSVTable(header: ["setting", "scales", "norm_multiples", "p_concept", "p_probe", "kl_neutral", "mean_perplexity"])
+        if baselineConceptProbability != nil || baselineReadoutScore != nil {
+            settingsCSV.append([.string("unsteered"), .string("0"), .string("0"),
+                                baselineConceptProbability.map { .double($0) } ?? .string(""),
+                                baselineReadoutScore.map { .double($0) } ?? .string(""), .double(0), .double(baselinePerplexity)])
+        }
         for s in settings {
             settingsCSV.append([.string(s.label), .string(s.scales.map(NumberFormat.string).joined(separator: " ")),
                                 .string(s.normMultiples.map(NumberFormat.string).joined(separator: " ")),
-                                s.conceptProbability.map { .double($0) } ?? .string(""), .double(s.klNeutral), .double(s.meanPerplexity)])
+                                s.conceptProbability.map { .double($0) } ?? .string(""),
+                                s.readoutScore.map { .double($0) } ?? .string(""), .double(s.klNeutral), .double(s.meanPerplexity)])
         }
         var page = HTMLPage(title: "Steering: \(directions.joined(separator: ", "))", summary: summary.rendered(), command: command)
         for p in prompts {

@@ -50,6 +50,8 @@ public struct SteeringExperiment {
         public var normMultiples: [Double]
         /// Mean next-token probability of the concept tokens on the prompts (steered).
         public var conceptProbability: Double?
+        /// Mean concept readout score (a probe's probability) at the prompts' last position (steered).
+        public var readoutScore: Double?
         /// Mean KL on neutral text, nats.
         public var klNeutral: Double
         /// Mean perplexity of the steered generations under the unsteered model.
@@ -71,6 +73,9 @@ public struct SteeringExperiment {
         public var typicalNorms: [String: Double]
         public var conceptTokens: [String]
         public var baselineConceptProbability: Double?
+        /// The concept readout's name and its unsteered mean score, when one was given.
+        public var readout: String?
+        public var baselineReadoutScore: Double?
         public var baselinePerplexity: Double
         public var settings: [Setting]
         public var prompts: [PromptResult]
@@ -80,7 +85,8 @@ public struct SteeringExperiment {
     /// - Parameters:
     ///   - neutral: text for the typical norm and the KL (each 2+ tokens).
     ///   - conceptTokens: token ids whose probability is the effect (may be empty).
-    public func run(prompts: [String], neutral: [String], conceptTokens: [Int],
+    ///   - readout: a concept score read at the prompts' last position (e.g. a probe), or nil.
+    public func run(prompts: [String], neutral: [String], conceptTokens: [Int], readout: ConceptReadout? = nil,
                     progress: ((String) -> Void)? = nil) throws -> Result {
         guard !directions.isEmpty else { throw SteeringError.invalid("no direction given") }
         guard !prompts.isEmpty else { throw SteeringError.invalid("no prompt given") }
@@ -90,7 +96,7 @@ public struct SteeringExperiment {
         let promptIDs = prompts.map { tokenizer.encode($0) }
         if let i = promptIDs.firstIndex(where: \.isEmpty) { throw SteeringError.invalid("prompt \(i + 1) is empty") }
         let measures = try SteeringMeasures(model: model, prompts: promptIDs, neutral: neutral.map { tokenizer.encode($0) },
-                                            conceptTokens: conceptTokens)
+                                            conceptTokens: conceptTokens, readout: readout)
         // Resolve each setting to one scale per direction.
         var settings: [(label: String, scales: [Double])] = []
         if mode == .ablate {
@@ -116,11 +122,12 @@ public struct SteeringExperiment {
         var settingResults: [Setting] = []
         for s in settings {
             let hooks = SteeringMeasures.measurementHooks(try interventions(s.scales))
-            let concept = conceptTokens.isEmpty ? nil : try measures.conceptProbabilities(hooks)
+            let scores = try measures.promptScores(hooks)
             settingResults.append(Setting(
                 label: s.label, scales: s.scales,
                 normMultiples: zip(zip(directions, points), s.scales).map { $0.1 * $0.0.0.norm / norms[$0.0.1]! },
-                conceptProbability: concept.map { $0.reduce(0, +) / Double(max($0.count, 1)) },
+                conceptProbability: conceptTokens.isEmpty ? nil : Self.mean(scores.concept),
+                readoutScore: readout == nil ? nil : Self.mean(scores.readout),
                 klNeutral: try measures.klOnNeutral(hooks), meanPerplexity: 0))
         }
         var results: [PromptResult] = []
@@ -140,6 +147,7 @@ public struct SteeringExperiment {
                       typicalNorms: Dictionary(uniqueKeysWithValues: norms.map { ($0.key.name, $0.value) }),
                       conceptTokens: conceptTokens.map { tokenizer.tokenString($0) },
                       baselineConceptProbability: conceptTokens.isEmpty ? nil : measures.baseConceptProbability,
+                      readout: readout?.name, baselineReadoutScore: measures.baseReadoutScore,
                       baselinePerplexity: Self.mean(results.map(\.unsteered.perplexity)),
                       settings: settingResults, prompts: results)
     }

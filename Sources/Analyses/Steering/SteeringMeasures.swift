@@ -7,7 +7,9 @@ import Models
 ///   (the effect),
 /// - the mean next-token KL divergence `KL(unsteered || steered)` on neutral text,
 ///   positions 1... (position 0, the attention sink, left out) (the fluency cost),
-/// - the perplexity of a continuation under the unsteered model (``perplexity(of:after:)``).
+/// - the perplexity of a continuation under the unsteered model (``perplexity(of:after:)``),
+/// - optionally a ``ConceptReadout`` (a probe's probability) at the last position of each
+///   held-out prompt, read in the same pass as the concept tokens, steering active.
 ///
 /// Measurement passes steer every position of their text (the intervention's position
 /// rule is for generation).
@@ -25,8 +27,14 @@ public struct SteeringMeasures {
     public let baseConceptProbability: Double
     /// The unsteered concept probability per prompt.
     public let baseConceptPerPrompt: [Double]
+    /// The concept readout scored on the prompts, if any.
+    public let readout: ConceptReadout?
+    private let readoutPoint: HookPoint?
+    /// The unsteered readout score per prompt (empty without a readout).
+    public let baseReadoutPerPrompt: [Double]
 
-    public init(model: Transformer, prompts: [[Int]], neutral: [[Int]], conceptTokens: [Int]) throws {
+    public init(model: Transformer, prompts: [[Int]], neutral: [[Int]], conceptTokens: [Int],
+                readout: ConceptReadout? = nil) throws {
         guard !neutral.isEmpty else { throw SteeringError.emptyContrastSet("no neutral text to measure KL on") }
         if let short = neutral.first(where: { $0.count < 2 }) {
             throw SteeringError.invalid("neutral texts need 2+ tokens (position 0 is left out); one has \(short.count)")
@@ -35,9 +43,19 @@ public struct SteeringMeasures {
         self.prompts = prompts
         self.neutral = neutral
         self.conceptTokens = conceptTokens
+        self.readout = readout
+        let point = try readout?.hookPoint(in: model.config)
+        readoutPoint = point
         baseNeutral = try Self.neutralLogProbs(model, neutral, hooks: HookSet())
-        baseConceptPerPrompt = try Self.conceptProbabilities(model, prompts, conceptTokens, hooks: HookSet())
+        let base = try Self.promptPass(model, prompts, conceptTokens, readout: readout.map { ($0, point!) }, hooks: HookSet())
+        baseConceptPerPrompt = base.concept
+        baseReadoutPerPrompt = base.readout
         baseConceptProbability = baseConceptPerPrompt.isEmpty ? 0 : baseConceptPerPrompt.reduce(0, +) / Double(baseConceptPerPrompt.count)
+    }
+
+    /// The unsteered mean readout score, if there is a readout.
+    public var baseReadoutScore: Double? {
+        readout == nil || baseReadoutPerPrompt.isEmpty ? nil : baseReadoutPerPrompt.reduce(0, +) / Double(baseReadoutPerPrompt.count)
     }
 
     /// Hooks steering every position of a measurement pass.
@@ -57,7 +75,14 @@ public struct SteeringMeasures {
 
     /// Per prompt: the summed probability of the concept tokens at the next position.
     public func conceptProbabilities(_ hooks: HookSet) throws -> [Double] {
-        try Self.conceptProbabilities(model, prompts, conceptTokens, hooks: hooks)
+        try Self.promptPass(model, prompts, conceptTokens, readout: nil, hooks: hooks).concept
+    }
+
+    /// Per prompt, from one set of passes with `hooks`: the concept tokens' summed
+    /// probability (empty without concept tokens) and the readout's score at the last
+    /// position (empty without a readout).
+    public func promptScores(_ hooks: HookSet) throws -> (concept: [Double], readout: [Double]) {
+        try Self.promptPass(model, prompts, conceptTokens, readout: readout.map { ($0, readoutPoint!) }, hooks: hooks)
     }
 
     /// Perplexity of `continuation` after `prompt` under the unsteered model:
@@ -75,17 +100,34 @@ public struct SteeringMeasures {
         return exp(nll / Double(continuation.count))
     }
 
-    static func conceptProbabilities(_ model: Transformer, _ prompts: [[Int]], _ tokens: [Int], hooks: HookSet) throws -> [Double] {
-        guard !prompts.isEmpty, !tokens.isEmpty else { return [] }
-        var out: [Double] = []
+    /// Concept-token probabilities and readout scores of `prompts`, 16 per pass. The readout's
+    /// observe hook is added after `hooks`, so at a steered point it sees the steered rows.
+    static func promptPass(_ model: Transformer, _ prompts: [[Int]], _ tokens: [Int],
+                           readout: (ConceptReadout, HookPoint)?, hooks: HookSet) throws -> (concept: [Double], readout: [Double]) {
+        guard !prompts.isEmpty, !tokens.isEmpty || readout != nil else { return ([], []) }
+        var concept: [Double] = [], scores: [Double] = []
         for start in stride(from: 0, to: prompts.count, by: 16) {
             let batch = Array(prompts[start..<min(start + 16, prompts.count)])
-            for logits in try model.forward(batch, hooks: hooks, logits: .last).logits {
-                let lp = logSoftmax(logits.scalars)
-                out.append(tokens.reduce(0.0) { $0 + exp(Double(lp[$1])) })
+            var passHooks = hooks
+            let box = LastRowBox(count: batch.count)
+            if let (_, point) = readout {
+                passHooks.observe(point) { act, ctx in
+                    let n = act.shape[0], w = act.count / n
+                    box.rows[ctx.sequence] = Array(act.scalars[((n - 1) * w)..<(n * w)])
+                }
+            }
+            let out = try model.forward(batch, hooks: passHooks, logits: tokens.isEmpty ? .none : .last)
+            if !tokens.isEmpty {
+                for logits in out.logits {
+                    let lp = logSoftmax(logits.scalars)
+                    concept.append(tokens.reduce(0.0) { $0 + exp(Double(lp[$1])) })
+                }
+            }
+            if let (r, _) = readout {
+                scores += r.score(box.rows.flatMap { $0 }, batch.count)
             }
         }
-        return out
+        return (concept, scores)
     }
 
     static func neutralLogProbs(_ model: Transformer, _ texts: [[Int]], hooks: HookSet) throws -> [[[Float]]] {

@@ -13,6 +13,7 @@ extension SteeringSweep.Result {
         summary.field("position rule", positionRule)
         summary.field("concept tokens", conceptTokens.map { TokenLabel.display($0) }.joined(separator: " "))
         summary.field("p(concept), unsteered", baselineConceptProbability)
+        if let r = readout, let b = baselineReadoutScore { summary.field("\(r), unsteered", b) }
         summary.field("layers", layers.map(String.init).joined(separator: ","))
         summary.field("strengths", strengths.joined(separator: ", "))
         if let b = best(maxKL: maxKL) {
@@ -21,15 +22,20 @@ extension SteeringSweep.Result {
             summary.field("best (KL <= \(NumberFormat.string(maxKL)))", "none: every cell costs more")
         }
         summary.blankLine()
+        if let r = readout {
+            summary.sentence("\(r): the probe's mean probability at the last position of each held-out prompt, read at its hook with the steering active (sweep.csv: p_probe, probe_effect).")
+        }
         summary.sentence("Effect: summed next-token probability of the concept tokens at the end of each held-out prompt, steered minus unsteered. Fluency cost: mean KL(unsteered || steered) over the neutral text's positions 1... Strengths are multiples of the hook's typical row norm (position 0 left out).")
         summary.field("command", command)
         try folder.writeSummary(summary)
 
-        var csv = CSVTable(header: ["layer", "strength", "norm_multiple", "scale", "direction_norm", "typical_norm", "p_concept", "effect", "kl_neutral"])
+        var csv = CSVTable(header: ["layer", "strength", "norm_multiple", "scale", "direction_norm", "typical_norm", "p_concept", "effect", "p_probe", "probe_effect", "kl_neutral"])
         for c in cells {
             let i = layers.firstIndex(of: c.layer)!
             csv.append([.int(c.layer), .string(c.strength), .double(c.normMultiple), .double(c.scale), .double(directionNorms[i]),
-                        .double(typicalNorms[i]), .double(c.conceptProbability), .double(c.effect), .double(c.klNeutral)])
+                        .double(typicalNorms[i]), .double(c.conceptProbability), .double(c.effect),
+                        c.readoutScore.map { .double($0) } ?? .string(""), c.readoutEffect.map { .double($0) } ?? .string(""),
+                        .double(c.klNeutral)])
         }
         try folder.write(csv, to: "sweep.csv")
         let x = layers.map(Double.init)

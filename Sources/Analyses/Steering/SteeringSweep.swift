@@ -44,6 +44,9 @@ public struct SteeringSweep {
         public var conceptProbability: Double
         /// Steered minus unsteered concept probability.
         public var effect: Double
+        /// Mean concept readout score (a probe's probability), steered, and its change; nil without a readout.
+        public var readoutScore: Double?
+        public var readoutEffect: Double?
         /// Mean KL on neutral text, nats.
         public var klNeutral: Double
     }
@@ -54,6 +57,9 @@ public struct SteeringSweep {
         public var pairs: Int
         public var conceptTokens: [String]
         public var baselineConceptProbability: Double
+        /// The concept readout's name and its unsteered mean score, when one was given.
+        public var readout: String?
+        public var baselineReadoutScore: Double?
         /// Per layer: the direction's norm and the hook's typical row norm.
         public var directionNorms: [Double]
         public var typicalNorms: [Double]
@@ -94,8 +100,9 @@ public struct SteeringSweep {
         }
     }
 
-    /// Runs the sweep; `progress` gets one line per layer.
-    public func run(prompts: [String], neutral: [String], conceptTokens: [Int],
+    /// Runs the sweep; `progress` gets one line per layer. A `readout` (e.g. a probe) is
+    /// scored at each prompt's last position in the same passes as the concept tokens.
+    public func run(prompts: [String], neutral: [String], conceptTokens: [Int], readout: ConceptReadout? = nil,
                     progress: ((String) -> Void)? = nil) throws -> Result {
         guard !prompts.isEmpty else { throw SteeringError.invalid("no held-out prompt given") }
         guard !conceptTokens.isEmpty else { throw SteeringError.invalid("no concept token given: the sweep's effect is their probability") }
@@ -106,23 +113,27 @@ public struct SteeringSweep {
         let points = layers.map(site)
         let norms = try ActivationPooling(model: model, tokenizer: tokenizer).typicalNorm(at: points, prompts: neutral)
         let measures = try SteeringMeasures(model: model, prompts: prompts.map { tokenizer.encode($0) },
-                                            neutral: neutral.map { tokenizer.encode($0) }, conceptTokens: conceptTokens)
+                                            neutral: neutral.map { tokenizer.encode($0) }, conceptTokens: conceptTokens,
+                                            readout: readout)
         var cells: [Cell] = []
         for (layer, (d, p)) in zip(layers, zip(dirs, points)) {
             progress?("layer \(layer): \(strengths.count) strengths")
             for s in strengths {
                 let scale = s.rawScale(vectorNorm: d.norm, typicalNorm: norms[p]!)!
                 let hooks = SteeringMeasures.measurementHooks([try SteeringIntervention(direction: d, config: model.config, scale: scale)])
-                let pc = try measures.conceptProbabilities(hooks)
-                let mean = pc.reduce(0, +) / Double(pc.count)
+                let scores = try measures.promptScores(hooks)
+                let mean = SteeringExperiment.mean(scores.concept)
+                let probe = readout == nil ? nil : SteeringExperiment.mean(scores.readout)
                 cells.append(Cell(layer: layer, strength: s.description, normMultiple: scale * d.norm / norms[p]!, scale: scale,
                                   conceptProbability: mean, effect: mean - measures.baseConceptProbability,
+                                  readoutScore: probe, readoutEffect: probe.map { $0 - measures.baseReadoutScore! },
                                   klNeutral: try measures.klOnNeutral(hooks)))
             }
         }
         return Result(method: method.rawValue, positionRule: rule.rawValue, pairs: pairs.count,
                       conceptTokens: conceptTokens.map { tokenizer.tokenString($0) },
                       baselineConceptProbability: measures.baseConceptProbability,
+                      readout: readout?.name, baselineReadoutScore: measures.baseReadoutScore,
                       directionNorms: dirs.map(\.norm), typicalNorms: points.map { norms[$0]! },
                       layers: layers, strengths: strengths.map(\.description), cells: cells)
     }

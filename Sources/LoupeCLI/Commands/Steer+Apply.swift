@@ -24,7 +24,10 @@ extension Loupe.Steer {
 
             Reported: p(concept) (--concept-tokens, summed next-token probability at the end of \
             each prompt, steering every position), KL(unsteered || steered) on the neutral text \
-            (positions 1...), and the perplexity of each generated text under the unsteered model.
+            (positions 1...), and the perplexity of each generated text under the unsteered model. \
+            With --probe FILE (a saved probe from `loupe probe train`): the probe's mean probability \
+            of its positive class (or --class) at the last position of each prompt, read at its hook \
+            with the steering active, unsteered and per strength.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -35,6 +38,8 @@ extension Loupe.Steer {
         @Option(help: "add or ablate.") var mode: SteeringIntervention.Mode = .add
         @Option(help: "Where the edit applies while generating: all, prompt or generated.") var positions: SteeringIntervention.Positions = .all
         @Option(help: "Comma-separated single tokens whose probability is the effect, e.g. \" great, happy\".") var conceptTokens: String?
+        @Option(help: "A saved probe whose probability is reported as a concept score.") var probe: String?
+        @Option(name: .customLong("class"), help: "With --probe: the class scored (default: a binary probe's positive class).") var className: String?
         @Option(help: "Neutral text for norms and KL (.txt or .jsonl; default \(SteerInputs.defaultNeutral)).") var neutral: String?
         @Option(name: .customLong("max-tokens"), help: "Tokens to generate per run.") var maxTokens = 24
         @Option(help: "0 is greedy.") var temperature: Float = 0
@@ -49,12 +54,17 @@ extension Loupe.Steer {
             if direction.isEmpty { throw ValidationError("give at least one --direction FILE.json (made by `loupe steer derive`)") }
             if prompt.isEmpty && prompts == nil { throw ValidationError("give --prompt TEXT or --prompts FILE") }
             _ = try SteerInputs.strengths(strengths)
+            if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
         }
 
         func run() throws {
             let directions = try direction.map { try SteeringDirection.load(from: $0) }
+            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
             let m = try modelOptions.load()
-            for d in directions { _ = try d.hookPoint(in: m.config) }
+            let points = try directions.map { try $0.hookPoint(in: m.config) }
+            if let saved {
+                for w in saved.warnings(probePoint: try saved.hookPoint(in: m.config), steered: points) { Console.progress(w) }
+            }
             let texts = try prompt + (prompts.map(SteerInputs.texts) ?? [])
             let neutralTexts = try SteerInputs.neutral(neutral)
             let concept = try SteerInputs.conceptTokens(conceptTokens, m)
@@ -63,7 +73,8 @@ extension Loupe.Steer {
                                                 sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
                                                 maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs))
             let start = Date()
-            let result = try experiment.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept) { Console.progress($0) }
+            let result = try experiment.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept,
+                                        readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "steered %d prompt(s) at %d setting(s) in %.1f s", texts.count, result.settings.count, Date().timeIntervalSince(start)))
             if !noReport {
                 var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
@@ -75,10 +86,12 @@ extension Loupe.Steer {
             if let b = result.baselineConceptProbability {
                 Console.out("p(concept \(result.conceptTokens.map { "'\($0)'" }.joined(separator: " "))) unsteered: \(fmt(b))")
             }
+            if let r = result.readout, let b = result.baselineReadoutScore { Console.out("\(r) unsteered: \(fmt(b))") }
             Console.out("perplexity of unsteered text: \(String(format: "%.2f", result.baselinePerplexity))")
             for s in result.settings {
                 var line = "\(s.label): x norm \(s.normMultiples.map { String(format: "%.3f", $0) }.joined(separator: "/"))"
                 if let p = s.conceptProbability { line += ", p(concept) \(fmt(p))" }
+                if let r = result.readout, let p = s.readoutScore { line += ", \(r) \(fmt(p))" }
                 line += ", KL neutral \(fmt(s.klNeutral)), perplexity \(String(format: "%.2f", s.meanPerplexity))"
                 Console.out(line)
             }

@@ -4,7 +4,7 @@ import Foundation
 import Models
 
 extension Loupe.Steer {
-    /// `loupe steer derive`: a direction from contrastive pairs, one prompt pair, or a .npy.
+    /// `loupe steer derive`: a direction from contrastive pairs, one prompt pair, a .npy, a store or a saved probe.
     struct Derive: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Derive a steering direction and save it as JSON (and optionally a llama.cpp control vector).",
@@ -20,6 +20,10 @@ extension Loupe.Steer {
               --store S --label FIELD   difference of means over a `loupe capture` store's \
             prompts with FIELD = 1 (positive) and 0 (negative), at --hook/--layer (--capture ID \
             when the store holds several)
+              --probe F.json     a saved probe (`loupe probe train`): its weight vector in raw \
+            activation space, at the probe's hook; a binary probe's positive class (classes[1]) \
+            by default, --class NAME for the other class (the negated row) or for a multinomial \
+            probe (required); logistic and diffmeans probes (ridge probes are refused)
 
             Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
             1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
@@ -40,6 +44,8 @@ extension Loupe.Steer {
         @Option(help: "An activation store made by `loupe capture` (with --label).") var store: String?
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "With --store: the prompt label field; 1/true is positive, 0/false negative.") var label: String?
+        @Option(help: "A saved probe file (probe-<hook>.json or best-probe.json from `loupe probe train`).") var probe: String?
+        @Option(name: .customLong("class"), help: "With --probe: the class whose weights are the direction (default: a binary probe's positive class).") var className: String?
         @Option(help: "mean-diff or pca (with --pairs).") var method: SteeringSweep.Method = .meanDifference
         @Flag(help: "pca: center the paired differences first (repeng's pca_diff).") var center = false
         @Option(help: "Layer: the hook is blocks.L.hook_resid_post (default: the middle layer).") var layer: Int?
@@ -50,20 +56,24 @@ extension Loupe.Steer {
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
-            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, or --store with --label") }
+            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil, probe != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, --store with --label, or --probe") }
+            if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
             if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
             if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
             if (positive == nil) != (negative == nil) { throw ValidationError("ActAdd needs both --positive and --negative") }
         }
 
         func run() throws {
+            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
             let m = try modelOptions.load()
-            let point = try hook.map { try m.config.hookPoint(named: $0) }
-                ?? .residPost(try layer.map { l in
-                    guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
-                    return l
-                } ?? m.config.nLayers / 2)
+            let probePoint = try saved?.hookPoint(in: m.config)
+            let layerPoint = try layer.map { l -> HookPoint in
+                guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
+                return .residPost(l)
+            }
+            // A probe derives at its own hook unless --hook/--layer names one (which must then be the same).
+            let point = try hook.map { try m.config.hookPoint(named: $0) } ?? layerPoint ?? probePoint ?? .residPost(m.config.nLayers / 2)
             let context = DerivationContext(model: m.transformer, tokenizer: m.tokenizer, hook: point, modelName: m.config.name)
             let source: any DirectionSource
             var contrast: [ContrastPair] = []
@@ -86,6 +96,8 @@ extension Loupe.Steer {
                                            notes: ["from": "activation store", "label": label, "positive": String(acts.positive.count),
                                                    "negative": String(acts.negative.count),
                                                    "positionRule": (positionRule ?? .meanExcludingFirst).rawValue])
+            } else if let saved {
+                source = ProbeDirectionSource(probe: saved)
             } else {
                 source = NPYVectorSource(path: npy!)
             }

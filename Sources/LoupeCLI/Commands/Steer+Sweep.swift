@@ -17,7 +17,9 @@ extension Loupe.Steer {
             unsteered model, positions 1...). No text is generated, so a 30 x 3 sweep takes \
             about 2.5 minutes on two shared cores. Writes sweep.csv, effect.svg, fluency.svg, \
             tradeoff.svg (effect against KL), summary.txt and index.html, \
-            and names the best cell whose KL is at most --max-kl.
+            and names the best cell whose KL is at most --max-kl. With --probe FILE (a saved \
+            probe), each cell also reports the probe's mean probability of its positive class (or \
+            --class) at the last position of each prompt, read with the steering active.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -29,6 +31,8 @@ extension Loupe.Steer {
         @Option(help: "A held-out prompt (repeatable).") var prompt: [String] = []
         @Option(help: "A file of held-out prompts (.txt or .jsonl).") var prompts: String?
         @Option(help: "Comma-separated single tokens whose probability is the effect.") var conceptTokens: String
+        @Option(help: "A saved probe whose probability is reported per cell.") var probe: String?
+        @Option(name: .customLong("class"), help: "With --probe: the class scored (default: a binary probe's positive class).") var className: String?
         @Option(help: "Neutral text for norms and KL (default \(SteerInputs.defaultNeutral)).") var neutral: String?
         @Option(help: "The best cell must have a neutral KL at most this (nats).") var maxKL = 0.5
         @Option(help: "Report folder (default: reports/steer-sweep-<pairs file>).") var out: String?
@@ -37,6 +41,7 @@ extension Loupe.Steer {
 
         func validate() throws {
             if prompt.isEmpty && prompts == nil { throw ValidationError("give --prompt TEXT or --prompts FILE (held-out prompts)") }
+            if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
             let s = try SteerInputs.strengths(strengths)
             if s.contains(where: { if case .targetKL = $0 { true } else { false } }) {
                 throw ValidationError("a sweep takes fixed strengths (gentle, medium, strong, norm:K, raw:A), not kl:T")
@@ -45,15 +50,20 @@ extension Loupe.Steer {
 
         func run() throws {
             let contrast = try ContrastPair.read(path: pairs)
+            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
             let m = try modelOptions.load()
             let layerList = try SteerInputs.layers(layers, count: m.config.nLayers)
+            if let saved {
+                for w in saved.warnings(probePoint: try saved.hookPoint(in: m.config), steered: layerList.map { .residPost($0) }) { Console.progress(w) }
+            }
             let texts = try prompt + (prompts.map(SteerInputs.texts) ?? [])
             let neutralTexts = try SteerInputs.neutral(neutral)
             let concept = try SteerInputs.conceptTokens(conceptTokens, m)
             let sweep = SteeringSweep(model: m.transformer, tokenizer: m.tokenizer, pairs: contrast, method: method, rule: positionRule,
                                       layers: layerList, strengths: try SteerInputs.strengths(strengths))
             let start = Date()
-            let result = try sweep.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept) { Console.progress($0) }
+            let result = try sweep.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept,
+                                   readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "swept %d layers x %d strengths over %d prompts in %.1f s", layerList.count,
                                     result.strengths.count, texts.count, Date().timeIntervalSince(start)))
             if !noReport {
@@ -66,12 +76,16 @@ extension Loupe.Steer {
             Console.out("p(concept) unsteered: \(fmt(result.baselineConceptProbability)) over \(texts.count) prompt(s)")
             let w = max(14, (result.strengths.map(\.count).max() ?? 0) + 9)
             func pad(_ s: String) -> String { String(repeating: " ", count: max(w - s.count, 1)) + s }
-            Console.out("layer" + result.strengths.map { pad("effect " + $0) + pad("KL " + $0) }.joined())
+            if let r = result.readout, let b = result.baselineReadoutScore { Console.out("\(r) unsteered: \(fmt(b))") }
+            let probeColumns = result.readout != nil
+            Console.out("layer" + result.strengths.map { pad("effect " + $0) + (probeColumns ? pad("probe " + $0) : "") + pad("KL " + $0) }.joined())
             for l in result.layers {
                 var line = String(format: "%5d", l)
                 for s in result.strengths {
                     let c = result.cells.first { $0.layer == l && $0.strength == s }!
-                    line += pad(String(format: "%+.4f", c.effect)) + pad(String(format: "%.4f", c.klNeutral))
+                    line += pad(String(format: "%+.4f", c.effect))
+                    if probeColumns { line += pad(String(format: "%+.4f", c.readoutEffect ?? .nan)) }
+                    line += pad(String(format: "%.4f", c.klNeutral))
                 }
                 Console.out(line)
             }
