@@ -86,10 +86,12 @@ struct SteerProbeTests {
         let raised = zip(up, base).filter { $0 > $1 }.count, lowered = zip(down, base).filter { $0 < $1 }.count
         print(String(format: "probe at %@ (held-out accuracy %.3f): mean p(positive) on %d neutral prompts: unsteered %.4f, +medium %.4f (raised on %d), -medium %.4f (lowered on %d)",
                      probeHook.name, accuracy, prompts.count, mean(base), mean(up), raised, mean(down), lowered))
+        // Observed (this commit): held-out accuracy 1.000; p(positive) 0.180 unsteered, 0.951 at
+        // +medium, 0.0008 at -medium, moved the intended way on 10/10 prompts each.
         #expect(measures.baseReadoutScore == mean(base))
-        #expect(mean(up) > mean(base) + 0.1, "\(mean(base)) -> \(mean(up))")
-        #expect(mean(down) < mean(base) - 0.1, "\(mean(base)) -> \(mean(down))")
-        #expect(raised >= 8 && lowered >= 8)
+        #expect(mean(up) > mean(base) + 0.5, "\(mean(base)) -> \(mean(up))")
+        #expect(mean(down) < 0.25 * mean(base), "\(mean(base)) -> \(mean(down))")
+        #expect(raised >= 9 && lowered >= 9, "raised \(raised), lowered \(lowered)")
 
         // The same numbers through `steer apply --probe` (and its report).
         let caaPath = dir.appendingPathComponent("caa.json").path
