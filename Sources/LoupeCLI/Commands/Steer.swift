@@ -17,9 +17,10 @@ extension Loupe {
             A direction is a vector added to (or projected out of) one hook point during the \
             forward pass, usually the residual stream after a middle block. `derive` makes one \
             from contrastive pairs (difference of means, CAA; or the first principal component \
-            of the paired differences, repeng), from one pair of prompts (ActAdd) or from a .npy \
-            vector, and saves it as JSON (optionally also as a llama.cpp control vector GGUF). \
-            `apply` generates with and without it and reports the effect and the fluency cost. \
+            of the paired differences, repeng), from one pair of prompts (ActAdd), from a .npy \
+            vector or from a saved probe's weights (--probe), and saves it as JSON (optionally also as a llama.cpp control vector GGUF). \
+            `apply` generates with and without it and reports the effect (concept tokens' \
+            probability; a probe's probability with --probe) and the fluency cost. \
             `sweep` measures effect and cost over layers x strengths without generating.
 
             Position 0 is left out of every mean and norm: in SmolLM2 its residual stream is an \
