@@ -28,9 +28,10 @@ import Testing
     }
 
     /// Every cell against the straightforward algorithm: a full corrupted forward pass per
-    /// sample with hooks that restore the clean activation.
-    @Test func fastSweepEqualsTheNaiveLoop() throws {
-        let tracer = CausalTracing(model: model, config: .init(samples: 3, seed: 4, window: 3))
+    /// sample with hooks that restore the clean activation. Windows 3 and 6 on six layers have
+    /// one and three layers whose window runs branch off the previous layer's.
+    @Test(arguments: [3, 6]) func fastSweepEqualsTheNaiveLoop(window: Int) throws {
+        let tracer = CausalTracing(model: model, config: .init(samples: 3, seed: 4, window: window))
         let tokens = [11, 3, 17, 4, 29, 8, 2]
         let subject = 1..<4
         let noise = try tracer.drawNoise(subjectLength: subject.count, std: 1.5)
@@ -40,7 +41,7 @@ import Testing
         capture.capture((0..<6).flatMap { [HookPoint.residPost($0), .mlpOut($0), .attnOut($0)] }, into: clean)
         _ = try model.forward([tokens], hooks: capture)
         for kind in CausalTracing.Kind.allCases {
-            for layer in [0, 2, 5] {
+            for layer in 0..<6 {
                 for t in [0, 2, 3, 6] {
                     var p = 0.0
                     for s in 0..<3 {

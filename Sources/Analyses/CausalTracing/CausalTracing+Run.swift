@@ -47,71 +47,57 @@ extension CausalTracing {
         var result = Result(config: config, tokens: tokens, subject: subject, target: target,
                             noiseStd: noiseStd, cleanProbability: cleanP, corruptedProbability: corruptedP,
                             grids: [:], rowLayersComputed: (1 + samples) * n * c.nLayers, rowLayersNaive: 0)
+        let wanted = Set(config.layers ?? Array(0..<c.nLayers))
         for kind in config.kinds {
             var grid: [[Double]] = []
-            let wanted = Set(config.layers ?? Array(0..<c.nLayers))
+            // Window runs of the previous layer, when this layer's window starts at the same
+            // layer (windows clipped at layer 0): the residual rows entering block `carried.layer`,
+            // where the two layers' restorations first differ.
+            var carried: (layer: Int, rows: [Tensor])? = nil
             for layer in 0..<c.nLayers {
                 guard wanted.contains(layer) else {
                     grid.append([Double](repeating: .nan, count: n))
+                    carried = nil
                     continue
                 }
-                let (start, hooks) = restoration(kind, layer: layer, clean: clean)
-                // Attention windows: the restored row's output of the window's first block,
-                // for every (position, sample) at once.
-                var attentionRows: Tensor? = nil
-                if kind == .attention {
-                    let first = start - 1, attn = clean.tensor(.attnOut(first))!
-                    var mids: [Float] = []
-                    mids.reserveCapacity(n * samples * d)
-                    for t in 0..<n {
-                        let out = attn.row(t)
-                        for s in 0..<samples {
-                            let pre = corrupted.tensor(.residPre(first), sequence: s)!.row(t)
-                            mids += (0..<d).map { pre[$0] + out[$0] }
-                        }
-                    }
-                    attentionRows = try model.mlpHalf(layer: first, residualMid: Tensor(shape: [n * samples, d], scalars: mids))
+                var (start, hooks) = restoration(kind, layer: layer, clean: clean)
+                var residuals: [Tensor]
+                if let carried {
+                    start = carried.layer
+                    residuals = carried.rows
+                } else {
+                    residuals = try restoredRows(kind, layer: layer, start: start, clean: clean,
+                                                 corrupted: corrupted, tokens: n, samples: samples)
+                }
+                carried = nil
+                // Where the next layer's window runs can branch off these ones.
+                var carryAt: Int? = nil
+                if kind != .state, layer + 1 < c.nLayers, wanted.contains(layer + 1) {
+                    let here = window(around: layer), next = window(around: layer + 1)
+                    if next.lowerBound == here.lowerBound, here.upperBound < c.nLayers { carryAt = here.upperBound }
                 }
                 // One run per (position, sample): residual rows from the restored position on,
                 // keys and values before it from that sample's corrupted cache.
-                var residuals: [Tensor] = [], runCaches: [KVCache] = []
+                var runCaches: [KVCache] = []
                 for t in 0..<n {
-                    for s in 0..<samples {
-                        var rows: Tensor
-                        switch kind {
-                        case .state:
-                            // The clean row at `layer`'s output; the run resumes above it.
-                            rows = corrupted.tensor(.residPost(layer), sequence: s)!.rows(t..<n)
-                            rows.scalars.replaceSubrange(0..<d, with: clean.tensor(.residPost(layer))!.row(t))
-                        case .mlp:
-                            // The window's first MLP output restored at t changes only row t of
-                            // that block's output: corrupted residual-mid plus the clean MLP
-                            // output (the same addition the block does), so the run resumes above.
-                            let first = start - 1
-                            rows = corrupted.tensor(.residPost(first), sequence: s)!.rows(t..<n)
-                            let mid = corrupted.tensor(.residMid(first), sequence: s)!.row(t)
-                            let out = clean.tensor(.mlpOut(first))!.row(t)
-                            rows.scalars.replaceSubrange(0..<d, with: (0..<d).map { mid[$0] + out[$0] })
-                        case .attention:
-                            // The same above the window's first block, whose MLP ran for the
-                            // restored row alone (`attentionRows`).
-                            rows = corrupted.tensor(.residPost(start - 1), sequence: s)!.rows(t..<n)
-                            rows.scalars.replaceSubrange(0..<d, with: attentionRows!.row(t * samples + s))
-                        }
-                        residuals.append(rows)
-                        runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start))
-                    }
+                    for s in 0..<samples { runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start)) }
                 }
                 var probabilities: [Double] = []
+                let carriedRows = RowCollector(count: residuals.count)
                 let per = max(1, config.runsPerBatch ?? residuals.count)
                 for lo in stride(from: 0, to: residuals.count, by: per) {
                     let hi = min(residuals.count, lo + per)
                     // Hooks see sequence indices within the batch; restoration hooks only use positions.
+                    var batchHooks = hooks
+                    if let carryAt {
+                        batchHooks.observe(.residPre(carryAt)) { rows, ctx in carriedRows.rows[lo + ctx.sequence] = rows }
+                    }
                     let logits = try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
-                                                   caches: Array(runCaches[lo..<hi]), hooks: hooks,
+                                                   caches: Array(runCaches[lo..<hi]), hooks: batchHooks,
                                                    logits: .lastPacked).logits[0]
                     probabilities += targetProbabilities(logits, target: target)
                 }
+                if let carryAt { carried = (carryAt, carriedRows.rows.map { $0! }) }
                 grid.append((0..<n).map { t in
                     (0..<samples).map { s in probabilities[t * samples + s] }.reduce(0, +) / Double(samples)
                 })
@@ -149,6 +135,58 @@ extension CausalTracing {
         }
     }
 
+    /// The residual rows each restoration run of `kind` at `layer` resumes with at `start`,
+    /// one run per (position t, sample s) at index `t * samples + s`: that sample's corrupted
+    /// rows from t on, with row t restored.
+    private func restoredRows(_ kind: Kind, layer: Int, start: Int, clean: ActivationCache,
+                              corrupted: ActivationCache, tokens n: Int, samples: Int) throws -> [Tensor] {
+        let d = model.config.dModel
+        // Attention windows: the restored row's output of the window's first block, for every
+        // (position, sample) at once.
+        var attentionRows: Tensor? = nil
+        if kind == .attention {
+            let first = start - 1, attn = clean.tensor(.attnOut(first))!
+            var mids: [Float] = []
+            mids.reserveCapacity(n * samples * d)
+            for t in 0..<n {
+                let out = attn.row(t)
+                for s in 0..<samples {
+                    let pre = corrupted.tensor(.residPre(first), sequence: s)!.row(t)
+                    mids += (0..<d).map { pre[$0] + out[$0] }
+                }
+            }
+            attentionRows = try model.mlpHalf(layer: first, residualMid: Tensor(shape: [n * samples, d], scalars: mids))
+        }
+        var residuals: [Tensor] = []
+        for t in 0..<n {
+            for s in 0..<samples {
+                var rows: Tensor
+                switch kind {
+                case .state:
+                    // The clean row at `layer`'s output; the run resumes above it.
+                    rows = corrupted.tensor(.residPost(layer), sequence: s)!.rows(t..<n)
+                    rows.scalars.replaceSubrange(0..<d, with: clean.tensor(.residPost(layer))!.row(t))
+                case .mlp:
+                    // The window's first MLP output restored at t changes only row t of that
+                    // block's output: corrupted residual-mid plus the clean MLP output (the same
+                    // addition the block does), so the run resumes above.
+                    let first = start - 1
+                    rows = corrupted.tensor(.residPost(first), sequence: s)!.rows(t..<n)
+                    let mid = corrupted.tensor(.residMid(first), sequence: s)!.row(t)
+                    let out = clean.tensor(.mlpOut(first))!.row(t)
+                    rows.scalars.replaceSubrange(0..<d, with: (0..<d).map { mid[$0] + out[$0] })
+                case .attention:
+                    // The same above the window's first block, whose MLP ran for the restored
+                    // row alone (`attentionRows`).
+                    rows = corrupted.tensor(.residPost(start - 1), sequence: s)!.rows(t..<n)
+                    rows.scalars.replaceSubrange(0..<d, with: attentionRows!.row(t * samples + s))
+                }
+                residuals.append(rows)
+            }
+        }
+        return residuals
+    }
+
     /// `[samples, subjectLength, dModel]` Gaussian noise with standard deviation `std`.
     public func drawNoise(subjectLength: Int, std: Float) throws -> Tensor {
         var rng = SeededRandom(seed: config.seed)
@@ -157,4 +195,10 @@ extension CausalTracing {
         return Tensor(shape: [config.samples, subjectLength, model.config.dModel],
                       scalars: (0..<count).map { _ in std * rng.nextGaussian() })
     }
+}
+
+/// Residual rows captured per run by a hook (runs are filled in as their batches finish).
+private final class RowCollector {
+    var rows: [Tensor?]
+    init(count: Int) { rows = [Tensor?](repeating: nil, count: count) }
 }
