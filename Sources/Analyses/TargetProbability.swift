@@ -33,7 +33,8 @@ private func targetProbability(_ x: UnsafePointer<Float>, count: Int, target: In
     var i = 0
     var m8 = SIMD8<Float>(repeating: -.infinity)
     while i + 8 <= count {
-        m8 = pointwiseMax(m8, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        m8.replace(with: v, where: v .> m8)
         i += 8
     }
     m = m8.max()

@@ -61,7 +61,8 @@ public enum GGUFEncoder {
         try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    static func typeID(_ v: GGUFValue) -> UInt32 {
+    /// The GGUF type id of a metadata value (an array: 9; its elements' type is written after it).
+    public static func typeID(_ v: GGUFValue) -> UInt32 {
         switch v {
         case .uint8: 0
         case .int8: 1
@@ -79,7 +80,8 @@ public enum GGUFEncoder {
         }
     }
 
-    static func putValue(_ v: GGUFValue, into out: inout [UInt8]) {
+    /// Appends a metadata value's payload (after its type id), little-endian.
+    public static func putValue(_ v: GGUFValue, into out: inout [UInt8]) {
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         switch v {
         case .uint8(let x): put(x)

@@ -88,7 +88,7 @@ public enum Kernels {
     /// and `2ⁿ` built in the exponent bits. Inputs are clamped to [-87, 88], so the result
     /// is never a subnormal, zero or infinity; NaN lanes stay NaN. Only lane-wise arithmetic,
     /// comparisons and bit casts: no per-lane conversions, so it compiles to vector code.
-    @inlinable
+    @inlinable @inline(__always)
     public static func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let isNumber = x .== x
         var xs = x.replacing(with: 0, where: .!isNumber)

@@ -11,14 +11,7 @@ public enum CorpusFile {
     /// - Throws: ``StoreError/badPromptFile(path:line:reason:)`` for an unreadable file, a
     ///   malformed JSONL line, another extension, or a file without documents.
     public static func read(_ path: String) throws -> [PromptRecord] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StoreError.badPromptFile(path: path, line: 0, reason: "cannot read the file")
-        }
-        guard let content = String(data: data, encoding: .utf8) else {
-            throw StoreError.badPromptFile(path: path, line: 0, reason: "not UTF-8 text")
-        }
-        var lines = content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let lines = try PromptFile.textLines(path)
         let documents: [PromptRecord]
         switch (path as NSString).pathExtension.lowercased() {
         case "jsonl": documents = try PromptFile.jsonl(lines, path: path).filter { !isBlank($0.text) }

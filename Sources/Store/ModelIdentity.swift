@@ -37,7 +37,7 @@ public struct ModelIdentity: Sendable, Equatable, Codable {
         var hash = ContentHash()
         var size: Int64 = 0
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: model.path, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: model.path, isDirectory: &isDirectory)
         let files: [String]
         if isDirectory.boolValue {
             let names = try FileManager.default.contentsOfDirectory(atPath: model.path).sorted()

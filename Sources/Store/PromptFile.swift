@@ -30,15 +30,7 @@ public enum PromptFile {
     /// The prompts in the file at `path`, in file order.
     /// - Throws: ``StoreError/badPromptFile(path:line:reason:)``.
     public static func read(_ path: String) throws -> [PromptRecord] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StoreError.badPromptFile(path: path, line: 0, reason: "cannot read the file")
-        }
-        guard let content = String(data: data, encoding: .utf8) else {
-            throw StoreError.badPromptFile(path: path, line: 0, reason: "not UTF-8 text")
-        }
-        // "\r\n" is one Character in Swift, so split on both.
-        var lines = content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let lines = try textLines(path)
         let records: [PromptRecord]
         switch (path as NSString).pathExtension.lowercased() {
         case "txt": records = lines.enumerated().compactMap { i, l in
@@ -50,6 +42,23 @@ public enum PromptFile {
         }
         if records.isEmpty { throw StoreError.badPromptFile(path: path, line: 0, reason: "no prompts in the file") }
         return records
+    }
+
+    /// The lines of the UTF-8 text file at `path` (LF or CRLF; no empty last line for a final
+    /// line break).
+    /// - Throws: ``StoreError/badPromptFile(path:line:reason:)`` when the file cannot be read
+    ///   or is not UTF-8.
+    static func textLines(_ path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreError.badPromptFile(path: path, line: 0, reason: "cannot read the file")
+        }
+        guard let content = String(data: data, encoding: .utf8) else {
+            throw StoreError.badPromptFile(path: path, line: 0, reason: "not UTF-8 text")
+        }
+        // "\r\n" is one Character in Swift, so split on both.
+        var lines = content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     static func jsonl(_ lines: [String], path: String) throws -> [PromptRecord] {

@@ -4,7 +4,8 @@ import Foundation
 import Linalg
 import Models
 
-/// Times a full causal trace of the Eiffel prompt (3 kinds, 30 layers, 10 samples), then, on
+/// Times a full causal trace of the Eiffel prompt (3 kinds, 30 layers, 10 samples), with lanes
+/// as `loupe trace` runs it and in one lane, then, on
 /// the state kind at three layers, the sweep against itself without batching and against the
 /// straightforward loop (one full corrupted pass of all samples per cell, as ROME's code does),
 /// with last-position and with all-position logits.
@@ -22,14 +23,24 @@ func traceBenchmark(_ loaded: LoadedModel, quick: Bool, report: (String, Double,
     print("causal tracing, \(n) tokens, subject tokens \(subject), load average \(loadAverage())")
 
     if !quick {
+        // As `loupe trace` runs it: one lane per OpenBLAS thread, OpenBLAS on one thread; then
+        // one lane with OpenBLAS threading each product, as a library call does by default.
+        let threads = BLAS.threadCount
         var result: CausalTracing.Result? = nil
-        let full = try seconds { result = try CausalTracing(model: m).run(tokens: ids, subject: subject, noiseStd: std) }
+        BLAS.setThreadCount(1)
+        let full = try seconds {
+            result = try CausalTracing(model: m, config: .init(lanes: threads)).run(tokens: ids, subject: subject, noiseStd: std)
+        }
+        BLAS.setThreadCount(threads)
+        let oneLane = try seconds { _ = try CausalTracing(model: m).run(tokens: ids, subject: subject, noiseStd: std) }
         let r = result!
         let passes = Double(r.rowLayersComputed) / Double(n * c.nLayers)
         let naivePasses = Double(r.rowLayersNaive) / Double(n * c.nLayers)
         report("trace_full_seconds", full, String(format:
-            "full trace (3 kinds x %d layers x %d tokens, 10 samples): %.1f s; %.0f forward-pass equivalents of the prompt vs %.0f for the naive loop (%.2fx fewer)",
-            c.nLayers, n, full, passes, naivePasses, naivePasses / passes))
+            "full trace (3 kinds x %d layers x %d tokens, 10 samples), %d lanes: %.1f s; %.0f forward-pass equivalents of the prompt vs %.0f for the naive loop (%.2fx fewer)",
+            c.nLayers, n, threads, full, passes, naivePasses, naivePasses / passes))
+        report("trace_full_one_lane_seconds", oneLane, String(format:
+            "  the same in one lane, OpenBLAS on %d threads: %.1f s (lanes save %.0f%%)", threads, oneLane, 100 * (1 - full / oneLane)))
     }
 
     // The state kind at three layers, four ways.

@@ -70,8 +70,9 @@ func report(_ key: String, _ value: Double, _ line: String) {
 
 print("threads: \(BLAS.threadCount), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")")
 
-// sgemm rate on a large square product and on the model's own MLP product.
-for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576)] {
+// sgemm rate on a large square product and on the model's own MLP products (128 rows: a prompt;
+// 550: one layer of causal-trace runs on the Eiffel prompt).
+for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576), (550, 1536, 576), (550, 576, 1536)] {
     let a = FloatBuffer(count: m * k), b = FloatBuffer(count: n * k), c = FloatBuffer(count: m * n)
     let secs = time(runs: 10) { BLAS.gemmTransposedB(m: m, n: n, k: k, a: a.pointer, b: b.pointer, c: c.pointer) }
     let gflops = 2 * Double(m * n * k) / secs / 1e9

@@ -2,7 +2,8 @@ import Formats
 import Foundation
 
 /// Writes small GGUF files byte by byte for tests, recording where each field lands so
-/// tests can corrupt exactly one of them.
+/// tests can corrupt exactly one of them. Metadata values are encoded by ``GGUFEncoder``;
+/// tensors may have any type and raw bytes, and the version and alignment can be wrong.
 public struct GGUFWriter {
     /// A tensor to write: GGUF `ne` dimensions (innermost first), type and raw data bytes.
     public struct TensorEntry {
@@ -67,8 +68,8 @@ public struct GGUFWriter {
             layout.keys[key] = out.count
             putString(key)
             layout.valueTypes[key] = out.count
-            put(Self.typeID(value))
-            Self.putValue(value, into: &out)
+            put(GGUFEncoder.typeID(value))
+            GGUFEncoder.putValue(value, into: &out)
         }
         var dataOffsets: [Int] = []
         var next = 0
@@ -94,46 +95,6 @@ public struct GGUFWriter {
         }
         return (out, layout)
     }
-
-    static func typeID(_ v: GGUFValue) -> UInt32 {
-        switch v {
-        case .uint8: 0
-        case .int8: 1
-        case .uint16: 2
-        case .int16: 3
-        case .uint32: 4
-        case .int32: 5
-        case .float32: 6
-        case .bool: 7
-        case .string: 8
-        case .array: 9
-        case .uint64: 10
-        case .int64: 11
-        case .float64: 12
-        }
-    }
-
-    static func putValue(_ v: GGUFValue, into out: inout [UInt8]) {
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-        switch v {
-        case .uint8(let x): put(x)
-        case .int8(let x): put(x)
-        case .uint16(let x): put(x)
-        case .int16(let x): put(x)
-        case .uint32(let x): put(x)
-        case .int32(let x): put(x)
-        case .float32(let x): put(x.bitPattern)
-        case .bool(let x): put(UInt8(x ? 1 : 0))
-        case .string(let s): put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8)
-        case .array(let a):
-            put(a.first.map(typeID) ?? 0)
-            put(UInt64(a.count))
-            for e in a { putValue(e, into: &out) }
-        case .uint64(let x): put(x)
-        case .int64(let x): put(x)
-        case .float64(let x): put(x.bitPattern)
-        }
-    }
 }
 
 /// A fresh directory under the system temporary directory, for files a test writes.
@@ -149,7 +110,7 @@ public struct TemporaryDirectory {
     @discardableResult
     public func write(_ name: String, _ bytes: [UInt8]) -> String {
         let file = path + "/" + name
-        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
         return file
     }
 

@@ -84,8 +84,7 @@ public struct AttentionKnockout: Sendable {
     /// The layers blocked together for `layer`: `layer - w/2` up to but not including
     /// `layer + ceil(w/2)`, clipped to the model (ROME's window convention).
     public func window(around layer: Int) -> Range<Int> {
-        let w = max(config.window, 1)
-        return max(0, layer - w / 2)..<min(model.config.nLayers, layer + (w + 1) / 2)
+        layerWindow(around: layer, width: config.window, layers: model.config.nLayers)
     }
 
     /// Knocks out each configured block at every layer.

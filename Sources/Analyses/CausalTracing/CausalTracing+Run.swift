@@ -1,3 +1,4 @@
+import Foundation
 import Linalg
 import Models
 
@@ -82,22 +83,30 @@ extension CausalTracing {
                 for t in 0..<n {
                     for s in 0..<samples { runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start)) }
                 }
-                var probabilities: [Double] = []
-                let carriedRows = RowCollector(count: residuals.count)
-                let per = max(1, config.runsPerBatch ?? residuals.count)
-                for lo in stride(from: 0, to: residuals.count, by: per) {
-                    let hi = min(residuals.count, lo + per)
-                    // Hooks see sequence indices within the batch; restoration hooks only use positions.
+                let batches = batchRuns(count: residuals.count)
+                let outcomes = try runLanes(batches.count, lanes: config.lanes) { b in
+                    let runs = batches[b]
+                    let collected = RowCollector(count: runs.count)
                     var batchHooks = hooks
                     if let carryAt {
-                        batchHooks.observe(.residPre(carryAt)) { rows, ctx in carriedRows.rows[lo + ctx.sequence] = rows }
+                        // Hooks see sequence indices within the batch.
+                        batchHooks.observe(.residPre(carryAt)) { rows, ctx in collected.rows[ctx.sequence] = rows }
                     }
-                    let logits = try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
-                                                   caches: Array(runCaches[lo..<hi]), hooks: batchHooks,
+                    let logits = try model.forward(resuming: start, residuals: runs.map { residuals[$0] },
+                                                   caches: runs.map { runCaches[$0] }, hooks: batchHooks,
                                                    logits: .lastPacked).logits[0]
-                    probabilities += targetProbabilities(logits, target: target)
+                    return (targetProbabilities(logits, target: target), collected.rows)
                 }
-                if let carryAt { carried = (carryAt, carriedRows.rows.map { $0! }) }
+                // Back in run order.
+                var probabilities = [Double](repeating: 0, count: residuals.count)
+                var carriedRows = [Tensor?](repeating: nil, count: residuals.count)
+                for (runs, outcome) in zip(batches, outcomes) {
+                    for (i, run) in runs.enumerated() {
+                        probabilities[run] = outcome.0[i]
+                        carriedRows[run] = outcome.1[i]
+                    }
+                }
+                if let carryAt { carried = (carryAt, carriedRows.map { $0! }) }
                 grid.append((0..<n).map { t in
                     (0..<samples).map { s in probabilities[t * samples + s] }.reduce(0, +) / Double(samples)
                 })
@@ -187,6 +196,19 @@ extension CausalTracing {
         return residuals
     }
 
+    /// The runs of one layer cut into batches (run indices): `runsPerBatch` consecutive runs
+    /// each when set, else one batch per lane taking every `lanes`-th run, so each lane gets
+    /// the same mix of long runs (early positions) and short ones.
+    private func batchRuns(count: Int) -> [[Int]] {
+        if let per = config.runsPerBatch {
+            let p = max(1, per)
+            return stride(from: 0, to: count, by: p).map { Array($0..<min(count, $0 + p)) }
+        }
+        // One batch per lane: smaller batches cost more in sgemm efficiency than they win in balance.
+        let parts = max(1, min(config.lanes, count))
+        return (0..<parts).map { Array(stride(from: $0, to: count, by: parts)) }
+    }
+
     /// `[samples, subjectLength, dModel]` Gaussian noise with standard deviation `std`.
     public func drawNoise(subjectLength: Int, std: Float) throws -> Tensor {
         var rng = SeededRandom(seed: config.seed)
@@ -197,8 +219,43 @@ extension CausalTracing {
     }
 }
 
-/// Residual rows captured per run by a hook (runs are filled in as their batches finish).
+/// Residual rows captured per run of one batch by a hook.
 private final class RowCollector {
     var rows: [Tensor?]
     init(count: Int) { rows = [Tensor?](repeating: nil, count: count) }
+}
+
+/// Calls `body` for `0..<count` on up to `lanes` threads, each taking the next index as it
+/// finishes one, and returns the results in order;
+/// throws the first error (by index) after every call has returned.
+func runLanes<T>(_ count: Int, lanes: Int, _ body: (Int) throws -> T) throws -> [T] {
+    if lanes <= 1 || count <= 1 { return try (0..<count).map(body) }
+    let results = LaneResults<T>(count: count)
+    nonisolated(unsafe) let body = body
+    DispatchQueue.concurrentPerform(iterations: min(lanes, count)) { _ in
+        // Each lane takes the next index not yet taken; each slot is written by one thread.
+        while let i = results.next() { results.set(i, Swift.Result { try body(i) }) }
+    }
+    return try results.slots.map { try $0!.get() }
+}
+
+/// Result slots written from several threads, each slot by one (see ``runLanes(_:lanes:_:)``).
+private final class LaneResults<T>: @unchecked Sendable {
+    private(set) var slots: [Swift.Result<T, any Error>?]
+    private let lock = NSLock()
+    private var taken = 0
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    /// The next index no lane has taken, if any.
+    func next() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard taken < slots.count else { return nil }
+        taken += 1
+        return taken - 1
+    }
+    func set(_ i: Int, _ value: Swift.Result<T, any Error>) {
+        lock.lock()
+        slots[i] = value
+        lock.unlock()
+    }
 }

@@ -9,7 +9,9 @@ import Models
 ///
 /// Every restoration run reuses the corrupted run's KV cache for the positions before the
 /// restored token and starts at the first layer it changes (``Transformer/forward(resuming:residuals:caches:hooks:logits:)``),
-/// and all runs of one layer go through the forward pass as one batch.
+/// and all runs of one layer go through the forward pass as one batch (or one batch per lane,
+/// ``Config/lanes``). Window runs of layers whose windows start together (clipped at layer 0)
+/// branch off the previous layer's runs where their restorations first differ.
 public struct CausalTracing: Sendable {
     /// What is restored in a cell of the grid.
     public enum Kind: String, Codable, CodingKeyRepresentable, Sendable, CaseIterable {
@@ -38,11 +40,19 @@ public struct CausalTracing: Sendable {
         /// Restoration runs per forward call (nil: all runs of a layer in one batch). Smaller
         /// batches use less memory on long prompts; 1 measures what batching saves.
         public var runsPerBatch: Int? = nil
+        /// Batches run at once, each on its own thread (1: one batch at a time). Use more than
+        /// one lane with OpenBLAS set to one thread (``Linalg/BLAS/setThreadCount(_:)``, as
+        /// `loupe trace` does): each core then runs whole batches, attention and all, instead
+        /// of splitting every product and waiting on the serial parts between them. A layer's
+        /// runs are split into this many batches of about equal rows unless ``runsPerBatch``
+        /// is set. Results do not depend on it beyond sgemm's last bits.
+        public var lanes = 1
 
         public init(samples: Int = 10, noiseMultiplier: Float = 3, seed: UInt64 = 1, window: Int = 10,
-                    kinds: [Kind] = Kind.allCases, layers: [Int]? = nil, runsPerBatch: Int? = nil) {
+                    kinds: [Kind] = Kind.allCases, layers: [Int]? = nil, runsPerBatch: Int? = nil, lanes: Int = 1) {
             self.layers = layers
             self.runsPerBatch = runsPerBatch
+            self.lanes = lanes
             self.samples = samples
             self.noiseMultiplier = noiseMultiplier
             self.seed = seed
@@ -89,7 +99,6 @@ public struct CausalTracing: Sendable {
     /// The layers restored together for `layer`: ROME's window, `layer - w/2` up to but not
     /// including `layer + ceil(w/2)`, clipped to the model.
     public func window(around layer: Int) -> Range<Int> {
-        let w = max(config.window, 1)
-        return max(0, layer - w / 2)..<min(model.config.nLayers, layer + (w + 1) / 2)
+        layerWindow(around: layer, width: config.window, layers: model.config.nLayers)
     }
 }

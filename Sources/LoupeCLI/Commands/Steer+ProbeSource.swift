@@ -55,14 +55,16 @@ struct SteeringProbe {
     }
 
     /// The probe's hook in `config`, checked to be as wide as the probe.
-    /// - Throws: ``ModelError`` for an unknown hook, ``SteeringError/unusableProbe(path:reason:)`` for a width mismatch.
+    /// - Throws: ``ModelError`` for an unknown hook, ``SteeringError/unusableProbe(path:reason:)`` for a width mismatch or an attention-pattern hook.
     func hookPoint(in config: TransformerConfig) throws -> HookPoint {
-        let point = try config.hookPoint(named: file.hook)
-        let rowWidth = config.shape(of: point, positions: 1).dropFirst().reduce(1, *)
-        guard rowWidth == file.probe.width else {
-            throw SteeringError.unusableProbe(path: path, reason: "it reads \(file.probe.width) values at \(file.hook), but this model's rows there are \(rowWidth) wide (fitted on \(file.model))")
+        // The same checks as the probe's concept score, with the probe's path in the error.
+        do {
+            return try readout().hookPoint(in: config)
+        } catch SteeringError.invalid(let reason) {
+            throw SteeringError.unusableProbe(path: path, reason: "\(reason) (fitted on \(file.model))")
+        } catch SteeringError.unsupportedHook(let hook) {
+            throw SteeringError.unusableProbe(path: path, reason: "it reads attention patterns (\(hook)), which have no fixed row width to steer or score")
         }
-        return point
     }
 }
 

@@ -30,7 +30,7 @@ extension Loupe.Trace {
     func traceFacts(_ path: String, _ m: LoadedModel) throws {
         var facts = try Self.readFacts(path)
         let config = CausalTracing.Config(samples: samples, noiseMultiplier: noiseMultiplier, seed: seed, window: window,
-                                          kinds: try parsedKinds())
+                                          kinds: try parsedKinds(), lanes: Self.lanesForSweep())
         let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
         let tracer = CausalTracing(model: m.transformer, config: config)
         let start = Date()

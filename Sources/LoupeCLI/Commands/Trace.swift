@@ -66,6 +66,15 @@ extension Loupe {
             if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
         }
 
+        /// The sweep's lanes: one per OpenBLAS thread (`--threads`, default all cores), with
+        /// OpenBLAS then set to one thread, so each core runs whole batches
+        /// (``CausalTracing/Config/lanes``).
+        static func lanesForSweep() -> Int {
+            let lanes = BLAS.threadCount
+            BLAS.setThreadCount(1)
+            return lanes
+        }
+
         func run() throws {
             let m = try modelOptions.load()
             if let facts { return try traceFacts(facts, m) }
@@ -75,7 +84,8 @@ extension Loupe {
             let targetID = try target.map { try singleToken($0, m) }
             let noiseTensor = try noise.map { try NumPyArray.read(path: $0) }
             let config = CausalTracing.Config(samples: noiseTensor?.shape.first ?? samples,
-                                              noiseMultiplier: noiseMultiplier, seed: seed, window: window, kinds: try parsedKinds())
+                                              noiseMultiplier: noiseMultiplier, seed: seed, window: window, kinds: try parsedKinds(),
+                                              lanes: Self.lanesForSweep())
             let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
             let start = Date()
             Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x \(config.kinds.count) kinds, \(config.samples) samples")
