@@ -27,10 +27,10 @@ extension Loupe.Trace {
         return facts
     }
 
-    func traceFacts(_ path: String, _ m: LoadedModel) throws {
+    func traceFacts(_ path: String, _ m: LoadedModel, lanes: Int) throws {
         var facts = try Self.readFacts(path)
         let config = CausalTracing.Config(samples: samples, noiseMultiplier: noiseMultiplier, seed: seed, window: window,
-                                          kinds: try parsedKinds(), lanes: Self.lanesForSweep())
+                                          kinds: try parsedKinds(), lanes: lanes)
         let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
         let tracer = CausalTracing(model: m.transformer, config: config)
         let start = Date()

@@ -66,18 +66,16 @@ extension Loupe {
             if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
         }
 
-        /// The sweep's lanes: one per OpenBLAS thread (`--threads`, default all cores), with
-        /// OpenBLAS then set to one thread, so each core runs whole batches
-        /// (``CausalTracing/Config/lanes``).
-        static func lanesForSweep() -> Int {
-            let lanes = BLAS.threadCount
-            BLAS.setThreadCount(1)
-            return lanes
-        }
-
         func run() throws {
             let m = try modelOptions.load()
-            if let facts { return try traceFacts(facts, m) }
+            // One sweep lane per OpenBLAS thread (`--threads`, default all cores), OpenBLAS on
+            // one thread meanwhile, so each core runs whole batches (``CausalTracing/Config/lanes``).
+            // Only when the command owns the process: in process (tests, notebooks) other passes
+            // may be running, and OpenBLAS's thread count is process-wide.
+            let lanes = Loupe.invocation == nil ? BLAS.threadCount : 1
+            if lanes > 1 { BLAS.setThreadCount(1) }
+            defer { if lanes > 1 { BLAS.setThreadCount(lanes) } }
+            if let facts { return try traceFacts(facts, m, lanes: lanes) }
             let (prompt, subject) = (prompt!, subject!)
             let ids = m.tokenizer.encode(prompt)
             let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
@@ -85,7 +83,7 @@ extension Loupe {
             let noiseTensor = try noise.map { try NumPyArray.read(path: $0) }
             let config = CausalTracing.Config(samples: noiseTensor?.shape.first ?? samples,
                                               noiseMultiplier: noiseMultiplier, seed: seed, window: window, kinds: try parsedKinds(),
-                                              lanes: Self.lanesForSweep())
+                                              lanes: lanes)
             let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
             let start = Date()
             Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x \(config.kinds.count) kinds, \(config.samples) samples")
