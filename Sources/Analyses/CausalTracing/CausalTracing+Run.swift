@@ -48,81 +48,121 @@ extension CausalTracing {
         var result = Result(config: config, tokens: tokens, subject: subject, target: target,
                             noiseStd: noiseStd, cleanProbability: cleanP, corruptedProbability: corruptedP,
                             grids: [:], rowLayersComputed: (1 + samples) * n * c.nLayers, rowLayersNaive: 0)
-        let wanted = Set(config.layers ?? Array(0..<c.nLayers))
+        // Lanes take whole jobs, the longest first, so no lane waits for another between layers.
+        let jobs = layerJobs().sorted { $0.cost > $1.cost }
+        let sweep = Sweep(clean: clean, corrupted: corrupted, caches: caches, tokens: n, samples: samples, target: target)
+        let rows = try runLanes(jobs.count, lanes: config.lanes) { try trace(jobs[$0], sweep) }
         for kind in config.kinds {
-            var grid: [[Double]] = []
-            // Window runs of the previous layer, when this layer's window starts at the same
-            // layer (windows clipped at layer 0): the residual rows entering block `carried.layer`,
-            // where the two layers' restorations first differ.
-            var carried: (layer: Int, rows: [Tensor])? = nil
-            for layer in 0..<c.nLayers {
-                guard wanted.contains(layer) else {
-                    grid.append([Double](repeating: .nan, count: n))
-                    carried = nil
-                    continue
-                }
-                var (start, hooks) = restoration(kind, layer: layer, clean: clean)
-                var residuals: [Tensor]
-                if let carried {
-                    start = carried.layer
-                    residuals = carried.rows
-                } else {
-                    residuals = try restoredRows(kind, layer: layer, start: start, clean: clean,
-                                                 corrupted: corrupted, tokens: n, samples: samples)
-                }
-                carried = nil
-                // Where the next layer's window runs can branch off these ones.
-                var carryAt: Int? = nil
-                if kind != .state, layer + 1 < c.nLayers, wanted.contains(layer + 1) {
-                    let here = window(around: layer), next = window(around: layer + 1)
-                    if next.lowerBound == here.lowerBound, here.upperBound < c.nLayers { carryAt = here.upperBound }
-                }
-                // One run per (position, sample): residual rows from the restored position on,
-                // keys and values before it from that sample's corrupted cache.
-                var runCaches: [KVCache] = []
-                for t in 0..<n {
-                    for s in 0..<samples { runCaches.append(caches[s].copy(prefix: t, reserve: n - t, fromLayer: start)) }
-                }
-                let batches = batchRuns(count: residuals.count)
-                let outcomes = try runLanes(batches.count, lanes: config.lanes) { b in
-                    let runs = batches[b]
-                    let collected = RowCollector(count: runs.count)
-                    var batchHooks = hooks
-                    if let carryAt {
-                        // Hooks see sequence indices within the batch.
-                        batchHooks.observe(.residPre(carryAt)) { rows, ctx in collected.rows[ctx.sequence] = rows }
-                    }
-                    let logits = try model.forward(resuming: start, residuals: runs.map { residuals[$0] },
-                                                   caches: runs.map { runCaches[$0] }, hooks: batchHooks,
-                                                   logits: .lastPacked).logits[0]
-                    return (targetProbabilities(logits, target: target), collected.rows)
-                }
-                // Back in run order.
-                var probabilities = [Double](repeating: 0, count: residuals.count)
-                var carriedRows = [Tensor?](repeating: nil, count: residuals.count)
-                for (runs, outcome) in zip(batches, outcomes) {
-                    for (i, run) in runs.enumerated() {
-                        probabilities[run] = outcome.0[i]
-                        carriedRows[run] = outcome.1[i]
-                    }
-                }
-                if let carryAt { carried = (carryAt, carriedRows.map { $0! }) }
-                grid.append((0..<n).map { t in
-                    (0..<samples).map { s in probabilities[t * samples + s] }.reduce(0, +) / Double(samples)
-                })
-                result.rowLayersComputed += samples * (n * (n + 1) / 2) * (c.nLayers - start)
-                result.rowLayersNaive += samples * n * n * c.nLayers
-            }
-            result.grids[kind] = grid
+            result.grids[kind] = [[Double]](repeating: [Double](repeating: .nan, count: n), count: c.nLayers)
+        }
+        for (job, jobRows) in zip(jobs, rows) {
+            for (layer, row) in zip(job.layers, jobRows.cells) { result.grids[job.kind]![layer] = row }
+            result.rowLayersComputed += jobRows.rowLayers
+            result.rowLayersNaive += job.layers.count * samples * n * n * c.nLayers
         }
         return result
     }
 
+    /// What every restoration run reads: the clean and corrupted activations, the corrupted
+    /// runs' KV caches (one per sample), and the measured token.
+    struct Sweep {
+        let clean: ActivationCache, corrupted: ActivationCache
+        let caches: [KVCache]
+        let tokens: Int, samples: Int, target: Int
+    }
+
+    /// Layers of one kind that one lane computes in order: a single layer, or window layers
+    /// whose windows start at the same layer (clipped at layer 0), each branching off the
+    /// previous one's runs. `cost` estimates its layer evaluations, to schedule long jobs first.
+    struct LayerJob {
+        let kind: Kind
+        let layers: [Int]
+        let cost: Int
+    }
+
+    func layerJobs() -> [LayerJob] {
+        let layerCount = model.config.nLayers
+        let wanted = Set(config.layers ?? Array(0..<layerCount)).filter { $0 >= 0 && $0 < layerCount }
+        var jobs: [LayerJob] = []
+        for kind in config.kinds {
+            var chain: [Int] = []
+            func close() {
+                guard let first = chain.first else { return }
+                let start = restoration(kind, layer: first).start
+                jobs.append(LayerJob(kind: kind, layers: chain, cost: (layerCount - start) * chain.count))
+                chain = []
+            }
+            for layer in wanted.sorted() {
+                if let last = chain.last, !branches(kind, from: last, to: layer) { close() }
+                chain.append(layer)
+            }
+            close()
+        }
+        return jobs
+    }
+
+    /// Whether `kind`'s runs at `next` can branch off those at `layer`: consecutive window
+    /// layers whose windows start together, the first window ending below the top.
+    func branches(_ kind: Kind, from layer: Int, to next: Int) -> Bool {
+        guard kind != .state, next == layer + 1 else { return false }
+        let here = window(around: layer), there = window(around: next)
+        return there.lowerBound == here.lowerBound && here.upperBound < model.config.nLayers
+    }
+
+    /// The grid rows of one job's layers, and the layer evaluations they took.
+    func trace(_ job: LayerJob, _ sweep: Sweep) throws -> (cells: [[Double]], rowLayers: Int) {
+        let n = sweep.tokens, samples = sweep.samples, layerCount = model.config.nLayers
+        var cells: [[Double]] = [], rowLayers = 0
+        // The previous layer's runs' residual rows entering block `carried.layer`, where this
+        // layer's restorations first differ from theirs.
+        var carried: (layer: Int, rows: [Tensor])? = nil
+        for (i, layer) in job.layers.enumerated() {
+            var (start, hooks) = restoration(job.kind, layer: layer, clean: sweep.clean)
+            let residuals: [Tensor]
+            if let carried {
+                start = carried.layer
+                residuals = carried.rows
+            } else {
+                residuals = try restoredRows(job.kind, layer: layer, start: start, clean: sweep.clean,
+                                             corrupted: sweep.corrupted, tokens: n, samples: samples)
+            }
+            let carryAt = i + 1 < job.layers.count ? window(around: layer).upperBound : nil
+            // One run per (position, sample): residual rows from the restored position on,
+            // keys and values before it from that sample's corrupted cache.
+            var runCaches: [KVCache] = []
+            for t in 0..<n {
+                for s in 0..<samples { runCaches.append(sweep.caches[s].copy(prefix: t, reserve: n - t, fromLayer: start)) }
+            }
+            var probabilities: [Double] = [], carriedRows: [Tensor?] = []
+            let per = max(1, config.runsPerBatch ?? residuals.count)
+            for lo in stride(from: 0, to: residuals.count, by: per) {
+                let hi = min(residuals.count, lo + per)
+                let collected = RowCollector(count: hi - lo)
+                var batchHooks = hooks
+                if let carryAt {
+                    // Hooks see sequence indices within the batch.
+                    batchHooks.observe(.residPre(carryAt)) { rows, ctx in collected.rows[ctx.sequence] = rows }
+                }
+                let logits = try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
+                                               caches: Array(runCaches[lo..<hi]), hooks: batchHooks,
+                                               logits: .lastPacked).logits[0]
+                probabilities += targetProbabilities(logits, target: sweep.target)
+                carriedRows += collected.rows
+            }
+            carried = carryAt.map { ($0, carriedRows.map { $0! }) }
+            cells.append((0..<n).map { t in
+                (0..<samples).map { s in probabilities[t * samples + s] }.reduce(0, +) / Double(samples)
+            })
+            rowLayers += samples * (n * (n + 1) / 2) * (layerCount - start)
+        }
+        return (cells, rowLayers)
+    }
+
     /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
     /// clean MLP or attention outputs at the run's first position for the window's layers
-    /// from there on. (For `state`, and for the window's first layer, the restored row is
-    /// written into the resumed residual instead.)
-    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (Int, HookSet) {
+    /// from there on (none without `clean`). (For `state`, and for the window's first layer,
+    /// the restored row is written into the resumed residual instead.)
+    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache? = nil) -> (start: Int, hooks: HookSet) {
         switch kind {
         case .state:
             return (layer + 1, HookSet())
@@ -131,6 +171,7 @@ extension CausalTracing {
             // Runs resume above the window's first layer; the caller builds the restored row.
             let start = window.lowerBound + 1
             var hooks = HookSet()
+            guard let clean else { return (start, hooks) }
             for l in window where l >= start {
                 let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
                 let source = clean.tensor(point)!
@@ -194,19 +235,6 @@ extension CausalTracing {
             }
         }
         return residuals
-    }
-
-    /// The runs of one layer cut into batches (run indices): `runsPerBatch` consecutive runs
-    /// each when set, else one batch per lane taking every `lanes`-th run, so each lane gets
-    /// the same mix of long runs (early positions) and short ones.
-    private func batchRuns(count: Int) -> [[Int]] {
-        if let per = config.runsPerBatch {
-            let p = max(1, per)
-            return stride(from: 0, to: count, by: p).map { Array($0..<min(count, $0 + p)) }
-        }
-        // One batch per lane: smaller batches cost more in sgemm efficiency than they win in balance.
-        let parts = max(1, min(config.lanes, count))
-        return (0..<parts).map { Array(stride(from: $0, to: count, by: parts)) }
     }
 
     /// `[samples, subjectLength, dModel]` Gaussian noise with standard deviation `std`.

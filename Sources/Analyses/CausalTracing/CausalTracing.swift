@@ -9,8 +9,8 @@ import Models
 ///
 /// Every restoration run reuses the corrupted run's KV cache for the positions before the
 /// restored token and starts at the first layer it changes (``Transformer/forward(resuming:residuals:caches:hooks:logits:)``),
-/// and all runs of one layer go through the forward pass as one batch (or one batch per lane,
-/// ``Config/lanes``). Window runs of layers whose windows start together (clipped at layer 0)
+/// and all runs of one layer go through the forward pass as one batch; ``Config/lanes`` trace
+/// several layers at once. Window runs of layers whose windows start together (clipped at layer 0)
 /// branch off the previous layer's runs where their restorations first differ.
 public struct CausalTracing: Sendable {
     /// What is restored in a cell of the grid.
@@ -40,12 +40,12 @@ public struct CausalTracing: Sendable {
         /// Restoration runs per forward call (nil: all runs of a layer in one batch). Smaller
         /// batches use less memory on long prompts; 1 measures what batching saves.
         public var runsPerBatch: Int? = nil
-        /// Batches run at once, each on its own thread (1: one batch at a time). Use more than
+        /// Layers traced at once, each on its own thread (1: one after another). Use more than
         /// one lane with OpenBLAS set to one thread (``Linalg/BLAS/setThreadCount(_:)``, as
-        /// `loupe trace` does): each core then runs whole batches, attention and all, instead
-        /// of splitting every product and waiting on the serial parts between them. A layer's
-        /// runs are split into this many batches of about equal rows unless ``runsPerBatch``
-        /// is set. Results do not depend on it beyond sgemm's last bits.
+        /// `loupe trace` does): each core then runs whole layers' batches, attention and all,
+        /// instead of splitting every product and waiting on the serial parts between them.
+        /// Lanes take the longest layers first. Results do not depend on it beyond sgemm's
+        /// last bits.
         public var lanes = 1
 
         public init(samples: Int = 10, noiseMultiplier: Float = 3, seed: UInt64 = 1, window: Int = 10,

@@ -26,6 +26,11 @@ extension Loupe {
             further tokens, last token) with 95% confidence intervals over facts, as ROME's \
             summary does. Facts whose clean top-1 token is not the answer's first token are \
             skipped and listed: the model does not know them.
+
+            Speed: each restoration run resumes above the restored layer with the positions \
+            from the restored token on, and a layer's runs are batched. Layers run in one \
+            lane per --threads (default: all cores), each lane's products on one OpenBLAS \
+            thread; the Eiffel trace takes under a minute on 2 cores.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
