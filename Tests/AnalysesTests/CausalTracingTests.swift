@@ -29,8 +29,8 @@ import Testing
 
     /// Every cell against the straightforward algorithm: a full corrupted forward pass per
     /// sample with hooks that restore the clean activation. Windows 3 and 6 on six layers have
-    /// one and three layers whose window runs branch off the previous layer's; the runs go in
-    /// one batch, in two lanes (interleaved batches on two threads), or two runs per batch.
+    /// one and three layers whose window runs branch off the previous layer's; layers run one
+    /// after another or two at a time (lanes), with each layer's runs in one batch or two per batch.
     @Test(arguments: [(3, 1, nil), (6, 2, nil), (6, 1, 2)] as [(Int, Int, Int?)])
     func fastSweepEqualsTheNaiveLoop(window: Int, lanes: Int, runsPerBatch: Int?) throws {
         let tracer = CausalTracing(model: model, config: .init(samples: 3, seed: 4, window: window,

@@ -1,4 +1,3 @@
-import Foundation
 import Linalg
 import Models
 
@@ -88,7 +87,7 @@ extension CausalTracing {
             var chain: [Int] = []
             func close() {
                 guard let first = chain.first else { return }
-                let start = restoration(kind, layer: first).start
+                let start = firstResumedLayer(kind, layer: first)
                 jobs.append(LayerJob(kind: kind, layers: chain, cost: (layerCount - start) * chain.count))
                 chain = []
             }
@@ -158,21 +157,25 @@ extension CausalTracing {
         return (cells, rowLayers)
     }
 
+    /// The block a restoration run of `kind` at `layer` starts at (unless it branches off the
+    /// previous layer's runs): above the restored layer for `state`, above the window's first
+    /// layer for `mlp` and `attention` (the caller builds the restored row there).
+    func firstResumedLayer(_ kind: Kind, layer: Int) -> Int {
+        kind == .state ? layer + 1 : window(around: layer).lowerBound + 1
+    }
+
     /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
     /// clean MLP or attention outputs at the run's first position for the window's layers
-    /// from there on (none without `clean`). (For `state`, and for the window's first layer,
-    /// the restored row is written into the resumed residual instead.)
-    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache? = nil) -> (start: Int, hooks: HookSet) {
+    /// from there on. (For `state`, and for the window's first layer, the restored row is
+    /// written into the resumed residual instead.)
+    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (start: Int, hooks: HookSet) {
+        let start = firstResumedLayer(kind, layer: layer)
         switch kind {
         case .state:
-            return (layer + 1, HookSet())
+            return (start, HookSet())
         case .mlp, .attention:
-            let window = self.window(around: layer)
-            // Runs resume above the window's first layer; the caller builds the restored row.
-            let start = window.lowerBound + 1
             var hooks = HookSet()
-            guard let clean else { return (start, hooks) }
-            for l in window where l >= start {
+            for l in window(around: layer) where l >= start {
                 let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
                 let source = clean.tensor(point)!
                 hooks.modify(point) { act, ctx in
@@ -251,39 +254,4 @@ extension CausalTracing {
 private final class RowCollector {
     var rows: [Tensor?]
     init(count: Int) { rows = [Tensor?](repeating: nil, count: count) }
-}
-
-/// Calls `body` for `0..<count` on up to `lanes` threads, each taking the next index as it
-/// finishes one, and returns the results in order;
-/// throws the first error (by index) after every call has returned.
-func runLanes<T>(_ count: Int, lanes: Int, _ body: (Int) throws -> T) throws -> [T] {
-    if lanes <= 1 || count <= 1 { return try (0..<count).map(body) }
-    let results = LaneResults<T>(count: count)
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: min(lanes, count)) { _ in
-        // Each lane takes the next index not yet taken; each slot is written by one thread.
-        while let i = results.next() { results.set(i, Swift.Result { try body(i) }) }
-    }
-    return try results.slots.map { try $0!.get() }
-}
-
-/// Result slots written from several threads, each slot by one (see ``runLanes(_:lanes:_:)``).
-private final class LaneResults<T>: @unchecked Sendable {
-    private(set) var slots: [Swift.Result<T, any Error>?]
-    private let lock = NSLock()
-    private var taken = 0
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    /// The next index no lane has taken, if any.
-    func next() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard taken < slots.count else { return nil }
-        taken += 1
-        return taken - 1
-    }
-    func set(_ i: Int, _ value: Swift.Result<T, any Error>) {
-        lock.lock()
-        slots[i] = value
-        lock.unlock()
-    }
 }
