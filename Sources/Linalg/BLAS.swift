@@ -41,6 +41,13 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 
+    /// The kernel family OpenBLAS chose at run time (e.g. `Haswell`, `SkylakeX`, `Cooperlake`;
+    /// `OPENBLAS_CORETYPE` overrides it). sgemm's last bits depend on it.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Linalg
 
 extension Loupe {
     /// The arguments of the command running in process on this task (nil: this process's own).
@@ -13,8 +14,12 @@ extension Loupe {
     }
 
     /// ``runInProcess(_:)`` that returns what the command printed also when it fails.
+    /// OpenBLAS's thread count is process-wide: a command's `--threads` lasts only as long as
+    /// the command.
     public static func runInProcessKeepingOutput(_ arguments: [String]) -> (output: String, error: (any Error)?) {
         var failure: (any Error)? = nil
+        let threads = BLAS.threadCount
+        defer { BLAS.setThreadCount(threads) }
         let output = $invocation.withValue(arguments) {
             Console.capturing {
                 do {

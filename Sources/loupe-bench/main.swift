@@ -68,7 +68,7 @@ func report(_ key: String, _ value: Double, _ line: String) {
     print(line)
 }
 
-print("threads: \(BLAS.threadCount), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")")
+print("threads: \(BLAS.threadCount), OpenBLAS kernels: \(BLAS.coreName) (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-"))")
 
 // sgemm rate on a large square product and on the model's own MLP products (128 rows: a prompt;
 // 550: one layer of causal-trace runs on the Eiffel prompt).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 import LoupeCLI
 import LoupeTestSupport
 import Testing
@@ -35,6 +36,16 @@ struct CLIRealModelTests {
         let out = try json(runLoupe(["run", "--format", "json", "--top-k", "1", "--input", file.path])) as! [[String: Any]]
         #expect(out.count == 2)
         #expect(out.map { ($0["top"] as! [[String: Any]])[0]["id"] as? Int } == [7042, 7042])
+    }
+
+    /// OpenBLAS's thread count is process-wide; an in-process command's `--threads` (a
+    /// notebook cell's, say) must not outlive the command.
+    @Test func threadsLastOnlyAsLongAsTheCommand() throws {
+        let before = BLAS.threadCount
+        let other = before == 1 ? 2 : 1
+        let out = try runLoupe(["run", "--threads", "\(other)", "--top-k", "1", "The capital of France is"])
+        #expect(out.contains("'␣Paris'"))
+        #expect(BLAS.threadCount == before)
     }
 
     @Test func tokenizeShowsIdsAndPieces() throws {

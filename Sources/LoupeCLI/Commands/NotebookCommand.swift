@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Linalg
 
 extension Loupe {
     /// `loupe notebook`: runs the commands of text notebooks.
@@ -44,6 +45,8 @@ extension Loupe {
 
         func run() throws {
             var failures = 0
+            // Outputs' last digits depend on these; a --check log should say which ran.
+            notice("OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")")
             for path in files { failures += try runNotebook(path) }
             if failures > 0 {
                 Console.out("\(failures) cell\(failures == 1 ? "" : "s") differ")
