@@ -1,4 +1,5 @@
 import Foundation
+import Linalg
 import LoupeCLI
 import LoupeTestSupport
 import Testing
@@ -71,6 +72,29 @@ struct SteerCommandTests {
         #expect((a["provenance"] as! [String: Any])["dataset"] as? String == "s.db")
         let wrongLabel = loupeError(["steer", "derive", "--store", store, "--label", "mood", "--layer", "12", "--out", fromStore])
         #expect(wrongLabel.contains("empty contrast set") && wrongLabel.contains("0 prompt(s) with mood = 1"), "\(wrongLabel)")
+    }
+
+    /// With --chat each prompt goes through the chat template: unsteered, the answer is the
+    /// one `loupe generate --chat` gives (both greedy), and a strong edit changes it.
+    @Test func applyWrapsPromptsInTheChatTemplate() throws {
+        let dir = try captureFolder()
+        let d = dir.appendingPathComponent("random.json").path
+        var rng = SeededRandom(seed: 5)
+        let vector = (0..<576).map { _ in String(format: "%.5f", Double(rng.nextGaussian())) }.joined(separator: ", ")
+        try """
+            {"format": "loupe-steering-direction", "version": 1, "hook": "blocks.12.hook_resid_post", "width": 576,
+             "vector": [\(vector)], "provenance": {"source": "vector", "norm": 24, "notes": {}}}
+            """.write(toFile: d, atomically: true, encoding: .utf8)
+        let question = "What is the capital of Japan?"
+        let applied = try json(runLoupe(["steer", "apply", "--direction", d, "--chat", "--prompt", question, "--strengths", "norm:2",
+                                         "--max-tokens", "12", "--no-report", "--format", "json"])) as! [String: Any]
+        let generated = try json(runLoupe(["generate", "--chat", "--max-tokens", "12", "--format", "json", question])) as! [String: Any]
+        let result = (applied["prompts"] as! [[String: Any]])[0]
+        let unsteered = (result["unsteered"] as! [String: Any])["tokens"] as! [Int]
+        let steered = ((result["steered"] as! [[String: Any]])[0])["tokens"] as! [Int]
+        #expect((result["prompt"] as! String).contains("<|im_start|>user\n" + question), "\(result["prompt"]!)")
+        #expect(unsteered == generated["ids"] as! [Int], "\(unsteered) vs \(generated)")
+        #expect(steered != unsteered)
     }
 
     @Test func badInputsSayWhatIsWrong() throws {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Reporting
+import Tokenizers
 
 extension Loupe.Steer {
     /// `loupe steer apply`: generate with and without steering, side by side.
@@ -20,7 +21,9 @@ extension Loupe.Steer {
 
             --mode ablate projects the direction out instead (x - (x.u)u at the selected \
             positions); --positions all|prompt|generated chooses where the edit applies during \
-            generation.
+            generation. --chat wraps each prompt as a user message in the model's chat \
+            template, so the steered text is the assistant's answer; the edit then also applies \
+            to the template's tokens unless --positions generated.
 
             Reported: p(concept) (--concept-tokens, summed next-token probability at the end of \
             each prompt, steering every position), KL(unsteered || steered) on the neutral text \
@@ -34,6 +37,7 @@ extension Loupe.Steer {
         @Option(help: "A direction JSON made by `steer derive` (repeat to apply several).") var direction: [String] = []
         @Option(help: "A prompt (repeatable).") var prompt: [String] = []
         @Option(help: "A file of prompts: .txt one per line, or .jsonl with \"text\".") var prompts: String?
+        @Flag(help: "Wrap each prompt as a user message in the model's chat template.") var chat = false
         @Option(help: "Comma-separated strengths (see above).") var strengths = "gentle,medium,strong"
         @Option(help: "add or ablate.") var mode: SteeringIntervention.Mode = .add
         @Option(help: "Where the edit applies while generating: all, prompt or generated.") var positions: SteeringIntervention.Positions = .all
@@ -73,7 +77,10 @@ extension Loupe.Steer {
                                                 sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
                                                 maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs))
             let start = Date()
-            let result = try experiment.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept,
+            let inputs = try texts.map { text in
+                try chat ? m.tokenizer.applyChatTemplate(messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true) : text
+            }
+            let result = try experiment.run(prompts: inputs, neutral: neutralTexts, conceptTokens: concept,
                                         readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "steered %d prompt(s) at %d setting(s) in %.1f s", texts.count, result.settings.count, Date().timeIntervalSince(start)))
             if !noReport {
@@ -95,8 +102,8 @@ extension Loupe.Steer {
                 line += ", KL neutral \(fmt(s.klNeutral)), perplexity \(String(format: "%.2f", s.meanPerplexity))"
                 Console.out(line)
             }
-            for p in result.prompts {
-                Console.out("\n\(p.prompt)")
+            for (text, p) in zip(texts, result.prompts) {
+                Console.out("\n" + (chat ? "(chat) " : "") + text)
                 Console.out("  unsteered".padding(toLength: 14, withPad: " ", startingAt: 0) + "| " + oneLine(p.unsteered.text))
                 for (s, g) in zip(result.settings, p.steered) {
                     Console.out(("  " + s.label).padding(toLength: 14, withPad: " ", startingAt: 0) + "| " + oneLine(g.text))
