@@ -25,7 +25,8 @@ public struct PromptRecord: Sendable, Equatable {
 
 /// Reads prompt files: `.txt` (one prompt per line), `.jsonl` (one object per line with a
 /// string `text` and any other fields) or `.tsv` (a header row naming the columns, one of
-/// them `text`). Blank lines are skipped. Errors name the file and the 1-based line.
+/// them `text`). Blank lines (empty or only whitespace) are skipped; every other line of a
+/// `.txt` file is a prompt, `#` included. Every command that reads prompts reads them here. Errors name the file and the 1-based line.
 public enum PromptFile {
     /// The prompts in the file at `path`, in file order.
     /// - Throws: ``StoreError/badPromptFile(path:line:reason:)``.
@@ -34,7 +35,7 @@ public enum PromptFile {
         let records: [PromptRecord]
         switch (path as NSString).pathExtension.lowercased() {
         case "txt": records = lines.enumerated().compactMap { i, l in
-            l.isEmpty ? nil : PromptRecord(text: l, line: i + 1) }
+            l.allSatisfy(\.isWhitespace) ? nil : PromptRecord(text: l, line: i + 1) }
         case "jsonl": records = try jsonl(lines, path: path)
         case "tsv": records = try tsv(lines, path: path)
         default:

@@ -21,6 +21,9 @@ func errorText(_ body: () throws -> Void) -> String {
         let txt = try PromptFile.read(try temporaryFile("p.txt", "first prompt\n\nsecond; 'quoted'\r\n"))
         #expect(txt.map(\.text) == ["first prompt", "second; 'quoted'"])
         #expect(txt.map(\.line) == [1, 3])
+        // Whitespace-only lines are blank; a line starting with # is a prompt like any other.
+        let hashes = try PromptFile.read(try temporaryFile("h.txt", "a\n  \t \n# not a comment\n"))
+        #expect(hashes.map(\.text) == ["a", "# not a comment"])
 
         let jsonl = try PromptFile.read(try temporaryFile("p.jsonl", """
             {"text": "The Eiffel Tower is in", "subject": "Eiffel Tower", "label": 1}

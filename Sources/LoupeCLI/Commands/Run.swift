@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Models
+import Store
 
 extension Loupe {
     /// `loupe run`: the most likely next tokens after a prompt.
@@ -13,7 +14,7 @@ extension Loupe {
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var prompt: PromptOptions
         @Argument(help: "The prompt (or use --input).") var text: String?
-        @Option(help: "JSONL file with one {\"text\": ...} per line.") var input: String?
+        @Option(help: "A prompt file: .txt one per line, .jsonl with \"text\", or .tsv with a text column.") var input: String?
         @Option(name: .customLong("top-k"), help: "How many next tokens to show.") var topK = 10
         @Option(help: "Prompts per forward pass with --input.") var batchSize = 16
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
@@ -29,7 +30,7 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
-            let texts = try input.map(InputFile.texts) ?? [text!]
+            let texts = try input.map { try PromptFile.read($0).map(\.text) } ?? [text!]
             let ids = try texts.map { try prompt.encode($0, with: m) }
             var entries: [Entry] = []
             let start = Date()

@@ -36,7 +36,7 @@ extension Loupe.Steer {
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "A direction JSON made by `steer derive` (repeat to apply several).") var direction: [String] = []
         @Option(help: "A prompt (repeatable).") var prompt: [String] = []
-        @Option(help: "A file of prompts: .txt one per line, or .jsonl with \"text\".") var prompts: String?
+        @Option(help: "A prompt file: .txt one per line, .jsonl with \"text\", or .tsv with a text column.") var prompts: String?
         @Flag(help: "Wrap each prompt as a user message in the model's chat template.") var chat = false
         @Option(help: "Comma-separated strengths (see above).") var strengths = "gentle,medium,strong"
         @Option(help: "add or ablate.") var mode: SteeringIntervention.Mode = .add

@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Foundation
 import Models
+import Store
 
 extension SteeringIntervention.Mode: ExpressibleByArgument {}
 extension SteeringIntervention.Positions: ExpressibleByArgument {}
@@ -38,14 +39,9 @@ enum SteerInputs {
     /// Default held-out neutral text (for norms and KL), relative to the working directory.
     static let defaultNeutral = "probes/steering/neutral.txt"
 
-    /// Lines of a `.txt` file (one text per line) or the `text` fields of a `.jsonl` file.
+    /// The texts of a prompt file (`.txt` one per line, `.jsonl` / `.tsv` with `text`).
     static func texts(_ path: String) throws -> [String] {
-        if path.hasSuffix(".jsonl") { return try InputFile.texts(path) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
-        let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
-        if lines.isEmpty { throw ValidationError("\(path) holds no text") }
-        return lines
+        try PromptFile.read(path).map(\.text)
     }
 
     /// The neutral text: `path`, or the default file.

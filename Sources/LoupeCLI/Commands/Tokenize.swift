@@ -1,5 +1,6 @@
 import ArgumentParser
 import Models
+import Store
 import Tokenizers
 
 extension Loupe {
@@ -12,7 +13,7 @@ extension Loupe {
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var prompt: PromptOptions
         @Argument(help: "Text to tokenize (or use --input).") var text: String?
-        @Option(help: "JSONL file with one {\"text\": ...} per line.") var input: String?
+        @Option(help: "A prompt file: .txt one per line, .jsonl with \"text\", or .tsv with a text column.") var input: String?
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
@@ -23,7 +24,7 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
-            let texts = try input.map(InputFile.texts) ?? [text!]
+            let texts = try input.map { try PromptFile.read($0).map(\.text) } ?? [text!]
             let entries = try texts.map { t in
                 let ids = try prompt.encode(t, with: m)
                 return Entry(text: t, ids: ids, tokens: ids.map { m.tokenizer.tokenString($0) })
