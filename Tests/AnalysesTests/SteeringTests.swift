@@ -81,11 +81,15 @@ struct SteeringTests {
         }
     }
 
-    @Test func ablationLeavesActivationsOrthogonal() throws {
+    /// Ablation sets every edited row's projection on the unit direction to the target (0:
+    /// orthogonal), leaves position 0 bit for bit alone unless asked, and ablates it when asked.
+    @Test(arguments: [(0.0, false), (0.0, true), (-2.5, false)])
+    func ablationSetsTheProjection(target: Double, first: Bool) throws {
         let model = try TinyModels.model(config)
         let d = direction(randomVector(32, seed: 5), hook: "blocks.1.hook_resid_post")
         let u = d.unit
-        let ablate = try SteeringIntervention(direction: d, config: config, mode: .ablate, scale: 0)
+        let ablate = try SteeringIntervention(direction: d, config: config, mode: .ablate, scale: 0,
+                                              ablationTarget: target, ablatesFirstPosition: first)
         let cache = ActivationCache(), before = ActivationCache()
         var hb = HookSet(); hb.capture([.residPost(1)], into: before)
         _ = try model.forward([[4, 5, 6, 7, 8, 9, 10]], hooks: hb)
@@ -93,15 +97,18 @@ struct SteeringTests {
         h.capture([.residPost(1)], into: cache)
         _ = try model.forward([[4, 5, 6, 7, 8, 9, 10]], hooks: h)
         let t = cache.tensor(.residPost(1))!, t0 = before.tensor(.residPost(1))!
+        func projection(_ row: [Float]) -> Double { zip(row, u).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        func norm(_ row: [Float]) -> Double { row.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot() }
         var maxBefore = 0.0
         for r in 0..<t.shape[0] {
-            let row = t.row(r)
-            let cos = zip(row, u).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } / (row.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot())
-            #expect(abs(cos) < 1e-5, "row \(r): cos \(cos)")
-            let r0 = t0.row(r)
-            maxBefore = max(maxBefore, abs(zip(r0, u).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }) / r0.reduce(0.0) { $0 + Double($1 * $1) }.squareRoot())
+            if r == 0 && !first {
+                #expect(t.row(0) == t0.row(0), "position 0 is left alone")
+                continue
+            }
+            #expect(abs(projection(t.row(r)) - target) < 1e-5 * norm(t.row(r)), "row \(r): projection \(projection(t.row(r))) vs \(target)")
+            maxBefore = max(maxBefore, abs(projection(t0.row(r)) - target) / norm(t0.row(r)))
         }
-        #expect(maxBefore > 0.01)   // there was something to remove
+        #expect(maxBefore > 0.01)   // there was something to change
     }
 
     @Test func meanDifferenceAndPrincipalComponentOnKnownData() throws {

@@ -115,6 +115,8 @@ struct SteerCommandTests {
         #expect(noPairs.contains("empty contrast set"), "\(noPairs)")
         let strength = loupeError(["steer", "apply", "--direction", narrow, "--prompt", "a", "--strengths", "loud"])
         #expect(strength.contains("unknown strength 'loud'"), "\(strength)")
+        let ablateTo = loupeError(["steer", "apply", "--direction", narrow, "--prompt", "a", "--ablate-to", "neutral-mean"])
+        #expect(ablateTo.contains("go with --mode ablate"), "\(ablateTo)")
         let two = loupeError(["steer", "derive", "--pairs", empty, "--positive", "a", "--negative", "b", "--out", "z.json"])
         #expect(two.contains("exactly one source"), "\(two)")
         let short = loupeError(["steer", "derive", "--positive", "Love", "--negative", "Hate", "--position-rule", "mean-excluding-first",

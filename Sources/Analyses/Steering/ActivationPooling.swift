@@ -70,6 +70,37 @@ public struct ActivationPooling {
         return box.means()
     }
 
+    /// Each direction's mean projection (row · unit direction) at its hook over `prompts`,
+    /// positions 1... only, like ``typicalNorm(at:prompts:)``. Where "nothing along the
+    /// direction" sits for ordinary text: a contrast direction's zero need not be neutral.
+    public func meanProjection(onto directions: [SteeringDirection], prompts: [String]) throws -> [Double] {
+        let ids = prompts.map(encode).filter { $0.count >= 2 }
+        guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure the projection on") }
+        let points = try directions.map { try $0.hookPoint(in: model.config) }
+        let units = directions.map { $0.unit.map(Double.init) }
+        let box = ProjectionBox(count: directions.count)
+        var hooks = HookSet()
+        for point in Set(points) {
+            let mine = points.indices.filter { points[$0] == point }
+            hooks.observe(point) { act, ctx in
+                let w = act.count / act.shape[0], x = act.scalars
+                for (i, p) in ctx.positions.enumerated() where p > 0 {
+                    for d in mine {
+                        var dot = 0.0
+                        for j in 0..<w { dot += Double(x[i * w + j]) * units[d][j] }
+                        box.add(d, dot)
+                    }
+                }
+            }
+        }
+        var start = 0
+        while start < ids.count {
+            _ = try model.forward(Array(ids[start..<min(start + batchSize, ids.count)]), hooks: hooks, logits: .none)
+            start += batchSize
+        }
+        return box.means()
+    }
+
     /// One vector from a `[pos, ...]` activation whose rows are positions 0..<n.
     static func pool(_ act: Tensor, rule: PositionRule) -> [Float] {
         let n = act.shape[0], w = act.count / n
@@ -99,4 +130,11 @@ private final class NormBox: @unchecked Sendable {
         sums[point] = (s.0 + n, s.1 + 1)
     }
     func means() -> [HookPoint: Double] { sums.mapValues { $0.0 / Double(max($0.1, 1)) } }
+}
+
+private final class ProjectionBox: @unchecked Sendable {
+    var sums: [Double], counts: [Int]
+    init(count: Int) { sums = Array(repeating: 0, count: count); counts = Array(repeating: 0, count: count) }
+    func add(_ d: Int, _ x: Double) { sums[d] += x; counts[d] += 1 }
+    func means() -> [Double] { zip(sums, counts).map { $0 / Double(max($1, 1)) } }
 }

@@ -14,6 +14,13 @@ extension SteeringExperiment.Result {
         for (hook, n) in typicalNorms.sorted(by: { $0.key < $1.key }) {
             summary.field("typical norm \(hook)", "\(NumberFormat.string(n)) (mean row norm on the neutral text, position 0 left out)")
         }
+        for (hook, p) in zip(directions, neutralProjections) {
+            summary.field("neutral projection \(hook)", "\(NumberFormat.string(p)) (mean row . unit direction on the neutral text, position 0 left out)")
+        }
+        if let targets = ablationTargets {
+            summary.field("ablation target", targets.map(NumberFormat.string).joined(separator: "/") + " (every edited row's projection after the ablation)")
+            summary.field("position 0", ablatesFirstPosition == true ? "ablated too" : "left alone (attention sink)")
+        }
         if !conceptTokens.isEmpty { summary.field("concept tokens", conceptTokens.map { TokenLabel.display($0) }.joined(separator: " ")) }
         if let b = baselineConceptProbability { summary.field("p(concept), unsteered", b) }
         if let r = readout, let b = baselineReadoutScore { summary.field("\(r), unsteered", b) }

@@ -18,10 +18,25 @@ public struct SteeringExperiment {
     public var sampling: SamplingParameters
     public var maxNewTokens: Int
     public var stopTokens: Set<Int>
+    /// With ``SteeringIntervention/Mode/ablate``: where each row's projection is set.
+    public var ablateTo: AblationTarget
+    /// With ``SteeringIntervention/Mode/ablate``: ablate position 0 too (see
+    /// ``SteeringIntervention/ablatesFirstPosition``).
+    public var ablatesFirstPosition: Bool
+
+    /// The projection an ablation leaves on the direction.
+    public enum AblationTarget: String, Sendable, Codable, CaseIterable {
+        /// 0: nothing along the direction (Arditi et al. 2024).
+        case zero
+        /// The neutral text's mean projection (positions 1...): a mean ablation, for
+        /// directions whose zero is not where ordinary text sits.
+        case neutralMean = "neutral-mean"
+    }
 
     public init(model: Transformer, tokenizer: Tokenizer, directions: [SteeringDirection], mode: SteeringIntervention.Mode = .add,
                 positions: SteeringIntervention.Positions = .all, strengths: [SteeringStrength] = [.named(.medium)],
-                sampling: SamplingParameters = .greedy, maxNewTokens: Int = 24, stopTokens: Set<Int> = []) {
+                sampling: SamplingParameters = .greedy, maxNewTokens: Int = 24, stopTokens: Set<Int> = [],
+                ablateTo: AblationTarget = .zero, ablatesFirstPosition: Bool = false) {
         self.model = model
         self.tokenizer = tokenizer
         self.directions = directions
@@ -31,6 +46,8 @@ public struct SteeringExperiment {
         self.sampling = sampling
         self.maxNewTokens = maxNewTokens
         self.stopTokens = stopTokens
+        self.ablateTo = ablateTo
+        self.ablatesFirstPosition = ablatesFirstPosition
     }
 
     /// One generated text.
@@ -71,6 +88,12 @@ public struct SteeringExperiment {
         public var positions: String
         public var sampling: SamplingParameters
         public var typicalNorms: [String: Double]
+        /// Each direction's mean projection on the neutral text (positions 1...).
+        public var neutralProjections: [Double]
+        /// With --mode ablate: the projection each direction's rows are set to.
+        public var ablationTargets: [Double]?
+        /// With --mode ablate: whether position 0 was ablated too.
+        public var ablatesFirstPosition: Bool?
         public var conceptTokens: [String]
         public var baselineConceptProbability: Double?
         /// The concept readout's name and its unsteered mean score, when one was given.
@@ -93,6 +116,8 @@ public struct SteeringExperiment {
         let points = try directions.map { try $0.hookPoint(in: model.config) }
         let pooling = ActivationPooling(model: model, tokenizer: tokenizer)
         let norms = try pooling.typicalNorm(at: Array(Set(points)), prompts: neutral)
+        let neutralProjections = try pooling.meanProjection(onto: directions, prompts: neutral)
+        let ablationTargets = directions.indices.map { mode == .ablate && ablateTo == .neutralMean ? neutralProjections[$0] : 0 }
         let promptIDs = prompts.map { tokenizer.encode($0) }
         if let i = promptIDs.firstIndex(where: \.isEmpty) { throw SteeringError.invalid("prompt \(i + 1) is empty") }
         let measures = try SteeringMeasures(model: model, prompts: promptIDs, neutral: neutral.map { tokenizer.encode($0) },
@@ -117,7 +142,10 @@ public struct SteeringExperiment {
             }
         }
         func interventions(_ scales: [Double]) throws -> [SteeringIntervention] {
-            try zip(directions, scales).map { try SteeringIntervention(direction: $0, config: model.config, mode: mode, scale: $1, positions: positions) }
+            try directions.indices.map {
+                try SteeringIntervention(direction: directions[$0], config: model.config, mode: mode, scale: scales[$0],
+                                         positions: positions, ablationTarget: ablationTargets[$0], ablatesFirstPosition: ablatesFirstPosition)
+            }
         }
         var settingResults: [Setting] = []
         for s in settings {
@@ -145,6 +173,8 @@ public struct SteeringExperiment {
         }
         return Result(directions: directions.map(\.hook), mode: mode.rawValue, positions: positions.rawValue, sampling: sampling,
                       typicalNorms: Dictionary(uniqueKeysWithValues: norms.map { ($0.key.name, $0.value) }),
+                      neutralProjections: neutralProjections, ablationTargets: mode == .ablate ? ablationTargets : nil,
+                      ablatesFirstPosition: mode == .ablate ? ablatesFirstPosition : nil,
                       conceptTokens: conceptTokens.map { tokenizer.tokenString($0) },
                       baselineConceptProbability: conceptTokens.isEmpty ? nil : measures.baseConceptProbability,
                       readout: readout?.name, baselineReadoutScore: measures.baseReadoutScore,

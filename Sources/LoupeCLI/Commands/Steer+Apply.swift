@@ -20,7 +20,12 @@ extension Loupe.Steer {
             are applied together, each at the same strength.
 
             --mode ablate projects the direction out instead (x - (x.u)u at the selected \
-            positions); --positions all|prompt|generated chooses where the edit applies during \
+            positions). A contrast direction's zero need not be where ordinary text sits: the \
+            neutral text's mean projection is printed, and --ablate-to neutral-mean sets each \
+            row's projection to it (x - (x.u - m)u) instead of to zero. Position 0 is not \
+            ablated unless --ablate-first-position: in SmolLM2 it is an attention sink whose \
+            projection is an artifact of its huge norm, and ablating it disturbs every later \
+            position. --positions all|prompt|generated chooses where the edit applies during \
             generation. --chat wraps each prompt as a user message in the model's chat \
             template, so the steered text is the assistant's answer; the edit then also applies \
             to the template's tokens unless --positions generated.
@@ -40,6 +45,10 @@ extension Loupe.Steer {
         @Flag(help: "Wrap each prompt as a user message in the model's chat template.") var chat = false
         @Option(help: "Comma-separated strengths (see above).") var strengths = "gentle,medium,strong"
         @Option(help: "add or ablate.") var mode: SteeringIntervention.Mode = .add
+        @Option(name: .customLong("ablate-to"), help: "With --mode ablate, the projection rows are set to: zero or neutral-mean (default zero).")
+        var ablateTo: SteeringExperiment.AblationTarget?
+        @Flag(name: .customLong("ablate-first-position"), help: "With --mode ablate, ablate position 0 too (an attention sink; left alone by default).")
+        var ablateFirstPosition = false
         @Option(help: "Where the edit applies while generating: all, prompt or generated.") var positions: SteeringIntervention.Positions = .all
         @Option(help: "Comma-separated single tokens whose probability is the effect, e.g. \" great, happy\".") var conceptTokens: String?
         @Option(help: "A saved probe whose probability is reported as a concept score.") var probe: String?
@@ -59,6 +68,9 @@ extension Loupe.Steer {
             if prompt.isEmpty && prompts == nil { throw ValidationError("give --prompt TEXT or --prompts FILE") }
             _ = try SteerInputs.strengths(strengths)
             if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
+            if (ablateTo != nil || ablateFirstPosition) && mode != .ablate {
+                throw ValidationError("--ablate-to and --ablate-first-position go with --mode ablate")
+            }
         }
 
         func run() throws {
@@ -75,7 +87,8 @@ extension Loupe.Steer {
             let experiment = SteeringExperiment(model: m.transformer, tokenizer: m.tokenizer, directions: directions, mode: mode,
                                                 positions: positions, strengths: try SteerInputs.strengths(strengths),
                                                 sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, seed: seed),
-                                                maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs))
+                                                maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs), ablateTo: ablateTo ?? .zero,
+                                                ablatesFirstPosition: ablateFirstPosition)
             let start = Date()
             let inputs = try texts.map { text in
                 try chat ? m.tokenizer.applyChatTemplate(messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true) : text
@@ -94,6 +107,11 @@ extension Loupe.Steer {
                 Console.out("p(concept \(result.conceptTokens.map { "'\($0)'" }.joined(separator: " "))) unsteered: \(fmt(b))")
             }
             if let r = result.readout, let b = result.baselineReadoutScore { Console.out("\(r) unsteered: \(fmt(b))") }
+            if let targets = result.ablationTargets {
+                for (i, hook) in result.directions.enumerated() {
+                    Console.out("\(hook): neutral text projects at \(fmt(result.neutralProjections[i])) on the direction; ablated rows are set to \(fmt(targets[i]))")
+                }
+            }
             Console.out("perplexity of unsteered text: \(String(format: "%.2f", result.baselinePerplexity))")
             for s in result.settings {
                 var line = "\(s.label): x norm \(s.normMultiples.map { String(format: "%.3f", $0) }.joined(separator: "/"))"

@@ -5,6 +5,7 @@ import Models
 import Store
 
 extension SteeringIntervention.Mode: ExpressibleByArgument {}
+extension SteeringExperiment.AblationTarget: ExpressibleByArgument {}
 extension SteeringIntervention.Positions: ExpressibleByArgument {}
 extension SteeringSweep.Method: ExpressibleByArgument {}
 extension PositionRule: ExpressibleByArgument {}
