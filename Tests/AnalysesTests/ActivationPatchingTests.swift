@@ -45,6 +45,27 @@ struct ActivationPatchingTests {
         #expect(r.rowLayersComputed < r.rowLayersNaive / 2)
     }
 
+    /// Lanes run several (site, layer) batches at once; each is the same computation as in
+    /// one lane (within sgemm's last bits, which depend on OpenBLAS's threading).
+    @Test func lanesGiveTheSameCells() throws {
+        let (m, a, b, paris, rome) = try setup()
+        let patching = ActivationPatching(model: m.transformer, config: .init(layers: [0, 3, 12, 29]))
+        let one = try patching.run(clean: a, corrupted: b, answer: paris, wrong: rome)
+        let two = try patching.run(clean: a, corrupted: b, answer: paris, wrong: rome, lanes: 2)
+        #expect(one.rowLayersComputed == two.rowLayersComputed)
+        for site in ActivationPatching.Site.allCases {
+            let (g1, g2) = (try #require(one.grids[site]), try #require(two.grids[site]))
+            for (layer, (r1, r2)) in zip(g1, g2).enumerated() {
+                for (x, y) in zip(r1, r2) {
+                    #expect(x.logitDifference.isNaN == y.logitDifference.isNaN, "\(site) L\(layer)")
+                    if x.logitDifference.isNaN { continue }
+                    #expect(abs(x.logitDifference - y.logitDifference) < 1e-4 && abs(x.probability - y.probability) < 1e-5,
+                            "\(site) L\(layer): \(x) vs \(y)")
+                }
+            }
+        }
+    }
+
     @Test func identitiesHold() throws {
         let (m, a, b, paris, rome) = try setup()
         // Identical prompts: every cell is the clean run, normalized to exactly 1.

@@ -73,13 +73,9 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
-            // One sweep lane per OpenBLAS thread (`--threads`, default all cores), OpenBLAS on
-            // one thread meanwhile, so each core runs whole batches (``CausalTracing/Config/lanes``).
-            // Only when the command owns the process: in process (tests, notebooks) other passes
-            // may be running, and OpenBLAS's thread count is process-wide.
-            let lanes = Loupe.invocation == nil ? BLAS.threadCount : 1
-            if lanes > 1 { BLAS.setThreadCount(1) }
-            defer { if lanes > 1 { BLAS.setThreadCount(lanes) } }
+            let sweepLanes = SweepLanes()
+            defer { sweepLanes.restore() }
+            let lanes = sweepLanes.count
             if let facts { return try traceFacts(facts, m, lanes: lanes) }
             let (prompt, subject) = (prompt!, subject!)
             let ids = m.tokenizer.encode(prompt)
