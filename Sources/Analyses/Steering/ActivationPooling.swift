@@ -62,11 +62,7 @@ public struct ActivationPooling {
                 }
             }
         }
-        var start = 0
-        while start < ids.count {
-            _ = try model.forward(Array(ids[start..<min(start + batchSize, ids.count)]), hooks: hooks, logits: .none)
-            start += batchSize
-        }
+        try forwardInBatches(ids, hooks: hooks)
         return box.means()
     }
 
@@ -93,12 +89,17 @@ public struct ActivationPooling {
                 }
             }
         }
+        try forwardInBatches(ids, hooks: hooks)
+        return box.means()
+    }
+
+    /// Runs `ids` through the model in batches of ``batchSize`` for `hooks`' sake (no logits).
+    private func forwardInBatches(_ ids: [[Int]], hooks: HookSet) throws {
         var start = 0
         while start < ids.count {
             _ = try model.forward(Array(ids[start..<min(start + batchSize, ids.count)]), hooks: hooks, logits: .none)
             start += batchSize
         }
-        return box.means()
     }
 
     /// One vector from a `[pos, ...]` activation whose rows are positions 0..<n.
