@@ -74,9 +74,9 @@ struct SteerCommandTests {
         #expect(wrongLabel.contains("empty contrast set") && wrongLabel.contains("0 prompt(s) with mood = 1"), "\(wrongLabel)")
     }
 
-    /// With --chat each prompt goes through the chat template: unsteered, the answer is the
-    /// one `loupe generate --chat` gives (both greedy), and a strong edit changes it.
-    @Test func applyWrapsPromptsInTheChatTemplate() throws {
+    /// With --chat (apply, sweep) each prompt goes through the chat template: unsteered, the
+    /// answer is the one `loupe generate --chat` gives (both greedy), and a strong edit changes it.
+    @Test func chatWrapsPromptsInTheTemplate() throws {
         let dir = try captureFolder()
         let d = dir.appendingPathComponent("random.json").path
         var rng = SeededRandom(seed: 5)
@@ -95,6 +95,17 @@ struct SteerCommandTests {
         #expect((result["prompt"] as! String).contains("<|im_start|>user\n" + question), "\(result["prompt"]!)")
         #expect(unsteered == generated["ids"] as! [Int], "\(unsteered) vs \(generated)")
         #expect(steered != unsteered)
+
+        // A sweep's --chat measures p(concept) at the answer's first token: unsteered, what
+        // `loupe run --chat` gives that token.
+        let sweep = try json(runLoupe(["steer", "sweep", "--pairs", Self.steering + "/sentiment-pairs.jsonl", "--layers", "12",
+                                       "--strengths", "gentle", "--chat", "--prompt", question, "--concept-tokens", "The",
+                                       "--neutral", Self.steering + "/neutral.txt", "--no-report", "--format", "json"])) as! [String: Any]
+        let ran = try json(runLoupe(["run", "--chat", "--format", "json", "--top-k", "1", question])) as! [String: Any]
+        let top = (ran["top"] as! [[String: Any]])[0]
+        #expect(top["token"] as? String == "The")
+        let baseline = sweep["baselineConceptProbability"] as! Double, p = top["probability"] as! Double
+        #expect(abs(baseline - p) < 1e-4 * p, "\(baseline) vs \(p)")
     }
 
     @Test func badInputsSayWhatIsWrong() throws {

@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import Models
 import Reporting
-import Tokenizers
 
 extension Loupe.Steer {
     /// `loupe steer apply`: generate with and without steering, side by side.
@@ -90,9 +89,7 @@ extension Loupe.Steer {
                                                 maxNewTokens: maxTokens, stopTokens: Set(m.tokenizer.eogIDs), ablateTo: ablateTo ?? .zero,
                                                 ablatesFirstPosition: ablateFirstPosition)
             let start = Date()
-            let inputs = try texts.map { text in
-                try chat ? m.tokenizer.applyChatTemplate(messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true) : text
-            }
+            let inputs = try SteerInputs.prompts(texts, chat: chat, m)
             let result = try experiment.run(prompts: inputs, neutral: neutralTexts, conceptTokens: concept,
                                         readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "steered %d prompt(s) at %d setting(s) in %.1f s", texts.count, result.settings.count, Date().timeIntervalSince(start)))

@@ -29,7 +29,8 @@ extension Loupe.Steer {
         @Option(help: "Layers: all, a,b,c or a-b.") var layers = "all"
         @Option(help: "Comma-separated strengths: gentle, medium, strong, norm:K, raw:A.") var strengths = "gentle,medium,strong"
         @Option(help: "A held-out prompt (repeatable).") var prompt: [String] = []
-        @Option(help: "A file of held-out prompts (.txt or .jsonl).") var prompts: String?
+        @Option(help: "A file of held-out prompts (.txt, .jsonl or .tsv).") var prompts: String?
+        @Flag(help: "Wrap each held-out prompt as a user message in the chat template (p(concept) is then the answer's first token).") var chat = false
         @Option(help: "Comma-separated single tokens whose probability is the effect.") var conceptTokens: String
         @Option(help: "A saved probe whose probability is reported per cell.") var probe: String?
         @Option(name: .customLong("class"), help: "With --probe: the class scored (default: a binary probe's positive class).") var className: String?
@@ -62,7 +63,7 @@ extension Loupe.Steer {
             let sweep = SteeringSweep(model: m.transformer, tokenizer: m.tokenizer, pairs: contrast, method: method, rule: positionRule,
                                       layers: layerList, strengths: try SteerInputs.strengths(strengths))
             let start = Date()
-            let result = try sweep.run(prompts: texts, neutral: neutralTexts, conceptTokens: concept,
+            let result = try sweep.run(prompts: try SteerInputs.prompts(texts, chat: chat, m), neutral: neutralTexts, conceptTokens: concept,
                                    readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "swept %d layers x %d strengths over %d prompts in %.1f s", layerList.count,
                                     result.strengths.count, texts.count, Date().timeIntervalSince(start)))

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Store
+import Tokenizers
 
 extension SteeringIntervention.Mode: ExpressibleByArgument {}
 extension SteeringExperiment.AblationTarget: ExpressibleByArgument {}
@@ -43,6 +44,13 @@ enum SteerInputs {
     /// The texts of a prompt file (`.txt` one per line, `.jsonl` / `.tsv` with `text`).
     static func texts(_ path: String) throws -> [String] {
         try PromptFile.read(path).map(\.text)
+    }
+
+    /// `texts` as user messages in the model's chat template (with the assistant's turn
+    /// opened), or unchanged without `chat`.
+    static func prompts(_ texts: [String], chat: Bool, _ m: LoadedModel) throws -> [String] {
+        guard chat else { return texts }
+        return try texts.map { try m.tokenizer.applyChatTemplate(messages: [ChatMessage(role: "user", content: $0)], addGenerationPrompt: true) }
     }
 
     /// The neutral text: `path`, or the default file.
