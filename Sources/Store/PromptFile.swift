@@ -26,7 +26,8 @@ public struct PromptRecord: Sendable, Equatable {
 /// Reads prompt files: `.txt` (one prompt per line), `.jsonl` (one object per line with a
 /// string `text` and any other fields) or `.tsv` (a header row naming the columns, one of
 /// them `text`). Blank lines (empty or only whitespace) are skipped; every other line of a
-/// `.txt` file is a prompt, `#` included. Every command that reads prompts reads them here. Errors name the file and the 1-based line.
+/// `.txt` file is a prompt, `#` included. Every command that reads prompts reads them here.
+/// Errors name the file and the 1-based line.
 public enum PromptFile {
     /// The prompts in the file at `path`, in file order.
     /// - Throws: ``StoreError/badPromptFile(path:line:reason:)``.

@@ -50,47 +50,44 @@ public struct ActivationPooling {
     /// the attention sink, is left out). The scale that "multiple of the activation norm"
     /// strengths refer to; measured on neutral text.
     public func typicalNorm(at points: [HookPoint], prompts: [String]) throws -> [HookPoint: Double] {
-        let ids = prompts.map(encode).filter { $0.count >= 2 }
-        guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure the activation norm on") }
-        let box = NormBox()
-        var hooks = HookSet()
-        for point in points {
-            hooks.observe(point) { act, ctx in
-                let w = act.count / act.shape[0]
-                for (i, p) in ctx.positions.enumerated() where p > 0 {
-                    box.add(point, SteeringMath.norm(Array(act.scalars[(i * w)..<((i + 1) * w)])))
-                }
-            }
-        }
-        try forwardInBatches(ids, hooks: hooks)
-        return box.means()
+        try neutralStatistics(at: points, directions: [], prompts: prompts).norms
     }
 
     /// Each direction's mean projection (row · unit direction) at its hook over `prompts`,
     /// positions 1... only, like ``typicalNorm(at:prompts:)``. Where "nothing along the
     /// direction" sits for ordinary text: a contrast direction's zero need not be neutral.
     public func meanProjection(onto directions: [SteeringDirection], prompts: [String]) throws -> [Double] {
+        try neutralStatistics(at: [], directions: directions, prompts: prompts).projections
+    }
+
+    /// ``typicalNorm(at:prompts:)`` at `points` and ``meanProjection(onto:prompts:)`` of
+    /// `directions`, from one batched pass over `prompts`.
+    public func neutralStatistics(at points: [HookPoint], directions: [SteeringDirection],
+                                  prompts: [String]) throws -> (norms: [HookPoint: Double], projections: [Double]) {
         let ids = prompts.map(encode).filter { $0.count >= 2 }
-        guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure the projection on") }
-        let points = try directions.map { try $0.hookPoint(in: model.config) }
+        guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure activation norms and projections on") }
+        let directionPoints = try directions.map { try $0.hookPoint(in: model.config) }
         let units = directions.map { $0.unit.map(Double.init) }
-        let box = ProjectionBox(count: directions.count)
+        let norms = NormBox(), projections = ProjectionBox(count: directions.count)
+        let normed = Set(points)
         var hooks = HookSet()
-        for point in Set(points) {
-            let mine = points.indices.filter { points[$0] == point }
+        for point in normed.union(directionPoints) {
+            let projected = directionPoints.indices.filter { directionPoints[$0] == point }
             hooks.observe(point) { act, ctx in
                 let w = act.count / act.shape[0], x = act.scalars
                 for (i, p) in ctx.positions.enumerated() where p > 0 {
-                    for d in mine {
+                    let row = x[(i * w)..<((i + 1) * w)]
+                    if normed.contains(point) { norms.add(point, SteeringMath.norm(Array(row))) }
+                    for d in projected {
                         var dot = 0.0
-                        for j in 0..<w { dot += Double(x[i * w + j]) * units[d][j] }
-                        box.add(d, dot)
+                        for (j, v) in row.enumerated() { dot += Double(v) * units[d][j] }
+                        projections.add(d, dot)
                     }
                 }
             }
         }
         try forwardInBatches(ids, hooks: hooks)
-        return box.means()
+        return (norms.means(), projections.means())
     }
 
     /// Runs `ids` through the model in batches of ``batchSize`` for `hooks`' sake (no logits).

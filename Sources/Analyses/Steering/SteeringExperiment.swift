@@ -115,8 +115,7 @@ public struct SteeringExperiment {
         guard !prompts.isEmpty else { throw SteeringError.invalid("no prompt given") }
         let points = try directions.map { try $0.hookPoint(in: model.config) }
         let pooling = ActivationPooling(model: model, tokenizer: tokenizer)
-        let norms = try pooling.typicalNorm(at: Array(Set(points)), prompts: neutral)
-        let neutralProjections = try pooling.meanProjection(onto: directions, prompts: neutral)
+        let (norms, neutralProjections) = try pooling.neutralStatistics(at: Array(Set(points)), directions: directions, prompts: neutral)
         let ablationTargets = directions.indices.map { mode == .ablate && ablateTo == .neutralMean ? neutralProjections[$0] : 0 }
         let promptIDs = prompts.map { tokenizer.encode($0) }
         if let i = promptIDs.firstIndex(where: \.isEmpty) { throw SteeringError.invalid("prompt \(i + 1) is empty") }

@@ -80,10 +80,9 @@ extension Loupe {
             let start = Date()
             Console.progress("patching \(cleanIDs.count) tokens x \(m.config.nLayers) layers, sites \(config.sites.map(\.rawValue).joined(separator: ", "))")
             let lanes = SweepLanes()
-            let patching = Swift.Result { try ActivationPatching(model: m.transformer, config: config)
-                .run(clean: cleanIDs, corrupted: corruptIDs, answer: answerID, wrong: wrongID, lanes: lanes.count) }
-            lanes.restore()
-            let result = try patching.get()
+            defer { lanes.restore() }
+            let result = try ActivationPatching(model: m.transformer, config: config)
+                .run(clean: cleanIDs, corrupted: corruptIDs, answer: answerID, wrong: wrongID, lanes: lanes.count)
             Console.progress(String(format: "patched in %.2f s (%d lane%@)", Date().timeIntervalSince(start), lanes.count, lanes.count == 1 ? "" : "s"))
             let cleanText = cleanIDs.map { m.tokenizer.tokenString($0) }, corruptText = corruptIDs.map { m.tokenizer.tokenString($0) }
             if !noReport {

@@ -111,8 +111,8 @@ extension Loupe.Steer {
             }
             Console.out("perplexity of unsteered text: \(String(format: "%.2f", result.baselinePerplexity))")
             for s in result.settings {
-                var line = result.ablationTargets != nil ? "\(s.label) (to \(result.ablationTargets!.map(fmt).joined(separator: "/")))"
-                    : "\(s.label): x norm \(s.normMultiples.map { String(format: "%.3f", $0) }.joined(separator: "/"))"
+                var line = result.ablationTargets.map { "\(s.label) (to \($0.map(fmt).joined(separator: "/")))" }
+                    ?? "\(s.label): x norm \(s.normMultiples.map { String(format: "%.3f", $0) }.joined(separator: "/"))"
                 if let p = s.conceptProbability { line += ", p(concept) \(fmt(p))" }
                 if let r = result.readout, let p = s.readoutScore { line += ", \(r) \(fmt(p))" }
                 line += ", KL neutral \(fmt(s.klNeutral)), perplexity \(String(format: "%.2f", s.meanPerplexity))"
