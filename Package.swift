@@ -2,7 +2,9 @@
 import PackageDescription
 
 // Loupe: an interpretability workbench for transformer language models.
-// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- Probes <- LoupeCLI <- loupe.
+// Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- Probes <- Analyses
+// <- LoupeCLI <- loupe; Reporting is a leaf that imports nothing of Loupe. Only Linalg imports
+// CBLAS/CLAPACKE. `scripts/check-layers.sh` (run by scripts/test.sh) enforces all three rules.
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
@@ -30,15 +32,15 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
         .target(name: "Reporting"),
-        .target(name: "Analyses", dependencies: [
-            "Models", "Linalg", "Formats", "Tokenizers", "Reporting",
-            .product(name: "RealModule", package: "swift-numerics"),
-        ]),
         .target(name: "Store", dependencies: [
             "Models", "Tokenizers", "Linalg",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "Probes", dependencies: ["Linalg", "CBLAS", "CLAPACKE", "Store", "Models", "Reporting"]),
+        .target(name: "Probes", dependencies: ["Linalg", "Tokenizers", "Store", "Models", "Reporting"]),
+        .target(name: "Analyses", dependencies: [
+            "Probes", "Store", "Models", "Linalg", "Formats", "Tokenizers", "Reporting",
+            .product(name: "RealModule", package: "swift-numerics"),
+        ]),
         .target(name: "LoupeCLI", dependencies: [
             "Analyses", "Reporting", "Probes",
             "Models", "Store", "Tokenizers", "Formats", "Linalg",
@@ -55,7 +57,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "LoupeTestSupport"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Store", "Probes", "Tokenizers", "LoupeTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -2,10 +2,12 @@
 # Runs Loupe's tests on a fresh machine: installs what is missing, fetches the default
 # model, runs the whole suite in a release build (the real-model tests need optimized
 # kernels; they skip themselves when LOUPE_MODEL points nowhere), then reruns every text
-# notebook and checks its recorded outputs (`loupe notebook run --check`).
+# notebook and checks its recorded outputs (`loupe notebook run --check`). Before building,
+# scripts/check-layers.sh checks that module imports run downward only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LOUPE_MODEL="${LOUPE_MODEL:-$(bash scripts/setup.sh | tail -n 1)}"
+bash scripts/check-layers.sh
 swift build -c release --build-tests
 swift test -c release --skip-build
 if [ -f "$LOUPE_MODEL" ]; then

@@ -1,6 +1,5 @@
 /// Errors of an analysis's inputs; each says what was wrong and shows what it saw.
 public enum AnalysisError: Error, CustomStringConvertible, Equatable {
-    case subjectNotFound(subject: String, prompt: String, tokens: [String])
     case notASingleToken(text: String, pieces: [String])
     case noiseShape(expected: [Int], found: [Int])
     case emptySubject
@@ -9,8 +8,6 @@ public enum AnalysisError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .subjectNotFound(subject, prompt, tokens):
-            return "subject '\(subject)' does not occur in the prompt '\(prompt)' (tokens: \(tokens.map { "'\($0)'" }.joined(separator: " ")))"
         case let .notASingleToken(text, pieces):
             return "'\(text)' is not a single token: it splits into \(pieces.map { "'\($0)'" }.joined(separator: " "))"
         case let .noiseShape(expected, found):

@@ -41,6 +41,37 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 
+    /// `c[m x n] = alpha * a[k x m]ᵀ · b[k x n] + beta * c` — a product over rows, such as a
+    /// Gram matrix `XᵀX` or a gradient `Xᵀ r` with many right-hand sides.
+    @inlinable
+    public static func gemmTransposedA(
+        m: Int, n: Int, k: Int,
+        a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+        alpha: Float = 1, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda ?? m), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
+    }
+
+    /// `y[k] = W[n x k]ᵀ · x[n]` (a gradient through a linear map; the transpose of ``gemv(n:k:w:x:y:)``).
+    @inlinable
+    public static func gemvTransposed(n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                      y: UnsafeMutablePointer<Float>) {
+        guard k > 0 else { return }
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
+    }
+
+    /// Euclidean norm of `x[n]` (scaled to avoid overflow, as BLAS does).
+    @inlinable
+    public static func norm(n: Int, x: UnsafePointer<Float>) -> Float {
+        guard n > 0 else { return 0 }
+        return cblas_snrm2(Int32(n), x, 1)
+    }
+
     /// The kernel family OpenBLAS chose at run time (e.g. `Haswell`, `SkylakeX`, `Cooperlake`;
     /// `OPENBLAS_CORETYPE` overrides it). sgemm's last bits depend on it.
     public static var coreName: String {

@@ -16,7 +16,11 @@ struct ModelOptions: ParsableArguments {
     var threads: Int?
 
     /// Loads the model, reporting progress on stderr.
-    func load() throws -> LoadedModel {
+    func load() throws -> LoadedModel { try Self.load(model, threads: threads) }
+
+    /// Loads the model at `model` (nil: the default model), reporting progress on stderr;
+    /// `threads` sets OpenBLAS's thread count first.
+    static func load(_ model: String?, threads: Int? = nil) throws -> LoadedModel {
         if let threads { BLAS.setThreadCount(threads) }
         let path = model ?? ModelLoader.defaultModelPath
         if !FileManager.default.fileExists(atPath: path) {
@@ -48,13 +52,13 @@ struct PromptOptions: ParsableArguments {
     @Flag(name: .long, help: "Add the tokenizer's BOS/EOS tokens as the model file asks.")
     var addSpecial = false
 
+    /// These options as the library's prompt encoding.
+    var encoding: PromptEncoding {
+        PromptEncoding(chat: chat, parseSpecial: !noParseSpecial, addSpecial: addSpecial)
+    }
+
     /// The token ids for `text` under these options.
     func encode(_ text: String, with model: LoadedModel) throws -> [Int] {
-        var text = text
-        if chat {
-            text = try model.tokenizer.applyChatTemplate(
-                messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
-        }
-        return model.tokenizer.encode(text, addSpecialTokens: addSpecial, parseSpecial: !noParseSpecial)
+        try encoding.encode(text, with: model.tokenizer)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// Where a probe reads each prompt's activation.
 public enum ReadPosition: String, Sendable, Codable, CaseIterable {
@@ -6,11 +7,17 @@ public enum ReadPosition: String, Sendable, Codable, CaseIterable {
     case last
     /// The last token of the prompt's `subject` field (needs a `--positions subject` capture).
     case subject
-    /// The mean over positions 1..<n: position 0, the attention sink with its ~100x norm, is
-    /// left out (a one-token prompt keeps it). Needs a `--positions all` capture.
+    /// The mean over positions 1..<n (``PositionRule/meanExcludingFirst``, the same pooling
+    /// as steering's): position 0, the attention sink with its ~100x norm, is left out.
+    /// Needs a capture of all positions.
     case mean
     /// Whatever the capture kept, the last kept row of each prompt (for `--label` on any store).
     case stored
+
+    /// How a prompt's stored rows become its example: the mean without position 0 for
+    /// ``mean``, else the last stored row (``last``, ``subject`` and ``stored`` captures keep
+    /// the wanted row last).
+    public var pooling: PositionRule { self == .mean ? .meanExcludingFirst : .last }
 
     /// The `loupe capture --positions` value that provides this position.
     public var capturePositions: String {

@@ -1,4 +1,4 @@
-import CBLAS
+import Linalg
 
 /// Examples as rows: a dense `[rows, width]` float32 matrix with one class index per row,
 /// the class names, and per row the word the label hinges on (for the control task) and the
@@ -68,7 +68,7 @@ public struct FeatureMatrix: Sendable {
     /// Each row's Euclidean norm (one BLAS call per row).
     public func rowNorms() -> [Float] {
         x.withUnsafeBufferPointer { p in
-            (0..<rows).map { cblas_snrm2(Int32(width), p.baseAddress! + $0 * width, 1) }
+            (0..<rows).map { BLAS.norm(n: width, x: p.baseAddress! + $0 * width) }
         }
     }
 }

@@ -1,4 +1,4 @@
-import CBLAS
+import Linalg
 import Foundation
 
 /// A fitted linear probe in the activation space it was fitted on: scores are
@@ -73,8 +73,7 @@ public struct LinearProbe: Sendable, Codable, Equatable {
             flat.withUnsafeBufferPointer { w in
                 out.withUnsafeMutableBufferPointer { c in
                     if rows > 0 {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(k), Int32(d), 1,
-                                    a.baseAddress!, Int32(d), w.baseAddress!, Int32(d), 0, c.baseAddress!, Int32(k))
+                        BLAS.gemmTransposedB(m: rows, n: k, k: d, a: a.baseAddress!, b: w.baseAddress!, c: c.baseAddress!)
                     }
                 }
             }

@@ -1,4 +1,4 @@
-import CBLAS
+import Linalg
 import Foundation
 
 /// L2-regularized logistic regression, binary (sigmoid, one weight vector) or multinomial
@@ -82,11 +82,9 @@ struct LogisticLoss {
             wRaw.withUnsafeBufferPointer { w in
                 z.withUnsafeMutableBufferPointer { zp in
                     if k == 1 {
-                        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(d), 1, x.baseAddress!, Int32(d),
-                                    w.baseAddress!, 1, 0, zp.baseAddress!, 1)
+                        BLAS.gemv(n: n, k: d, w: x.baseAddress!, x: w.baseAddress!, y: zp.baseAddress!)
                     } else {
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(k), Int32(d), 1,
-                                    x.baseAddress!, Int32(d), w.baseAddress!, Int32(d), 0, zp.baseAddress!, Int32(k))
+                        BLAS.gemmTransposedB(m: n, n: k, k: d, a: x.baseAddress!, b: w.baseAddress!, c: zp.baseAddress!)
                     }
                 }
             }
@@ -130,11 +128,9 @@ struct LogisticLoss {
             z.withUnsafeBufferPointer { r in
                 gx.withUnsafeMutableBufferPointer { gp in
                     if k == 1 {
-                        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(d), 1, x.baseAddress!, Int32(d),
-                                    r.baseAddress!, 1, 0, gp.baseAddress!, 1)
+                        BLAS.gemvTransposed(n: n, k: d, w: x.baseAddress!, x: r.baseAddress!, y: gp.baseAddress!)
                     } else {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(d), Int32(n), 1,
-                                    r.baseAddress!, Int32(k), x.baseAddress!, Int32(d), 0, gp.baseAddress!, Int32(d))
+                        BLAS.gemmTransposedA(m: k, n: d, k: n, a: r.baseAddress!, b: x.baseAddress!, c: gp.baseAddress!)
                     }
                 }
             }

@@ -40,19 +40,12 @@ public enum ProbeData {
         let width = reader.width
         var x: [Float] = [], labels: [String] = [], words: [String] = [], prompts: [Int] = [], missing: [Int] = []
         // Rows of one prompt are consecutive in stored order; collect and reduce them.
-        var current: (prompt: Int, meta: [String: JSONValue], rows: [[Float]], positions: [Int])? = nil
-        func flush() {
+        var current: (prompt: Int, meta: [String: JSONValue], rows: [Float], positions: [Int])? = nil
+        let rule = position.pooling
+        func flush() throws {
             guard let c = current else { return }
-            let row: [Float]
-            switch position {
-            case .mean:
-                let keep = c.positions.count > 1 ? c.positions.indices.filter { c.positions[$0] > 0 } : Array(c.positions.indices)
-                var sum = [Float](repeating: 0, count: width)
-                for i in keep { for j in 0..<width { sum[j] += c.rows[i][j] } }
-                row = sum.map { $0 / Float(keep.count) }
-            default:
-                let last = c.positions.indices.max { c.positions[$0] < c.positions[$1] }!
-                row = c.rows[last]
+            guard let row = rule.pool(c.rows, positions: c.positions, width: width) else {
+                throw ProbeError.badOption("prompt \(c.prompt) has no row to average at \(hook) (only position 0, which the mean leaves out); read it at 'last'")
             }
             let value = c.meta[label]
             if value == nil || value == .null { missing.append(c.prompt) }
@@ -66,14 +59,14 @@ public enum ProbeData {
             for i in 0..<batch.positions.count {
                 let p = batch.promptIndices[i]
                 if current?.prompt != p {
-                    flush()
+                    try flush()
                     current = (p, batch.metadata[i], [], [])
                 }
-                current!.rows.append(Array(batch.rows.scalars[(i * width)..<((i + 1) * width)]))
+                current!.rows += batch.rows.scalars[(i * width)..<((i + 1) * width)]
                 current!.positions.append(batch.positions[i])
             }
         }
-        flush()
+        try flush()
         if !missing.isEmpty { throw ProbeError.missingLabels(field: label, prompts: missing) }
         let classes = Set(labels)
         if classes.count < 2 { throw ProbeError.oneClass(label: label, value: classes.first ?? "") }

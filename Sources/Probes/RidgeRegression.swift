@@ -1,5 +1,4 @@
-import CBLAS
-import CLAPACKE
+import Linalg
 
 /// Ridge regression in closed form: minimizes `|Xs w + b - y|² + alpha |w|²` for each target
 /// column (scikit-learn's `Ridge`, intercept unpenalized), where `Xs` is the data centered
@@ -35,22 +34,21 @@ public struct RidgeRegression: Sendable {
         var gram = [Float](repeating: 0, count: d * d), rhs = [Float](repeating: 0, count: d * t)
         xs.withUnsafeBufferPointer { x in
             gram.withUnsafeMutableBufferPointer { g in
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(d), Int32(n), 1,
-                            x.baseAddress!, Int32(d), x.baseAddress!, Int32(d), 0, g.baseAddress!, Int32(d))
+                BLAS.gemmTransposedA(m: d, n: d, k: n, a: x.baseAddress!, b: x.baseAddress!, c: g.baseAddress!)
             }
             yc.withUnsafeBufferPointer { y in
                 rhs.withUnsafeMutableBufferPointer { r in
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(t), Int32(n), 1,
-                                x.baseAddress!, Int32(d), y.baseAddress!, Int32(t), 0, r.baseAddress!, Int32(t))
+                    BLAS.gemmTransposedA(m: d, n: t, k: n, a: x.baseAddress!, b: y.baseAddress!, c: r.baseAddress!)
                 }
             }
         }
         var a = gram.map(Double.init)
         for j in 0..<d { a[j * d + j] += alpha }
-        var b = rhs.map(Double.init)
-        let info = LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(d), Int32(t), &a, Int32(d), &b, Int32(t))
-        if info != 0 {
-            throw ProbeError.underdetermined(features: d, rows: n, what: "the regularized Gram matrix is not positive definite (LAPACK dposv info \(info))")
+        let b: [Double]
+        do {
+            b = try LAPACK.choleskySolve(a, rhs.map(Double.init), n: d, rightHandSides: t)
+        } catch let error as LinalgError {
+            throw ProbeError.underdetermined(features: d, rows: n, what: "the regularized Gram matrix cannot be solved: \(error)")
         }
         var weights: [[Double]] = [], bias: [Double] = []
         for c in 0..<t {

@@ -44,6 +44,20 @@ extension ActivationStore {
         }
     }
 
+    /// The summary of capture `id`, or of the store's only capture when `id` is nil.
+    /// - Throws: ``StoreError/notFound(path:what:)`` when `id` names no capture or the store
+    ///   holds none; ``StoreError/ambiguousCapture(path:ids:)`` when `id` is nil and it holds several.
+    public func captureSummary(choosing id: Int64?) throws -> CaptureSummary {
+        let all = try captures()
+        if let id {
+            guard let c = all.first(where: { $0.id == id }) else { throw StoreError.notFound(path: path, what: "capture \(id)") }
+            return c
+        }
+        guard let only = all.first else { throw StoreError.notFound(path: path, what: "captures (the store is empty)") }
+        guard all.count == 1 else { throw StoreError.ambiguousCapture(path: path, ids: all.map(\.id)) }
+        return only
+    }
+
     /// The capture with id `id`.
     /// - Throws: ``StoreError/notFound(path:what:)``.
     public func capture(id: Int64) throws -> CaptureRecord {

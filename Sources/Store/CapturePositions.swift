@@ -8,7 +8,8 @@ public enum CapturePositions: Sendable, Equatable, Hashable {
     case last
     /// One position; negative counts from the end (`-1` is the last token).
     case index(Int)
-    /// The last token of the prompt's `subject` field (ROME's "last subject token").
+    /// The last token of the prompt's `subject` field (ROME's "last subject token"), located
+    /// by ``SubjectLocator`` (its first occurrence) like tracing and knockout.
     case subject
 
     /// Parses `all`, `last`, `subject` or an integer.
@@ -53,32 +54,15 @@ public enum CapturePositions: Sendable, Equatable, Hashable {
             return [p]
         case .subject:
             guard let subject, !subject.isEmpty else {
-                throw StoreError.badPosition(prompt: prompt, reason: "--positions subject needs a non-empty \"subject\" field")
+                throw StoreError.badPosition(prompt: prompt, reason: "positions 'subject' needs a non-empty \"subject\" field")
             }
-            guard let p = CapturePositions.lastSubjectToken(subject, in: tokens, tokenizer: tokenizer) else {
+            do {
+                return [try SubjectLocator.range(of: subject, in: tokens, tokenizer: tokenizer).upperBound - 1]
+            } catch TokenizerError.subjectNotFound {
                 let pieces = tokens.map { "'" + String(decoding: tokenizer.bytes(for: [$0]), as: UTF8.self) + "'" }
                 throw StoreError.badPosition(prompt: prompt, reason:
                     "subject '\(subject)' is not in the prompt's tokens [\(pieces.joined(separator: ", "))]")
             }
-            return [p]
         }
-    }
-
-    /// Index of the token that holds the last byte of the first occurrence of `subject` in
-    /// the prompt's decoded bytes, or nil when the subject does not occur.
-    static func lastSubjectToken(_ subject: String, in tokens: [Int], tokenizer: Tokenizer) -> Int? {
-        var text: [UInt8] = []
-        var ends: [Int] = []  // ends[i]: byte offset just past token i
-        for t in tokens {
-            text += tokenizer.bytes(for: [t])
-            ends.append(text.count)
-        }
-        let needle = Array(subject.utf8)
-        guard needle.count <= text.count else { return nil }
-        for start in 0...(text.count - needle.count) where text[start..<(start + needle.count)].elementsEqual(needle) {
-            let lastByte = start + needle.count - 1
-            return ends.firstIndex { $0 > lastByte }
-        }
-        return nil
     }
 }

@@ -28,10 +28,10 @@ public struct CorpusWindows: Sendable, Equatable {
     public init(context: Int, maxContext: Int, minWindow: Int? = nil, bos: Int? = nil, eos: Int? = nil) throws {
         let least = bos == nil ? 1 : 2
         guard context >= least else {
-            throw StoreError.badWindowing(reason: "--context must be at least \(least)\(bos == nil ? "" : " (each window starts with BOS)"), not \(context)")
+            throw StoreError.badWindowing(reason: "the window length must be at least \(least)\(bos == nil ? "" : " (each window starts with BOS)"), not \(context)")
         }
         guard context <= maxContext else {
-            throw StoreError.badWindowing(reason: "--context \(context) is longer than the model's context of \(maxContext) tokens")
+            throw StoreError.badWindowing(reason: "the window length \(context) is longer than the model's context of \(maxContext) tokens")
         }
         self.context = context
         self.bos = bos
@@ -39,7 +39,7 @@ public struct CorpusWindows: Sendable, Equatable {
         let chunk = context - (bos == nil ? 0 : 1)
         let m = minWindow ?? chunk
         guard m >= 1 && m <= chunk else {
-            throw StoreError.badWindowing(reason: "--min-window must be between 1 and \(chunk) (the document tokens of a window), not \(m)")
+            throw StoreError.badWindowing(reason: "the shortest window must be between 1 and \(chunk) (the document tokens of a window), not \(m)")
         }
         self.minWindow = m
     }

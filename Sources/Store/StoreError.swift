@@ -19,6 +19,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case badWindowing(reason: String)
     /// A capture, hook or prompt asked for that the store does not hold.
     case notFound(path: String, what: String)
+    /// No capture id was given and the store holds several, so none can be chosen for the caller.
+    case ambiguousCapture(path: String, ids: [Int64])
     /// A stored row whose blob does not match its recorded shape and dtype.
     case corruptRow(path: String, row: String, reason: String)
     /// Anything else SQLite reported, with the statement.
@@ -48,6 +50,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return reason
         case let .notFound(path, what):
             return "\(path): no \(what)"
+        case let .ambiguousCapture(path, ids):
+            return "\(path): holds \(ids.count) captures (ids \(ids.map(String.init).joined(separator: ", "))); choose one by its id"
         case let .corruptRow(path, row, reason):
             return "\(path): \(row): \(reason)"
         case let .sqlite(path, message):

@@ -16,9 +16,13 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     case unsupportedChatTemplate(detail: String)
     /// A file that could not be read or parsed.
     case unreadableFile(path: String, detail: String)
+    /// A subject (a substring of a prompt) that the prompt's tokens do not spell.
+    case subjectNotFound(subject: String, prompt: String, tokens: [String])
 
     public var description: String {
         switch self {
+        case let .subjectNotFound(subject, prompt, tokens):
+            return "subject '\(subject)' does not occur in the prompt '\(prompt)' (tokens: \(tokens.map { "'\($0)'" }.joined(separator: " ")))"
         case let .unsupportedModel(source, model):
             return "\(source): tokenizer model '\(model)' is not supported (only byte-level BPE: GGUF 'gpt2', tokenizer.json 'BPE')"
         case let .unknownPreTokenizer(source, name, known):

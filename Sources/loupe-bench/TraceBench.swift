@@ -3,6 +3,7 @@ import Analyses
 import Foundation
 import Linalg
 import Models
+import Tokenizers
 
 /// Times a full causal trace of the Eiffel prompt (3 kinds, 30 layers, 10 samples), with lanes
 /// as `loupe trace` runs it and in one lane, then, on

@@ -2,6 +2,7 @@ import Analyses
 import Foundation
 import LoupeTestSupport
 import Models
+import Tokenizers
 import Testing
 
 /// Attention knockout on the default model reproduces what Geva et al. (2023) report: the last

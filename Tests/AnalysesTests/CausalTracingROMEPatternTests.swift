@@ -2,6 +2,7 @@ import Analyses
 import Foundation
 import LoupeTestSupport
 import Models
+import Tokenizers
 import Testing
 
 /// The pattern Meng et al. (2022) report for facts a model knows, on the default model and

@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import LoupeTestSupport
 import Models
+import Tokenizers
 import Testing
 
 /// Loupe's causal trace against an independent implementation with `transformers` hooks

@@ -1,4 +1,5 @@
 import Analyses
+import Store
 import Formats
 import Foundation
 import Linalg

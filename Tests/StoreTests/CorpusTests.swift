@@ -48,15 +48,15 @@ import Testing
     }
 
     @Test func badSettingsAreClearErrors() {
-        #expect(errorText { _ = try CorpusWindows(context: 0, maxContext: 100) } == "--context must be at least 1, not 0")
+        #expect(errorText { _ = try CorpusWindows(context: 0, maxContext: 100) } == "the window length must be at least 1, not 0")
         #expect(errorText { _ = try CorpusWindows(context: 1, maxContext: 100, bos: 1) }
-            == "--context must be at least 2 (each window starts with BOS), not 1")
+            == "the window length must be at least 2 (each window starts with BOS), not 1")
         #expect(errorText { _ = try CorpusWindows(context: 101, maxContext: 100) }
-            == "--context 101 is longer than the model's context of 100 tokens")
+            == "the window length 101 is longer than the model's context of 100 tokens")
         #expect(errorText { _ = try CorpusWindows(context: 8, maxContext: 100, minWindow: 0) }
-            == "--min-window must be between 1 and 8 (the document tokens of a window), not 0")
+            == "the shortest window must be between 1 and 8 (the document tokens of a window), not 0")
         #expect(errorText { _ = try CorpusWindows(context: 8, maxContext: 100, minWindow: 8, bos: 1) }
-            == "--min-window must be between 1 and 7 (the document tokens of a window), not 8")
+            == "the shortest window must be between 1 and 7 (the document tokens of a window), not 8")
     }
 }
 

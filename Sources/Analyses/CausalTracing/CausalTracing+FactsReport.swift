@@ -2,26 +2,6 @@ import Foundation
 import Reporting
 
 extension CausalTracing {
-    /// One fact of a many-fact trace, as read and as traced.
-    public struct Fact: Codable, Sendable {
-        public var prompt: String
-        public var subject: String
-        /// The expected answer's text, when the facts file gives one.
-        public var answer: String?
-        /// The trace, or nil when the fact was skipped.
-        public var result: Result?
-        /// Why the fact was skipped.
-        public var skipped: String?
-
-        public init(prompt: String, subject: String, answer: String?, result: Result? = nil, skipped: String? = nil) {
-            self.prompt = prompt
-            self.subject = subject
-            self.answer = answer
-            self.result = result
-            self.skipped = skipped
-        }
-    }
-
     /// Writes a many-fact report into `folder`: `summary.txt`, `roles.csv` (kind, role, layer,
     /// mean indirect effect, 95% interval, facts), `facts.csv` (each fact's probabilities or
     /// why it was skipped), `roles-<kind>.svg` (average indirect effect per layer, one line per

@@ -244,7 +244,7 @@ extension CausalTracing {
     public func drawNoise(subjectLength: Int, std: Float) throws -> Tensor {
         var rng = SeededRandom(seed: config.seed)
         let count = config.samples * subjectLength * model.config.dModel
-        guard config.samples > 0 else { throw AnalysisError.invalid("--samples must be at least 1") }
+        guard config.samples > 0 else { throw AnalysisError.invalid("the noise sample count must be at least 1, not \(config.samples)") }
         return Tensor(shape: [config.samples, subjectLength, model.config.dModel],
                       scalars: (0..<count).map { _ in std * rng.nextGaussian() })
     }

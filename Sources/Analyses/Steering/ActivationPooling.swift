@@ -1,5 +1,6 @@
 import Linalg
 import Models
+import Store
 import Tokenizers
 
 /// Live forward passes that turn prompts into one activation vector per prompt and hook
@@ -99,16 +100,11 @@ public struct ActivationPooling {
         }
     }
 
-    /// One vector from a `[pos, ...]` activation whose rows are positions 0..<n.
+    /// One vector from a `[pos, ...]` activation whose rows are positions 0..<n (the prompt
+    /// lengths were checked against the rule before the pass).
     static func pool(_ act: Tensor, rule: PositionRule) -> [Float] {
-        let n = act.shape[0], w = act.count / n
-        switch rule {
-        case .last: return Array(act.scalars[((n - 1) * w)..<(n * w)])
-        case .meanExcludingFirst:
-            var m = [Double](repeating: 0, count: w)
-            for r in 1..<n { for j in 0..<w { m[j] += Double(act.scalars[r * w + j]) } }
-            return m.map { Float($0 / Double(n - 1)) }
-        }
+        let n = act.shape[0]
+        return rule.pool(act.scalars, positions: Array(0..<n), width: act.count / n)!
     }
 }
 

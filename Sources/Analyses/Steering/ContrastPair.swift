@@ -34,14 +34,3 @@ public struct ContrastPair: Codable, Sendable, Equatable {
         return pairs
     }
 }
-
-/// How a prompt's activation rows at a hook become one vector.
-public enum PositionRule: String, Codable, Sendable, CaseIterable {
-    /// Mean over positions 1..<n. Position 0 is left out: in SmolLM2 (and most models) its
-    /// residual stream is an attention sink with ~100x the norm of the others, which would
-    /// swamp every mean. Needs prompts of 2+ tokens. The default: contrast pairs differ in
-    /// words anywhere in the sentence, not only at its end.
-    case meanExcludingFirst = "mean-excluding-first"
-    /// The last position only (CAA's choice when the contrast sits in the final token).
-    case last
-}

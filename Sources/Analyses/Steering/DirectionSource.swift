@@ -1,6 +1,7 @@
 import Formats
 import Foundation
 import Models
+import Store
 import Tokenizers
 
 /// What a direction is derived on: the model, its tokenizer and the hook point.
@@ -26,8 +27,7 @@ public struct DerivationContext {
 /// (repeng's PCA of paired differences), ``ActAddSource`` (one pair of prompts),
 /// ``NPYVectorSource`` (a raw `.npy`) and ``FixedVectorSource`` (any vector in memory).
 ///
-/// A saved probe's weight vector is a direction too: `ProbeDirectionSource` conforms in
-/// `LoupeCLI` (`Steer+ProbeSource.swift`), since `Analyses` does not import `Probes`. An SAE
+/// A saved probe's weight vector is a direction too (``ProbeDirectionSource``). An SAE
 /// decoder row can enter through ``FixedVectorSource`` with kind ``DirectionSourceKind/saeFeature``
 /// until SAEs have their own source.
 public protocol DirectionSource {

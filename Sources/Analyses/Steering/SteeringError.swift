@@ -9,6 +9,8 @@ public enum SteeringError: Error, CustomStringConvertible, Equatable {
     case calibrationFailed(target: Double, reached: Double, scale: Double)
     /// A saved probe that cannot give a direction or a concept score (wrong kind, no class chosen, wrong width).
     case unusableProbe(path: String, reason: String)
+    /// A probe of more than two classes was given without naming the class to use.
+    case probeClassNotChosen(path: String, classes: [String])
     case invalid(String)
 
     public var description: String {
@@ -29,6 +31,8 @@ public enum SteeringError: Error, CustomStringConvertible, Equatable {
             return "could not reach KL \(target) on the neutral text: \(reached) at scale \(scale), the largest tried"
         case let .unusableProbe(path, reason):
             return "\(path): cannot steer with this probe: \(reason)"
+        case let .probeClassNotChosen(path, classes):
+            return "\(path): cannot steer with this probe: it has \(classes.count) classes (\(classes.joined(separator: ", "))): choose one by name"
         case let .invalid(message):
             return message
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Store
 import Tokenizers
 
 /// `loupe steer sweep`: derive a direction at every chosen layer from one contrast set (one

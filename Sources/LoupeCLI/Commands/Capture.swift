@@ -82,111 +82,46 @@ extension Loupe {
             let forwardSeconds: Double, writeSeconds: Double
         }
 
-        /// The dataset to capture: its name, source, how it was tokenized, its prompts, and
-        /// (corpus) the document count.
-        struct Input {
-            var name: String, source: String, encoding: String
-            var prompts: [(record: PromptRecord, tokens: [Int])]
-            var documents: Int?
-        }
-
         func run() throws {
             let records = try prompts.map(PromptFile.read) ?? CorpusFile.read(corpus!)
             let m = try modelOptions.load()
-            let points = try HookPattern.resolve(hooks, config: m.config)
-            let selection = CapturePositions(positions)!
-            let input = try corpus == nil ? promptInput(records, model: m) : corpusInput(records, model: m)
-            let kept = try input.prompts.map { e in
-                try selection.resolve(tokens: e.tokens, subject: e.record.subject, tokenizer: m.tokenizer,
-                                      prompt: "\(input.source):\(e.record.line)")
+            var job = CaptureJob(storePath: store, hooks: try HookPattern.resolve(hooks, config: m.config),
+                                 positions: CapturePositions(positions)!, dtype: dtype)
+            (job.batchSize, job.batchTokens, job.maxTokens) = (batchSize, batchTokens, maxTokens)
+            (job.allowModelMismatch, job.overwrite) = (allowModelMismatch, overwrite)
+            let input: CaptureJob.Input
+            if let corpus {
+                let windows = try CorpusWindows(
+                    context: context!, maxContext: m.config.contextLength, minWindow: minWindow,
+                    bos: prompt.addSpecial && m.tokenizer.spec.addBOS ? m.tokenizer.bosID : nil,
+                    eos: prompt.addSpecial && m.tokenizer.spec.addEOS ? m.tokenizer.eosID : nil)
+                input = try .corpus(records, path: corpus, windows: windows, addSpecial: prompt.addSpecial,
+                                    parseSpecial: !prompt.noParseSpecial, tokenizer: m.tokenizer, progress: Console.progress)
+            } else {
+                input = try .prompts(records, path: prompts!, encoding: prompt.encoding, tokenizer: m.tokenizer)
             }
-            let identity = try ModelIdentity(of: m)
-            try prepareStoreLocation()
-            let db = try ActivationStore(path: store, create: true)
-            let modelID = try db.register(identity, allowMismatch: allowModelMismatch)
-            let dataset = try db.dataset(name: input.name, source: input.source, encoding: input.encoding,
-                                         tokenizerHash: identity.tokenizerHash, prompts: input.prompts)
-            let capture = try db.capture(model: modelID, dataset: dataset.id, hooks: points.map(\.name),
-                                         positions: selection.spec, dtype: dtype)
-            let capturer = Capturer(model: m.transformer, store: db, capture: capture, batchSize: batchSize,
-                                    batchTokens: batchTokens)
             let unit = corpus == nil ? "prompts" : "windows"
             let start = DispatchTime.now().uptimeNanoseconds
-            let p = try capturer.run(prompts: dataset.prompts, positions: kept, maxTokens: maxTokens) { p in
+            let outcome = try job.run(input, model: m) { p in
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 Console.progress(String(format: "%d/%d %@ stored, %d tokens this run, %.0f tokens/s",
                                         p.done, p.total, unit, p.capturedTokens, Double(p.capturedTokens) / max(seconds, 1e-9)))
             }
-            let summary = Summary(store: store, capture: capture.id, hooks: points.count, positions: selection.spec,
+            let p = outcome.progress
+            let summary = Summary(store: store, capture: outcome.captureID, hooks: job.hooks.count, positions: job.positions.spec,
                                   dtype: dtype.rawValue, prompts: p.total, alreadyStored: p.total - p.capturedPrompts,
                                   capturedPrompts: p.capturedPrompts, capturedTokens: p.capturedTokens,
                                   documents: input.documents, context: context,
                                   forwardSeconds: p.forwardSeconds, writeSeconds: p.writeSeconds)
             if format == .json { return try Console.json(summary) }
-            Console.out("capture \(capture.id) in \(store): \(points.count) hook(s), positions \(selection.spec), \(dtype.rawValue)")
+            Console.out("capture \(outcome.captureID) in \(store): \(job.hooks.count) hook(s), positions \(job.positions.spec), \(dtype.rawValue)")
             if let documents = input.documents, let context {
-                Console.out("\(dataset.prompts.count) window(s) of \(context) tokens from \(documents) document(s)"
-                            + (p.total < dataset.prompts.count ? "; \(p.total) within --max-tokens" : ""))
+                Console.out("\(outcome.datasetPrompts) window(s) of \(context) tokens from \(documents) document(s)"
+                            + (p.total < outcome.datasetPrompts ? "; \(p.total) within --max-tokens" : ""))
             }
             Console.out("\(p.capturedPrompts) \(unit), \(p.capturedTokens) tokens captured; \(summary.alreadyStored) already stored; \(p.total) in the \(maxTokens == nil ? "dataset" : "capture")")
             // Timings go with the progress lines, so the output is the same on every run.
             Console.progress(String(format: "forward %.2f s, writing %.2f s", p.forwardSeconds, p.writeSeconds))
-        }
-
-        /// Creates the store's folder, and with --overwrite removes an existing store (only
-        /// after the inputs were read and checked, so a bad input never deletes anything;
-        /// a file that is not a Loupe store is never deleted).
-        func prepareStoreLocation() throws {
-            let fm = FileManager.default
-            let folder = (store as NSString).deletingLastPathComponent
-            if !folder.isEmpty && !fm.fileExists(atPath: folder) {
-                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            }
-            guard overwrite, fm.fileExists(atPath: store) else { return }
-            // Only ever delete a Loupe store (opening anything else throws notAStore).
-            do { _ = try ActivationStore(path: store) }
-            for path in [store, store + "-wal", store + "-shm"] where fm.fileExists(atPath: path) {
-                try fm.removeItem(atPath: path)
-            }
-        }
-
-        /// `--prompts`: each record is one prompt.
-        func promptInput(_ records: [PromptRecord], model m: LoadedModel) throws -> Input {
-            let path = prompts!
-            let encoded = try records.map { (record: $0, tokens: try prompt.encode($0.text, with: m)) }
-            let encoding = "{\"addSpecial\":\(prompt.addSpecial),\"chat\":\(prompt.chat),\"parseSpecial\":\(!prompt.noParseSpecial)}"
-            return Input(name: (path as NSString).lastPathComponent, source: path, encoding: encoding, prompts: encoded)
-        }
-
-        /// `--corpus`: documents tokenized (in parallel) and cut into windows.
-        func corpusInput(_ documents: [PromptRecord], model m: LoadedModel) throws -> Input {
-            let path = corpus!, tokenizer = m.tokenizer
-            let windows = try CorpusWindows(
-                context: context!, maxContext: m.config.contextLength, minWindow: minWindow,
-                bos: prompt.addSpecial && tokenizer.spec.addBOS ? tokenizer.bosID : nil,
-                eos: prompt.addSpecial && tokenizer.spec.addEOS ? tokenizer.eosID : nil)
-            let parseSpecial = !prompt.noParseSpecial
-            let start = DispatchTime.now().uptimeNanoseconds
-            // Documents tokenize independently: chunks of them on every core.
-            var tokens = [[Int]](repeating: [], count: documents.count)
-            tokens.withUnsafeMutableBufferPointer { out in
-                parallelChunks(documents.count, chunks: ProcessorInfo.cores * 8) { range in
-                    for i in range { out[i] = tokenizer.encode(documents[i].text, addSpecialTokens: false, parseSpecial: parseSpecial) }
-                }
-            }
-            let count = tokens.reduce(0) { $0 + $1.count }
-            Console.progress(String(format: "tokenized %d documents: %d tokens in %.1f s", documents.count, count,
-                                    Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
-            let cut = windows.windows(documents: documents, tokens: tokens) {
-                String(decoding: tokenizer.bytes(for: $0), as: UTF8.self)
-            }
-            if cut.isEmpty {
-                throw ValidationError("\(path): no windows: every document has fewer than --min-window \(windows.minWindow) tokens")
-            }
-            let encoding = "{\"addSpecial\":\(prompt.addSpecial),\"context\":\(windows.context),\"minWindow\":\(windows.minWindow),"
-                + "\"parseSpecial\":\(parseSpecial),\"windows\":\"corpus\"}"
-            return Input(name: (path as NSString).lastPathComponent, source: path, encoding: encoding, prompts: cut,
-                         documents: documents.count)
         }
     }
 }

@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Foundation
 import Models
+import Tokenizers
 import Reporting
 
 extension Loupe {

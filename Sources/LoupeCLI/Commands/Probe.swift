@@ -100,37 +100,47 @@ extension Loupe {
 
         func run() throws {
             let definition = try dataset.map(DatasetDefinition.load)
-            let labelField = label ?? definition!.label
-            let wordField = word ?? definition?.word
-            let readAt = position ?? definition?.position ?? .stored
-            let name = definition?.name ?? labelField
             if captureModel == nil && !FileManager.default.fileExists(atPath: store) {
                 throw ValidationError("store not found: \(store) (make it with `loupe capture`, or pass --capture-missing / --model to capture into it)")
             }
             if captureModel != nil {  // a new store's folder, so capturing can create the file
                 let parent = (store as NSString).deletingLastPathComponent
-                if !parent.isEmpty { try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+                if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
             }
             let db = try ActivationStore(path: store, create: captureModel != nil)
-            let config = try hookConfig(db)
-            let wanted = try HookPattern.resolve(hooks, config: config).map(\.name)
-
-            // Which capture holds each hook; capture what is missing when a model is given.
-            var holders = try captures(db, definition: definition, readAt: readAt, wanted: wanted)
-            let missing = wanted.filter { holders[$0] == nil }
+            let training = ProbeTraining(store: db, definition: definition, label: label ?? definition!.label,
+                                         word: word ?? definition?.word, position: position ?? definition?.position ?? .stored,
+                                         captureID: capture, experiment: try experiment(controlWord: (word ?? definition?.word) != nil))
+            var loaded: LoadedModel? = nil
+            let config = try db.models().first?.config ?? {
+                loaded = try loadCaptureModel(reason: "the store holds no model's captures")
+                return loaded!.config
+            }()
+            let wanted = try HookPattern.resolve(hooks, config: config)
+            var holders = try training.holders(wanted.map(\.name))
+            let missing = wanted.filter { holders[$0.name] == nil }
             if !missing.isEmpty {
-                guard let model = captureModel, let definition else {
-                    let any = try? ProbeData.capture(in: db, dataset: definition?.storedName, position: readAt, hooks: wanted)
-                    if let any { throw ProbeError.hookNotCaptured(hook: missing[0], captured: any.hooks) }
-                    throw ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --capture-missing")
-                }
-                Console.progress("capturing \(missing.count) hook(s) of \(definition.name) at positions \(readAt.capturePositions)")
-                let capture = try Loupe.Capture.parse(["--prompts", definition.promptsPath, "--hooks", missing.joined(separator: ","),
-                                                       "--positions", readAt.capturePositions, "--store", store, "--model", model])
-                _ = try Console.capturing { try capture.run() }
-                holders = try captures(db, definition: definition, readAt: readAt, wanted: wanted)
+                guard captureModel != nil, definition != nil else { throw try nothingToRead(training, missing: missing.map(\.name)) }
+                Console.progress("capturing \(missing.count) hook(s) of \(training.name) at positions \(training.position.capturePositions)")
+                try training.capture(missing, model: loaded ?? loadCaptureModel(reason: ""))
+                holders = try training.holders(wanted.map(\.name))
             }
+            let report = try training.run(hooks: wanted.map(\.name), holders: holders, progress: Console.progress)
+            var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
+                ?? ReportFolder(analysis: "probe", label: training.name)
+            let outliers = Set(report.layers.flatMap(\.result.outlierPrompts)).sorted()
+            var notes: [String] = []
+            if !outliers.isEmpty, let rule = training.experiment.outlierRule {
+                notes.append("Outlier rule applied: \(outliers.count) prompt(s) had a row with norm above \(NumberFormat.string(Double(rule.factor)))x the median at some hook and were left out there (prompts \(outliers.prefix(10).map(String.init).joined(separator: ", "))).")
+            }
+            try report.write(to: &folder, command: commandLine(), notes: notes, probeFile: report.probeFile(for:))
+            let reportPath = out ?? "reports/" + ReportFolder.folderName(analysis: "probe", label: training.name)
+            if format == .json { return try Console.json(output(report, reportPath: reportPath)) }
+            printTable(report, notes: notes, reportPath: reportPath)
+        }
 
+        /// The experiment the options describe (the regularization grid when chosen by CV).
+        func experiment(controlWord: Bool) throws -> ProbeExperiment {
             var options = ProbeOptions(kind: probe, standardize: !noStandardize, tolerance: tol, maxIterations: maxIter)
             var grid: [Double] = []
             if probe == .logistic {
@@ -140,69 +150,46 @@ extension Loupe {
                 if alpha == "auto" { grid = [0.1, 1, 10, 100, 1000, 10000] } else { options.alpha = Double(alpha)! }
             }
             let rule: OutlierRule? = keepOutliers ? nil : outlierFactor.map(OutlierRule.init) ?? (noStandardize ? nil : OutlierRule())
-            let experiment = ProbeExperiment(options: options, testFraction: testFraction, folds: folds, grid: grid, seed: seed,
-                                             outlierRule: rule, control: !noControl && wordField != nil)
+            return ProbeExperiment(options: options, testFraction: testFraction, folds: folds, grid: grid, seed: seed,
+                                   outlierRule: rule, control: !noControl && controlWord)
+        }
 
-            var layers: [ProbeReport.Layer] = []
-            var classes: [String] = [], examples = 0
-            var summaryCapture: CaptureSummary? = nil
-            for (i, hook) in wanted.enumerated() {
-                let holder = holders[hook]!
-                summaryCapture = summaryCapture ?? holder
-                let m = try ProbeData.load(store: db, capture: holder, hook: hook, position: readAt, label: labelField, word: wordField)
-                if experiment.control && Set(m.words).count <= 1 {
-                    throw ProbeError.badOption("the control task needs the word field '\(wordField!)' in the prompts' metadata; none has it (pass --word FIELD or --no-control)")
-                }
-                if holder.promptsDone < holder.promptsTotal {
-                    Console.progress("warning: capture \(holder.id) holds \(holder.promptsDone) of \(holder.promptsTotal) prompts")
-                }
-                classes = m.classes
-                examples = m.rows
-                let result = try experiment.run(m)
-                if !result.converged { Console.progress("warning: \(hook): L-BFGS stopped at --max-iter \(maxIter) before max|gradient| <= \(tol)") }
-                layers.append(ProbeReport.Layer(hook: hook, layer: HookPoint(name: hook)?.layer, result: result))
-                Console.progress(String(format: "%d/%d %@: test %.3f, control %.3f", i + 1, wanted.count, hook,
-                                        result.testAccuracy, result.controlAccuracy))
-            }
-            let source = summaryCapture!
-            let report = ProbeReport(model: source.model, modelHash: source.modelHash, dataset: name, label: labelField,
-                                     position: readAt, options: options, layers: layers, classes: classes, examples: examples)
-            var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
-                ?? ReportFolder(analysis: "probe", label: name)
-            let outliers = Set(layers.flatMap(\.result.outlierPrompts)).sorted()
-            var notes: [String] = []
-            if !outliers.isEmpty {
-                notes.append("Outlier rule applied: \(outliers.count) prompt(s) had a row with norm above \(NumberFormat.string(Double(rule!.factor)))x the median at some hook and were left out there (prompts \(outliers.prefix(10).map(String.init).joined(separator: ", "))).")
-            }
-            try report.write(to: &folder, command: commandLine(), notes: notes) { l in
-                ProbeFile(model: source.model, modelHash: source.modelHash, hook: l.hook, position: readAt, dataset: name,
-                          label: labelField, probe: l.result.probe,
-                          metrics: ["testAccuracy": l.result.testAccuracy, "trainAccuracy": l.result.trainAccuracy,
-                                    "cvMean": l.result.cvMean, "cvStd": l.result.cvStd,
-                                    "controlAccuracy": l.result.controlAccuracy, "selectivity": l.result.selectivity,
-                                    "regularization": l.result.regularization])
-            }
-            let reportPath = out ?? "reports/" + ReportFolder.folderName(analysis: "probe", label: name)
-            if format == .json {
-                let finite = { (x: Double) in x.isFinite ? x : nil }
-                return try Console.json(Output(
-                    dataset: name, label: labelField, position: readAt.rawValue, probe: probe.rawValue, examples: examples,
-                    classes: classes, best: report.best?.hook,
-                    layers: layers.map { l in
-                        let r = l.result
-                        return LayerOut(hook: l.hook, layer: l.layer, trainAccuracy: r.trainAccuracy, testAccuracy: r.testAccuracy,
-                                        cvMean: finite(r.cvMean), cvStd: finite(r.cvStd), controlAccuracy: finite(r.controlAccuracy),
-                                        selectivity: finite(r.selectivity), majorityBaseline: r.majorityBaseline,
-                                        regularization: finite(r.regularization), outliers: r.outlierPrompts, converged: r.converged)
-                    }, finding: report.finding, report: reportPath))
-            }
+        /// The model of --model / --capture-missing, loaded (with progress lines).
+        func loadCaptureModel(reason: String) throws -> LoadedModel {
+            guard let path = captureModel else { throw ProbeError.noCapture(store: store, reason: reason) }
+            return try ModelOptions.load(path)
+        }
+
+        /// Why hooks the store lacks cannot be read, when nothing may be captured.
+        func nothingToRead(_ training: ProbeTraining, missing: [String]) throws -> Error {
+            let readAt = training.position, definition = training.definition
+            let any = try? ProbeData.capture(in: training.store, dataset: definition?.storedName, position: readAt, hooks: missing)
+            if let any { return ProbeError.hookNotCaptured(hook: missing[0], captured: any.hooks) }
+            return ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --capture-missing")
+        }
+
+        func output(_ report: ProbeReport, reportPath: String) -> Output {
+            let finite = { (x: Double) in x.isFinite ? x : nil }
+            return Output(
+                dataset: report.dataset, label: report.label, position: report.position.rawValue, probe: probe.rawValue,
+                examples: report.examples, classes: report.classes, best: report.best?.hook,
+                layers: report.layers.map { l in
+                    let r = l.result
+                    return LayerOut(hook: l.hook, layer: l.layer, trainAccuracy: r.trainAccuracy, testAccuracy: r.testAccuracy,
+                                    cvMean: finite(r.cvMean), cvStd: finite(r.cvStd), controlAccuracy: finite(r.controlAccuracy),
+                                    selectivity: finite(r.selectivity), majorityBaseline: r.majorityBaseline,
+                                    regularization: finite(r.regularization), outliers: r.outlierPrompts, converged: r.converged)
+                }, finding: report.finding, report: reportPath)
+        }
+
+        func printTable(_ report: ProbeReport, notes: [String], reportPath: String) {
             let reg = probe == .logistic ? (c == "auto" ? "C by CV" : "C \(c)") : probe == .ridge ? (alpha == "auto" ? "alpha by CV" : "alpha \(alpha)") : "no regularization"
-            Console.out("\(probe.rawValue) probe (\(reg)\(noStandardize ? "" : ", standardized")) on \(name) / \(labelField): "
-                        + "\(examples) examples, classes \(classes.joined(separator: ", ")), position \(readAt.rawValue)")
-            let width = max(4, wanted.map(\.count).max() ?? 4)
+            Console.out("\(probe.rawValue) probe (\(reg)\(noStandardize ? "" : ", standardized")) on \(report.dataset) / \(report.label): "
+                        + "\(report.examples) examples, classes \(report.classes.joined(separator: ", ")), position \(report.position.rawValue)")
+            let width = max(4, report.layers.map(\.hook.count).max() ?? 4)
             Console.out("hook".padding(toLength: width, withPad: " ", startingAt: 0) + "  train   test    cv      control  selectivity")
             let num = { (x: Double) in x.isNaN ? "  -   " : String(format: "%.3f ", x) }
-            for l in layers {
+            for l in report.layers {
                 let r = l.result
                 Console.out(l.hook.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + num(r.trainAccuracy) + "  "
                             + num(r.testAccuracy) + "  " + num(r.cvMean) + "  " + num(r.controlAccuracy) + "   "
@@ -211,25 +198,6 @@ extension Loupe {
             if let b = report.best { Console.out("best: \(b.hook) (by cross-validated accuracy); majority baseline \(String(format: "%.3f", b.result.majorityBaseline))") }
             for s in report.finding + notes { Console.out(s) }
             Console.out("report written to \(reportPath)")
-        }
-
-        /// The model config the hook patterns resolve against: the store's model, else --model's.
-        func hookConfig(_ db: ActivationStore) throws -> TransformerConfig {
-            if let m = try db.models().first { return m.config }
-            guard let path = captureModel else { throw ProbeError.noCapture(store: store, reason: "the store holds no model's captures") }
-            return try ModelOptions.parse(["--model", path]).load().config
-        }
-
-        /// For each wanted hook, the newest capture of the dataset at a fitting position that holds it.
-        func captures(_ db: ActivationStore, definition: DatasetDefinition?, readAt: ReadPosition,
-                      wanted: [String]) throws -> [String: CaptureSummary] {
-            var out: [String: CaptureSummary] = [:]
-            let all = try db.captures().reversed().filter { c in
-                (capture == nil || c.id == capture!) && (definition == nil || c.dataset == definition!.storedName)
-                    && readAt.isProvided(by: c.positions)
-            }
-            for hook in wanted { out[hook] = all.first { $0.hooks.contains(hook) } }
-            return out
         }
     }
 }

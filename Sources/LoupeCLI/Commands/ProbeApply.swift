@@ -47,61 +47,25 @@ extension Loupe {
             let records = try input.map(PromptFile.read)
                 ?? prompt.enumerated().map { PromptRecord(text: $1, metadata: subject.map { ["subject": .string($0)] } ?? [:], line: $0 + 1) }
             let m = try modelOptions.load()
-            let point = try m.config.hookPoint(named: file.hook)
-            let probe = file.probe
-            guard m.config.shape(of: point, positions: 1).dropFirst().reduce(1, *) == probe.width else {
-                throw ProbeError.badFile(path: self.probe, reason: "the probe reads \(probe.width) values at \(file.hook); this model has \(m.config.shape(of: point, positions: 1).dropFirst().reduce(1, *))")
-            }
-            if let identity = try? ModelIdentity(of: m), identity.fileHash != file.modelHash {
-                Console.progress("warning: the probe was fitted on \(file.model) (hash \(file.modelHash)), this is \(identity.name) (hash \(identity.fileHash))")
-            }
+            let application = try ProbeApplication(file: file, path: probe, model: m)
+            if let warning = application.modelWarning { Console.progress(warning) }
             let ids = try records.map { try promptOptions.encode($0.text, with: m) }
-            let origin = input ?? "--prompt"
-            // The rows each prompt's reading averages (one row except for the mean).
-            let rows: [[Int]] = try zip(records, ids).map { r, t in
-                switch file.position {
-                case .last, .stored: return [t.count - 1]
-                case .mean: return t.count > 1 ? Array(1..<t.count) : [0]
-                case .subject:
-                    return try CapturePositions.subject.resolve(tokens: t, subject: r.subject, tokenizer: m.tokenizer,
-                                                                prompt: "\(origin):\(r.line)")
-                }
-            }
-            let width = probe.width
-            var x: [Float] = []
-            x.reserveCapacity(records.count * width)
-            for start in stride(from: 0, to: ids.count, by: batchSize) {
-                let range = start..<min(start + batchSize, ids.count)
-                let cache = ActivationCache()
-                var hooks = HookSet()
-                hooks.capture([point], into: cache)
-                _ = try m.transformer.forward(Array(ids[range]), hooks: hooks, logits: .none)
-                for (s, i) in range.enumerated() {
-                    let t = cache.tensor(point, sequence: s)!
-                    var sum = [Float](repeating: 0, count: width)
-                    for r in rows[i] { for j in 0..<width { sum[j] += t.scalars[r * width + j] } }
-                    x += sum.map { $0 / Float(rows[i].count) }
-                }
-                if ids.count > batchSize { Console.progress("\(range.upperBound)/\(ids.count) prompts") }
-            }
-            let probabilities = probe.probabilities(x, rows: records.count)
-            let predicted = probe.predict(x, rows: records.count)
-            let norms = FeatureMatrix(x: x, rows: records.count, width: width, labels: Array(repeating: 0, count: records.count),
-                                      classes: ["-"]).rowNorms()
-            var entries: [Entry] = []
-            for (i, r) in records.enumerated() {
-                entries.append(Entry(text: r.text, predicted: probe.classes[predicted[i]],
-                                     probabilities: Dictionary(uniqueKeysWithValues: zip(probe.classes, probabilities[i])),
-                                     label: r.metadata[file.label].map(\.text), outlier: probe.outlierNorm.map { norms[i] > $0 } ?? false))
+            let predictions = try application.predict(records, tokens: ids, origin: input ?? "--prompt", batchSize: batchSize,
+                                                      progress: Console.progress)
+            let classes = file.probe.classes
+            let entries = zip(records, predictions).map { r, p in
+                Entry(text: r.text, predicted: classes[p.predicted],
+                      probabilities: Dictionary(uniqueKeysWithValues: zip(classes, p.probabilities)),
+                      label: r.metadata[file.label].map(\.text), outlier: p.outlier)
             }
             let labelled = entries.filter { $0.label != nil }
             let accuracy = labelled.isEmpty ? nil : Double(labelled.filter { $0.label == $0.predicted }.count) / Double(labelled.count)
             if format == .json { return try Console.json(Output(hook: file.hook, position: file.position.rawValue, entries: entries, accuracy: accuracy)) }
             Console.out("probe \(file.probe.kind.rawValue) at \(file.hook), position \(file.position.rawValue): \(file.dataset) / \(file.label)")
             for e in entries {
-                let probs = probe.classes.map { "\($0) \(String(format: "%.3f", e.probabilities[$0]!))" }.joined(separator: "  ")
+                let probs = classes.map { "\($0) \(String(format: "%.3f", e.probabilities[$0]!))" }.joined(separator: "  ")
                 let mark = e.label.map { $0 == e.predicted ? "  (label \($0): right)" : "  (label \($0): wrong)" } ?? ""
-                Console.out("\(e.predicted.padding(toLength: max(8, probe.classes.map(\.count).max()!), withPad: " ", startingAt: 0))  \(probs)  \(e.text)\(mark)\(e.outlier ? "  [outlier: norm above the probe's threshold]" : "")")
+                Console.out("\(e.predicted.padding(toLength: max(8, classes.map(\.count).max()!), withPad: " ", startingAt: 0))  \(probs)  \(e.text)\(mark)\(e.outlier ? "  [outlier: norm above the probe's threshold]" : "")")
             }
             if let accuracy { Console.out(String(format: "accuracy %.3f on %d labelled prompt(s)", accuracy, labelled.count)) }
         }

@@ -74,7 +74,7 @@ extension Loupe.Steer {
 
         func run() throws {
             let directions = try direction.map { try SteeringDirection.load(from: $0) }
-            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
+            let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
             let points = try directions.map { try $0.hookPoint(in: m.config) }
             if let saved {

@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Foundation
 import Models
+import Store
 
 extension Loupe.Steer {
     /// `loupe steer derive`: a direction from contrastive pairs, one prompt pair, a .npy, a store or a saved probe.
@@ -65,7 +66,7 @@ extension Loupe.Steer {
         }
 
         func run() throws {
-            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
+            let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
             let probePoint = try saved?.hookPoint(in: m.config)
             let layerPoint = try layer.map { l -> HookPoint in
@@ -87,15 +88,7 @@ extension Loupe.Steer {
                 contrast = [ContrastPair(positive: positive, negative: negative)]
                 source = ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last)
             } else if let store, let label {
-                let (acts, skipped) = try StoreContrast.load(store: store, capture: capture, hook: point.name, label: label,
-                                                            rule: positionRule ?? .meanExcludingFirst)
-                if skipped > 0 { Console.progress("\(skipped) prompt(s) without a 0/1 \(label) (or rows) skipped") }
-                Console.progress("\(acts.positive.count) positive and \(acts.negative.count) negative prompts from \(store)")
-                let v = try acts.meanDifference()
-                source = FixedVectorSource(vector: v, kind: .meanDifference, dataset: URL(fileURLWithPath: store).lastPathComponent,
-                                           notes: ["from": "activation store", "label": label, "positive": String(acts.positive.count),
-                                                   "negative": String(acts.negative.count),
-                                                   "positionRule": (positionRule ?? .meanExcludingFirst).rawValue])
+                source = StoreContrastSource(store: store, capture: capture, label: label, rule: positionRule ?? .meanExcludingFirst)
             } else if let saved {
                 source = ProbeDirectionSource(probe: saved)
             } else {
@@ -103,6 +96,11 @@ extension Loupe.Steer {
             }
             Console.progress("deriving \(source.kind.rawValue) at \(point.name)" + (contrast.isEmpty ? "" : " from \(contrast.count) pair(s)"))
             let direction = try source.direction(in: context)
+            let notes = direction.provenance.notes
+            if let store, let skipped = notes["skipped"], let label {
+                if skipped != "0" { Console.progress("\(skipped) prompt(s) without a 0/1 \(label) (or rows) skipped") }
+                Console.progress("\(notes["positive"] ?? "?") positive and \(notes["negative"] ?? "?") negative prompts from \(store)")
+            }
             try direction.save(to: out)
             Console.progress("wrote \(out)")
             if let gguf {

@@ -2,6 +2,7 @@ import Analyses
 import ArgumentParser
 import Foundation
 import Models
+import Store
 import Reporting
 
 extension Loupe.Steer {
@@ -51,7 +52,7 @@ extension Loupe.Steer {
 
         func run() throws {
             let contrast = try ContrastPair.read(path: pairs)
-            let saved = try probe.map { try SteeringProbe(path: $0, className: className) }
+            let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
             let layerList = try SteerInputs.layers(layers, count: m.config.nLayers)
             if let saved {

@@ -63,6 +63,14 @@ enum SteerInputs {
         return try texts(p)
     }
 
+    /// The saved probe of `--probe PATH [--class NAME]`, if given.
+    static func probe(_ path: String?, className: String?) throws -> SteeringProbe? {
+        guard let path else { return nil }
+        do { return try SteeringProbe(path: path, className: className) } catch SteeringError.probeClassNotChosen(let path, let classes) {
+            throw ValidationError("\(path): cannot steer with this probe: it has \(classes.count) classes (\(classes.joined(separator: ", "))): choose one with --class NAME")
+        }
+    }
+
     /// Comma-separated single tokens, leading spaces kept (" great, happy" is " great" and " happy").
     static func conceptTokens(_ list: String?, _ m: LoadedModel) throws -> [Int] {
         guard let list, !list.isEmpty else { return [] }

@@ -123,18 +123,12 @@ extension Loupe {
             }
         }
 
-        /// The summary of capture `id`, or of the only capture when `id` is nil.
+        /// The summary of capture `id`, or of the only capture when `id` is nil (the CLI's
+        /// wording of ``ActivationStore/captureSummary(choosing:)``'s ambiguity error).
         static func choose(_ id: Int64?, in db: ActivationStore) throws -> CaptureSummary {
-            let all = try db.captures()
-            if let id {
-                guard let c = all.first(where: { $0.id == id }) else { throw StoreError.notFound(path: db.path, what: "capture \(id)") }
-                return c
+            do { return try db.captureSummary(choosing: id) } catch StoreError.ambiguousCapture(let path, let ids) {
+                throw ValidationError("\(path) holds \(ids.count) captures (ids \(ids.map(String.init).joined(separator: ", "))); choose one with --capture")
             }
-            guard all.count == 1 else {
-                throw ValidationError(all.isEmpty ? "\(db.path) holds no captures"
-                    : "\(db.path) holds \(all.count) captures (ids \(all.map { String($0.id) }.joined(separator: ", "))); choose one with --capture")
-            }
-            return all[0]
         }
 
         static func hookSummary(_ hooks: [String]) -> String {

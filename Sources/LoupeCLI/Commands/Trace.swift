@@ -4,6 +4,7 @@ import Foundation
 import Formats
 import Linalg
 import Models
+import Tokenizers
 import Reporting
 
 extension Loupe {

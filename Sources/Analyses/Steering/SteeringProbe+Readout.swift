@@ -1,4 +1,3 @@
-import Analyses
 import Foundation
 import Models
 import Probes
@@ -8,7 +7,7 @@ extension SteeringProbe {
     /// probability of ``className`` from the row at the probe's hook at the last position
     /// (read with the steering active). Difference-of-means probes give a sigmoid/softmax of
     /// their scores, which orders prompts but is not calibrated; the name says so.
-    func readout() -> ConceptReadout {
+    public func readout() -> ConceptReadout {
         let probe = file.probe, index = classIndex
         let name = "probe p(\(className))" + (probe.link == .logistic ? "" : " (uncalibrated)")
         return ConceptReadout(name: name, hook: file.hook, width: probe.width) { x, rows in
@@ -17,7 +16,7 @@ extension SteeringProbe {
     }
 
     /// Progress notes when the probe is read where it was not fitted, or where steering cannot reach it.
-    func warnings(probePoint: HookPoint, steered: [HookPoint]) -> [String] {
+    public func warnings(probePoint: HookPoint, steered: [HookPoint]) -> [String] {
         var out: [String] = []
         if file.position != .last {
             out.append("note: the probe was fitted at position '\(file.position.rawValue)'; its score here is read at the last position")

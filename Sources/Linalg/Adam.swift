@@ -1,0 +1,56 @@
+/// Adam (Kingma and Ba 2015) for one parameter array in Float: the first and second moment
+/// estimates with bias correction, `p -= lr * m̂ / (√v̂ + ε)`.
+///
+/// One `Adam` value owns the moments of one parameter array (an encoder matrix, a bias);
+/// a model with several arrays keeps one per array. The moment arithmetic runs in Float, as
+/// PyTorch's does for Float parameters.
+public struct Adam: Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Steps taken so far (the bias correction's exponent).
+    public private(set) var steps = 0
+    private var m: [Float] = []
+    private var v: [Float] = []
+    private var beta1Power: Float = 1
+    private var beta2Power: Float = 1
+
+    /// PyTorch's defaults: `beta1` 0.9, `beta2` 0.999, `epsilon` 1e-8.
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        precondition(learningRate > 0 && (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0,
+                     "Adam: learning rate \(learningRate), betas \(beta1), \(beta2), epsilon \(epsilon)")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// One update of `parameters` by `gradient` (same count; the first step fixes the count).
+    public mutating func step(_ parameters: inout [Float], gradient: [Float]) {
+        precondition(parameters.count == gradient.count, "Adam: \(parameters.count) parameters, \(gradient.count) gradients")
+        if steps == 0 {
+            m = [Float](repeating: 0, count: parameters.count)
+            v = m
+        }
+        precondition(m.count == parameters.count, "Adam: parameter count changed from \(m.count) to \(parameters.count)")
+        steps += 1
+        beta1Power *= beta1
+        beta2Power *= beta2
+        let c1 = 1 - beta1Power, c2 = 1 - beta2Power
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon
+        m.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeMutableBufferPointer { v in
+                parameters.withUnsafeMutableBufferPointer { p in
+                    gradient.withUnsafeBufferPointer { g in
+                        for i in 0..<p.count {
+                            m[i] = b1 * m[i] + (1 - b1) * g[i]
+                            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                            p[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
