@@ -1,3 +1,4 @@
+import RealModule
 import Linalg
 
 /// The working state of one forward pass (llama2.c's `RunState`): packed activation buffers
@@ -47,13 +48,18 @@ struct Pass {
 
     // MARK: - Stages
 
-    /// Token (and learned position) embeddings into `x`.
+    /// Token (and learned position) embeddings into `x`, token rows times
+    /// ``PassOptions/embeddingScale``.
     mutating func embed() throws {
         let d = config.dModel, w = model.weights
         w.tokenEmbedding.withUnsafeBufferPointer { e in
             for r in 0..<rows {
                 (x.pointer + r * d).update(from: e.baseAddress! + tokens[r] * d, count: d)
             }
+        }
+        let scale = config.pass.embeddingScale
+        if scale != 1 {
+            for i in 0..<(rows * d) { x.pointer[i] *= scale }
         }
         try hook(.embed, x, tail: [d])
         if let pe = w.positionEmbedding {
@@ -156,8 +162,22 @@ struct Pass {
         try hook(.residPost(l), x, tail: [d])
     }
 
-    /// Final norm, then logits for the rows asked for.
+    /// Final norm, then logits for the rows asked for (soft-capped when
+    /// ``PassOptions/finalLogitSoftcap`` is set).
     mutating func finish(_ which: Transformer.LogitRows) throws -> [Tensor] {
+        let logits = try unembed(which)
+        guard let cap = config.pass.finalLogitSoftcap else { return logits }
+        return logits.map { t in
+            var t = t
+            t.withUnsafeMutableBufferPointer { p in
+                for i in p.indices { p[i] = cap * Float.tanh(p[i] / cap) }
+            }
+            return t
+        }
+    }
+
+    /// Final norm, then raw logits for the rows asked for.
+    mutating func unembed(_ which: Transformer.LogitRows) throws -> [Tensor] {
         let w = model.weights, d = config.dModel, vocab = config.vocabSize
         norm(x, weight: w.finalNorm, bias: w.finalNormBias, into: h)
         try hook(.finalNorm, h, tail: [d])

@@ -16,6 +16,9 @@ public final class Transformer: Sendable {
     /// A model from a config and weights whose shapes match it.
     public init(config: TransformerConfig, weights: TransformerWeights, file: String = "<memory>") throws {
         try weights.validate(against: config, file: file)
+        if let cap = config.pass.finalLogitSoftcap {
+            precondition(cap > 0 && cap.isFinite, "final logit soft-cap \(cap): must be positive")
+        }
         self.config = config
         self.weights = weights
         invFreq = config.positionKind == .rotary ? config.ropeInverseFrequencies() : []
