@@ -78,6 +78,25 @@ public final class Transformer: Sendable {
         return Output(logits: try pass.finish(logits))
     }
 
+    /// Runs the embeddings and blocks `0...layer`, then stops: no block above `layer`, no
+    /// final norm, no unembedding, and no hook above `layer` is called. For captures that
+    /// need nothing deeper; the activations at or below `layer` are bit for bit those of a
+    /// full pass. `layer` -1 runs the embeddings only.
+    ///
+    /// Each sequence gets a temporary KV cache (a partial pass cannot extend a caller's
+    /// cache, whose layers above `layer` would stay behind).
+    /// - Throws: as ``forward(_:caches:hooks:logits:)``.
+    public func forward(_ sequences: [[Int]], hooks: HookSet = HookSet(), through layer: Int) throws {
+        precondition(layer >= -1 && layer < config.nLayers, "forward through layer \(layer) of \(config.nLayers)")
+        let spans = try makeSpans(sequences, caches: nil)
+        let caches = spans.map { KVCache(config: config, reserve: $0.count) }
+        let n = spans.reduce(0) { $0 + $1.count }
+        var pass = Pass(model: self, spans: spans, tokens: sequences.flatMap { $0 }, rows: n,
+                        caches: caches, hooks: hooks)
+        try pass.embed()
+        for l in 0..<(layer + 1) { try pass.block(l) }
+    }
+
     /// Runs layers `layer...` on given residual-stream rows, skipping the embedding and the
     /// layers below: the residual entering block `layer` is `residuals[s]` (`[newTokens, dModel]`)
     /// for sequence `s`, whose earlier positions' keys and values come from `caches[s]`.
