@@ -59,12 +59,8 @@ extension Pass {
         }
         if hooked, let list = hooks.hooks(at: .pattern(l)) {
             for (span, buffer) in zip(spans, scores) {
-                let shape = [heads, span.count, span.past + span.count]
-                var t = Tensor(shape: shape, scalars: buffer.array(0..<buffer.count))
-                try Pass.call(list, on: &t, HookContext(point: .pattern(l), sequence: span.sequence,
-                                                        positions: span.positions))
-                if t.shape != shape { throw ModelError.hookShape(hook: HookPoint.pattern(l).name, expected: shape, found: t.shape) }
-                buffer.write(t.scalars, at: 0)
+                try dispatch(list, at: .pattern(l), span: span, shape: [heads, span.count, span.past + span.count],
+                             activation: buffer.pointer)
             }
         }
         let zp = z.pointer, valuePointers = values

@@ -1,3 +1,4 @@
+import RealModule
 import Linalg
 
 /// The working state of one forward pass (llama2.c's `RunState`): packed activation buffers
@@ -47,13 +48,18 @@ struct Pass {
 
     // MARK: - Stages
 
-    /// Token (and learned position) embeddings into `x`.
+    /// Token (and learned position) embeddings into `x`, token rows times
+    /// ``PassOptions/embeddingScale``.
     mutating func embed() throws {
         let d = config.dModel, w = model.weights
         w.tokenEmbedding.withUnsafeBufferPointer { e in
             for r in 0..<rows {
                 (x.pointer + r * d).update(from: e.baseAddress! + tokens[r] * d, count: d)
             }
+        }
+        let scale = config.pass.embeddingScale
+        if scale != 1 {
+            for i in 0..<(rows * d) { x.pointer[i] *= scale }
         }
         try hook(.embed, x, tail: [d])
         if let pe = w.positionEmbedding {
@@ -156,8 +162,22 @@ struct Pass {
         try hook(.residPost(l), x, tail: [d])
     }
 
-    /// Final norm, then logits for the rows asked for.
+    /// Final norm, then logits for the rows asked for (soft-capped when
+    /// ``PassOptions/finalLogitSoftcap`` is set).
     mutating func finish(_ which: Transformer.LogitRows) throws -> [Tensor] {
+        let logits = try unembed(which)
+        guard let cap = config.pass.finalLogitSoftcap else { return logits }
+        return logits.map { t in
+            var t = t
+            t.withUnsafeMutableBufferPointer { p in
+                for i in p.indices { p[i] = cap * Float.tanh(p[i] / cap) }
+            }
+            return t
+        }
+    }
+
+    /// Final norm, then raw logits for the rows asked for.
+    mutating func unembed(_ which: Transformer.LogitRows) throws -> [Tensor] {
         let w = model.weights, d = config.dModel, vocab = config.vocabSize
         norm(x, weight: w.finalNorm, bias: w.finalNormBias, into: h)
         try hook(.finalNorm, h, tail: [d])
@@ -245,21 +265,34 @@ struct Pass {
     }
 
     /// Calls the hooks at `point` once per sequence with its `[count] + tail` rows of
-    /// `buffer`, copying back what `modify` hooks changed.
+    /// `buffer` (the row-packed points: everything but `pattern`).
     func hook(_ point: HookPoint, _ buffer: FloatBuffer, tail: [Int]) throws {
         guard hooked, let list = hooks.hooks(at: point) else { return }
         let width = tail.reduce(1, *)
         for span in spans {
-            let range = (span.row * width)..<((span.row + span.count) * width)
-            let shape = [span.count] + tail
-            var t = Tensor(shape: shape, scalars: buffer.array(range))
-            try Pass.call(list, on: &t, HookContext(point: point, sequence: span.sequence,
-                                                    positions: span.positions))
-            if t.shape != shape { throw ModelError.hookShape(hook: point.name, expected: shape, found: t.shape) }
-            if list.contains(where: { if case .modify = $0 { true } else { false } }) {
-                buffer.write(t.scalars, at: range.lowerBound)
-            }
+            try dispatch(list, at: point, span: span, shape: [span.count] + tail,
+                         activation: buffer.pointer + span.row * width)
         }
+    }
+
+    /// The one way a hook list runs on one sequence's activation: a copy of the
+    /// `shape`-sized floats at `activation` goes to the hooks in order, a hook that changed
+    /// the shape is an error, and only when the list has a `modify` hook is the result
+    /// copied back (observe-only lists cost one copy out, none back).
+    func dispatch(_ list: [Hook], at point: HookPoint, span: Transformer.Span, shape: [Int],
+                  activation: UnsafeMutablePointer<Float>) throws {
+        let count = shape.reduce(1, *)
+        var t = Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: activation, count: count)))
+        try Pass.call(list, on: &t, HookContext(point: point, sequence: span.sequence, positions: span.positions))
+        if t.shape != shape { throw ModelError.hookShape(hook: point.name, expected: shape, found: t.shape) }
+        if Pass.modifies(list) {
+            t.withUnsafeBufferPointer { activation.update(from: $0.baseAddress!, count: count) }
+        }
+    }
+
+    /// Whether any hook of `list` may change the activation.
+    static func modifies(_ list: [Hook]) -> Bool {
+        list.contains { if case .modify = $0 { true } else { false } }
     }
 
     /// Runs hooks in order on one activation.

@@ -20,13 +20,9 @@ public struct LoadedModel: Sendable {
 }
 
 /// Loads models from GGUF files or Hugging Face folders (`config.json`, safetensors,
-/// `tokenizer.json`). A new architecture is one file under `Architectures/` plus one
-/// entry in each registry below.
+/// `tokenizer.json`). Which family reads which architecture is ``ModelFamilyRegistry``'s
+/// table; a new architecture is one file under `Architectures/` plus one line there.
 public enum ModelLoader {
-    /// Architectures readable from GGUF, by `general.architecture`.
-    static let ggufArchitectures: Set<String> = ["llama", "qwen2", "mistral"]
-    /// Architectures readable from Hugging Face folders, by `model_type`.
-    static let hfArchitectures: Set<String> = ["llama", "qwen2", "mistral", "gpt2"]
 
     /// Loads the model at `path`: a `.gguf` file or a folder with `config.json`.
     /// - Throws: ``ModelError`` or the format's error, naming the file and what was wrong.
@@ -51,13 +47,13 @@ public enum ModelLoader {
         guard let arch = gguf.metadata["general.architecture"]?.string else {
             throw ModelError.missingMetadata(file: path, key: "general.architecture")
         }
-        guard ggufArchitectures.contains(arch) else {
+        guard let entry = ModelFamilyRegistry.gguf(arch) else {
             throw ModelError.unknownArchitecture(file: path, architecture: arch,
-                                                 supported: ggufArchitectures.sorted())
+                                                 supported: ModelFamilyRegistry.ggufNames)
         }
-        let config = try LlamaFamily.config(gguf: gguf, architecture: arch)
+        let config = try entry.family.config(gguf: gguf, architecture: entry)
         let reader = WeightReader(gguf)
-        let weights = try LlamaFamily.weights(gguf: reader, config: config)
+        let weights = try entry.family.weights(gguf: reader, config: config, architecture: entry)
         let model = try Transformer(config: config, weights: weights, file: path)
         let tokenizer = try Tokenizer(gguf: gguf)
         return (model, tokenizer, "gguf", reader.unused())
@@ -70,21 +66,14 @@ public enum ModelLoader {
         }
         let json = try HFConfig(path: configPath)
         let type = json.string("model_type") ?? "(none)"
-        guard hfArchitectures.contains(type) else {
+        guard let entry = ModelFamilyRegistry.huggingFace(type) else {
             throw ModelError.unknownArchitecture(file: configPath, architecture: type,
-                                                 supported: hfArchitectures.sorted())
+                                                 supported: ModelFamilyRegistry.huggingFaceNames)
         }
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let reader = WeightReader(checkpoint)
-        let config: TransformerConfig
-        let weights: TransformerWeights
-        if type == "gpt2" {
-            config = try GPT2.config(hf: json)
-            weights = try GPT2.weights(hf: reader, config: config)
-        } else {
-            config = try LlamaFamily.config(hf: json, file: configPath)
-            weights = try LlamaFamily.weights(hf: reader, config: config)
-        }
+        let config = try entry.family.config(hf: json)
+        let weights = try entry.family.weights(hf: reader, config: config)
         let model = try Transformer(config: config, weights: weights, file: directory)
         let tokenizerConfig = directory + "/tokenizer_config.json"
         let tokenizer = try Tokenizer(

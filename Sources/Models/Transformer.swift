@@ -16,6 +16,9 @@ public final class Transformer: Sendable {
     /// A model from a config and weights whose shapes match it.
     public init(config: TransformerConfig, weights: TransformerWeights, file: String = "<memory>") throws {
         try weights.validate(against: config, file: file)
+        if let cap = config.pass.finalLogitSoftcap {
+            precondition(cap > 0 && cap.isFinite, "final logit soft-cap \(cap): must be positive")
+        }
         self.config = config
         self.weights = weights
         invFreq = config.positionKind == .rotary ? config.ropeInverseFrequencies() : []
@@ -73,6 +76,25 @@ public final class Transformer: Sendable {
         try runBlocks(from: 0, in: &pass, logits: logits, hooks: hooks)
         for span in spans { caches[span.sequence].advance(by: span.count) }
         return Output(logits: try pass.finish(logits))
+    }
+
+    /// Runs the embeddings and blocks `0...layer`, then stops: no block above `layer`, no
+    /// final norm, no unembedding, and no hook above `layer` is called. For captures that
+    /// need nothing deeper; the activations at or below `layer` are bit for bit those of a
+    /// full pass. `layer` -1 runs the embeddings only.
+    ///
+    /// Each sequence gets a temporary KV cache (a partial pass cannot extend a caller's
+    /// cache, whose layers above `layer` would stay behind).
+    /// - Throws: as ``forward(_:caches:hooks:logits:)``.
+    public func forward(_ sequences: [[Int]], hooks: HookSet = HookSet(), through layer: Int) throws {
+        precondition(layer >= -1 && layer < config.nLayers, "forward through layer \(layer) of \(config.nLayers)")
+        let spans = try makeSpans(sequences, caches: nil)
+        let caches = spans.map { KVCache(config: config, reserve: $0.count) }
+        let n = spans.reduce(0) { $0 + $1.count }
+        var pass = Pass(model: self, spans: spans, tokens: sequences.flatMap { $0 }, rows: n,
+                        caches: caches, hooks: hooks)
+        try pass.embed()
+        for l in 0..<(layer + 1) { try pass.block(l) }
     }
 
     /// Runs layers `layer...` on given residual-stream rows, skipping the embedding and the

@@ -30,6 +30,22 @@ public struct TransformerConfig: Sendable, Equatable, Codable {
     public var tiedEmbeddings: Bool
     /// Whether q/k/v projections carry biases (Qwen2, GPT-2).
     public var attentionBias: Bool
+    /// Family-specific additions to the pass (embedding scale, logit soft-capping); see
+    /// ``PassOptions`` for which exist and how a family adds the others.
+    public var pass: PassOptions {
+        get { storedPass ?? PassOptions() }
+        set { storedPass = newValue.isDefault ? nil : newValue }
+    }
+    /// `pass` when not the default: configs stored before it existed decode, and default
+    /// configs encode to the same JSON as before.
+    private var storedPass: PassOptions?
+
+    private enum CodingKeys: String, CodingKey {
+        case architecture, name, vocabSize, dModel, nLayers, nHeads, nKVHeads, headDim, dMLP,
+             contextLength, normKind, normEps, mlpKind, positionKind, ropeTheta, ropeScaling,
+             tiedEmbeddings, attentionBias
+        case storedPass = "pass"
+    }
 
     /// Memberwise initializer.
     public init(
@@ -50,7 +66,8 @@ public struct TransformerConfig: Sendable, Equatable, Codable {
         ropeTheta: Float,
         ropeScaling: RoPEScaling?,
         tiedEmbeddings: Bool,
-        attentionBias: Bool
+        attentionBias: Bool,
+        pass: PassOptions = PassOptions()
     ) {
         self.architecture = architecture
         self.name = name
@@ -70,6 +87,7 @@ public struct TransformerConfig: Sendable, Equatable, Codable {
         self.ropeScaling = ropeScaling
         self.tiedEmbeddings = tiedEmbeddings
         self.attentionBias = attentionBias
+        self.pass = pass
     }
 
     public enum NormKind: String, Sendable, Codable { case rmsNorm, layerNorm }

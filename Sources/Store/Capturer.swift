@@ -113,16 +113,12 @@ public struct Capturer {
                 sink.slots[ctx.sequence][h] = Capturer.encode(act, point: point, rows: kept, dtype: dtype)
             }
         }
-        // Nothing after the deepest hooked block can change what was captured: once every
-        // sequence has passed the stop point, end the pass there.
-        if let stop = Capturer.stopPoint(points, layers: model.config.nLayers) {
-            let count = Counter()
-            hooks.modify(stop) { _, _ in
-                count.value += 1
-                if count.value == batch.count { throw StopPass() }
-            }
+        // Nothing after the deepest hooked block can change what was captured: end the pass there.
+        switch Capturer.stopPoint(points, layers: model.config.nLayers) {
+        case .residPost(let layer)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: layer)
+        case .residPre(0)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: -1)   // embeddings only
+        default: _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
         }
-        do { _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none) } catch is StopPass {}
         return batch.indices.map { i in
             CapturedPrompt(promptID: batch[i].id, positions: positions[i], activations: points.indices.map { h in
                 let (shape, data) = sink.slots[i][h]!
@@ -158,12 +154,6 @@ public struct Capturer {
         guard let deepest = points.compactMap(\.layer).max() else { return layers > 0 ? .residPre(0) : nil }
         return deepest < layers - 1 ? .residPost(deepest) : nil
     }
-
-    /// Thrown by the stop hook to end a pass early; never leaves ``Capturer``.
-    struct StopPass: Error {}
-
-    /// How many sequences have reached the stop point (hooks run one sequence at a time).
-    final class Counter { var value = 0 }
 
     /// Where the hooks of one pass leave each sequence's encoded activations.
     final class Sink {

@@ -114,3 +114,37 @@ import Testing
         #expect(seen == [0..<3, 3..<4])
     }
 }
+
+/// The pattern hook goes through the same dispatch as every other point.
+@Suite struct PatternHookDispatchTests {
+    let config = TinyModels.llamaConfig()
+
+    @Test func aPatternHookThatChangesTheShapeIsTheSameError() throws {
+        let model = try TinyModels.model(config)
+        var hooks = HookSet()
+        hooks.modify(.pattern(1)) { act, _ in act = Tensor(zeros: [4, 3]) }
+        #expect(throws: ModelError.hookShape(hook: "blocks.1.attn.hook_pattern", expected: [4, 3, 3], found: [4, 3])) {
+            try model.forward([[1, 2, 3]], hooks: hooks)
+        }
+    }
+
+    @Test func observersSeeWhatEarlierModifiersLeftAndChangeNothing() throws {
+        let model = try TinyModels.model(config)
+        let tokens = [[5, 6, 7, 8]]
+        let plain = try model.forward(tokens, logits: .all).logits[0]
+        // Observe-only at every point: the logits are bit for bit the plain pass's.
+        var watch = HookSet()
+        for p in config.hookPoints { watch.observe(p) { _, _ in } }
+        #expect(try model.forward(tokens, hooks: watch, logits: .all).logits[0] == plain)
+        // A modifier then an observer at the pattern: the observer sees the edit.
+        var seen: Tensor?
+        var hooks = HookSet()
+        hooks.modify(.pattern(0)) { act, _ in
+            for h in 0..<4 { for q in 0..<4 { for k in 0...q { act.scalars[(h * 4 + q) * 4 + k] = 1 / Float(q + 1) } } }
+        }
+        hooks.observe(.pattern(0)) { act, _ in seen = act }
+        let edited = try model.forward(tokens, hooks: hooks, logits: .all).logits[0]
+        #expect(seen?.scalars[(1 * 4 + 3) * 4 + 2] == 0.25)
+        #expect(edited != plain)
+    }
+}

@@ -6,7 +6,7 @@ import Linalg
 // GPT-2 checkpoints store linear weights as Conv1D `[in, out]`; they are transposed here.
 
 /// GPT-2 models from a Hugging Face checkpoint.
-enum GPT2 {
+enum GPT2: HuggingFaceFamily {
     static func config(hf j: HFConfig) throws -> TransformerConfig {
         let d = try j.int("n_embd"), heads = try j.int("n_head")
         if let act = j.string("activation_function"), !["gelu_new", "gelu_pytorch_tanh"].contains(act) {

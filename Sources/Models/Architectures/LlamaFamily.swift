@@ -6,10 +6,10 @@ import Linalg
 // GGUF tensor names and its converter's Q/K permutation.
 
 /// Llama-family models: Llama 1–3, SmolLM, Mistral-style dense models, Qwen2 (q/k/v biases).
-enum LlamaFamily {
+enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
     /// Config from GGUF metadata under the `{arch}.` prefix.
-    static func config(gguf: GGUFFile, architecture arch: String) throws -> TransformerConfig {
-        let m = GGUFMetadataReader(gguf)
+    static func config(gguf: GGUFFile, architecture: GGUFArchitecture) throws -> TransformerConfig {
+        let m = GGUFMetadataReader(gguf), arch = architecture.name
         let dModel = try m.int("\(arch).embedding_length")
         let nHeads = try m.int("\(arch).attention.head_count")
         let headDim = try m.optionalInt("\(arch).attention.key_length") ?? dModel / nHeads
@@ -47,11 +47,13 @@ enum LlamaFamily {
             attentionBias: gguf.tensorInfo("blk.0.attn_q.bias") != nil)
     }
 
-    /// Weights from GGUF tensor names. llama.cpp's converter permutes the rows of Llama's
-    /// q/k projections so that RoPE rotates adjacent pairs; this undoes it, so the forward
-    /// pass (and `hook_q`/`hook_k`) use Hugging Face's `rotate_half` layout for every file.
-    static func weights(gguf reader: WeightReader, config c: TransformerConfig) throws -> TransformerWeights {
-        let permuted = c.architecture == "llama"
+    /// Weights from GGUF tensor names. llama.cpp's converter permutes the rows of the q/k
+    /// projections of the architectures the registry marks `permutedQK` (llama, mistral) so
+    /// that RoPE rotates adjacent pairs; this undoes it, so the forward pass (and
+    /// `hook_q`/`hook_k`) use Hugging Face's `rotate_half` layout for every file.
+    static func weights(gguf reader: WeightReader, config c: TransformerConfig,
+                        architecture: GGUFArchitecture) throws -> TransformerWeights {
+        let permuted = architecture.permutedQK
         let layers = try (0..<c.nLayers).map { l -> LayerWeights in
             let p = "blk.\(l)."
             var wq = try reader.require(p + "attn_q.weight")
@@ -84,7 +86,8 @@ enum LlamaFamily {
     }
 
     /// Config from a Hugging Face `config.json` (`model_type` llama, qwen2, mistral, ...).
-    static func config(hf j: HFConfig, file: String) throws -> TransformerConfig {
+    static func config(hf j: HFConfig) throws -> TransformerConfig {
+        let file = j.file
         let dModel = try j.int("hidden_size")
         let nHeads = try j.int("num_attention_heads")
         let rope = j.ropeParameters
