@@ -137,7 +137,7 @@ struct SNMFTests {
         #expect(throws: SNMFError.rankOutOfRange(rank: 7, tokens: 10, neurons: 6)) {
             try SemiNMF(config: .init(rank: 7)).fit(rows)
         }
-        #expect(throws: SNMFError.rankOutOfRange(rank: 0, tokens: 0, neurons: 0)) { try SemiNMF(config: .init(rank: 0)).fit(rows) }
+        #expect(throws: SNMFError.rankOutOfRange(rank: 0, tokens: 10, neurons: 6)) { try SemiNMF(config: .init(rank: 0)).fit(rows) }
         #expect(throws: SNMFError.empty("empty has shape [0, 6]")) {
             try SNMFRows(matrix: Tensor(zeros: [0, 6]), source: "empty")
         }

@@ -84,9 +84,9 @@ extension SemiNMF {
     /// - Throws: ``SNMFError`` for bad settings, sizes or a start of the wrong shape.
     public func fit(_ rows: SNMFRows, start given: Start? = nil,
                     progress: ((Int, Double, Double) -> Void)? = nil) throws -> Result {
-        try config.validate()
         let (n, d, k) = (rows.tokens, rows.neurons, config.rank)
         try SemiNMF.checkSizes(tokens: n, neurons: d, rank: k)
+        try config.validate()
         let start = try given ?? self.start(for: rows)
         guard start.features.count == k * d, start.codes.count == k * n else {
             throw SNMFError.invalidSetting("the start has \(start.features.count) feature and \(start.codes.count) code values, expected \(k) x \(d) and \(k) x \(n)")

@@ -53,10 +53,10 @@ public struct SemiNMF: Sendable {
             sparsity <= 0 ? d : Swift.min(d, Swift.max(1, Int((sparsity * Double(d)).rounded(.up))))
         }
 
+        /// Checks every setting but the rank (which the fit checks against the input's size).
         /// - Throws: ``SNMFError/invalidSetting(_:)`` naming the first value out of range.
         public func validate() throws {
             func bad(_ s: String) -> SNMFError { .invalidSetting(s) }
-            guard rank >= 1 else { throw SNMFError.rankOutOfRange(rank: rank, tokens: 0, neurons: 0) }
             guard sparsity >= 0, sparsity <= 1 else { throw bad("sparsity \(sparsity) is outside [0, 1]") }
             guard ridge >= 0, ridge.isFinite else { throw bad("ridge \(ridge) must be finite and >= 0") }
             guard epsilon >= 0, epsilon.isFinite else { throw bad("epsilon \(epsilon) must be finite and >= 0") }
