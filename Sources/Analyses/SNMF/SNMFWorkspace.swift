@@ -1,0 +1,104 @@
+import Linalg
+
+/// The arrays one fit iterates on (row-major: `features` `[k, d]`, `codes` `[k, n]`).
+struct SNMFWorkspace {
+    let x: Tensor
+    let n: Int, d: Int, k: Int
+    var features: [Float]
+    var codes: [Float]
+    /// `ZᵀA` `[k, n]`, `ZᵀZ` `[k, k]`, `Y Yᵀ` `[k, k]`.
+    var za: [Float], zz: [Float], yy: [Float]
+    /// `(ZᵀZ)⁺ Y` and `(ZᵀZ)⁻ Y`, `[k, n]`.
+    var plus: [Float], minus: [Float]
+
+    init(x: Tensor, k: Int, features: [Float], codes: [Float]) {
+        self.x = x
+        (n, d, self.k) = (x.shape[0], x.shape[1], k)
+        self.features = features
+        self.codes = codes
+        za = [Float](repeating: 0, count: k * n)
+        zz = [Float](repeating: 0, count: k * k)
+        yy = zz
+        plus = za
+        minus = za
+    }
+
+    /// `ZᵀA = Zᵀ Xᵀ` and `ZᵀZ`.
+    mutating func multiplyZ() {
+        let (n, d, k) = (n, d, k)
+        features.withUnsafeBufferPointer { f in
+            x.withUnsafeBufferPointer { xp in
+                za.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemmTransposedB(m: k, n: n, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: c.baseAddress!)
+                }
+            }
+            zz.withUnsafeMutableBufferPointer { c in
+                BLAS.gemmTransposedB(m: k, n: k, k: d, a: f.baseAddress!, b: f.baseAddress!, c: c.baseAddress!)
+            }
+        }
+    }
+
+    /// `Y Yᵀ`.
+    mutating func gramY() {
+        let (n, k) = (n, k)
+        codes.withUnsafeBufferPointer { y in
+            yy.withUnsafeMutableBufferPointer { c in
+                BLAS.gemmTransposedB(m: k, n: k, k: n, a: y.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
+            }
+        }
+    }
+
+    /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged); a zero
+    /// row is left alone.
+    mutating func normalize() {
+        for i in 0..<k {
+            let norm = codes.withUnsafeBufferPointer { BLAS.norm(n: n, x: $0.baseAddress! + i * n) }
+            guard norm > 0, norm.isFinite else { continue }
+            for j in 0..<n { codes[i * n + j] /= norm }
+            for j in 0..<d { features[i * d + j] *= norm }
+        }
+    }
+
+    /// Ding et al.'s multiplicative update of Y from `ZᵀA` and `ZᵀZ`.
+    mutating func updateCodes(epsilon: Float) {
+        let (n, k) = (n, k)
+        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
+        codes.withUnsafeBufferPointer { y in
+            pos.withUnsafeBufferPointer { mp in
+                plus.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: k, n: n, k: k, a: mp.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
+                }
+            }
+            neg.withUnsafeBufferPointer { mp in
+                minus.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: k, n: n, k: k, a: mp.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
+                }
+            }
+        }
+        codes.withUnsafeMutableBufferPointer { y in
+            za.withUnsafeBufferPointer { a in
+                plus.withUnsafeBufferPointer { p in
+                    minus.withUnsafeBufferPointer { m in
+                        for i in 0..<(k * n) {
+                            let numerator = max(a[i], 0) + m[i]
+                            let denominator = max(-a[i], 0) + p[i] + epsilon
+                            if denominator > 0 { y[i] *= (numerator / denominator).squareRoot() }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `‖A‖² - 2 Σ Y ⊙ ZᵀA + Σ ZᵀZ ⊙ YYᵀ`, in Double.
+    func loss(_ total: Double) -> Double {
+        var cross = 0.0, quadratic = 0.0
+        codes.withUnsafeBufferPointer { y in
+            za.withUnsafeBufferPointer { a in
+                for i in 0..<(k * n) { cross += Double(y[i]) * Double(a[i]) }
+            }
+        }
+        for i in 0..<(k * k) { quadratic += Double(zz[i]) * Double(yy[i]) }
+        return total - 2 * cross + quadratic
+    }
+}

@@ -1,0 +1,124 @@
+import Linalg
+
+extension SemiNMF {
+    /// Bytes a fit of `n` tokens, `d` neurons and rank `k` holds at its peak, or nil on
+    /// overflow: the rows `4nd`; `Y`, the best `Y`, `ZᵀA` and the two halves of the Y
+    /// update's products `5 · 4kn`; `Zᵀ`, the best `Zᵀ`, `Y X` and the Double solve `28kd`;
+    /// the SVD start's Gram matrix and LAPACK's copies `28 m²` with `m = min(n, d)`.
+    public static func memoryBytes(tokens n: Int, neurons d: Int, rank k: Int) -> Int? {
+        let m = min(n, d)
+        let terms: [(Int, Int, Int)] = [(4, n, d), (20, k, n), (28, k, d), (28, m, m)]
+        var total = 0
+        for (c, a, b) in terms {
+            let (ab, o1) = a.multipliedReportingOverflow(by: b)
+            let (cab, o2) = ab.multipliedReportingOverflow(by: c)
+            let (sum, o3) = total.addingReportingOverflow(cab)
+            if o1 || o2 || o3 { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// Checks `1 <= k <= min(n, d)` and that the fit's arrays can be sized.
+    static func checkSizes(tokens n: Int, neurons d: Int, rank k: Int) throws {
+        guard n > 0, d > 0 else { throw SNMFError.empty("\(n) tokens x \(d) neurons") }
+        guard k >= 1, k <= min(n, d) else { throw SNMFError.rankOutOfRange(rank: k, tokens: n, neurons: d) }
+        guard memoryBytes(tokens: n, neurons: d, rank: k) != nil, n <= Int(Int32.max), d <= Int(Int32.max) else {
+            throw SNMFError.tooLarge("\(n) tokens x \(d) neurons at rank \(k) overflow the sizes one fit can hold")
+        }
+    }
+
+    /// The Z step: `Zᵀ = (Y Yᵀ + λI)⁻¹ Y X`, i.e. `Z = A Yᵀ (Y Yᵀ + λI)⁻¹`, by a Cholesky
+    /// solve of the k x k system in Double (never an inverse). `yy` is `Y Yᵀ` when known.
+    static func zStep(x: Tensor, codes: [Float], k: Int, ridge: Double, yy known: [Float]? = nil) throws -> [Float] {
+        let (n, d) = (x.shape[0], x.shape[1])
+        var yy = known ?? [Float](repeating: 0, count: k * k)
+        var b = [Float](repeating: 0, count: k * d)
+        codes.withUnsafeBufferPointer { y in
+            x.withUnsafeBufferPointer { xp in
+                b.withUnsafeMutableBufferPointer { bp in
+                    BLAS.gemm(m: k, n: d, k: n, a: y.baseAddress!, b: xp.baseAddress!, c: bp.baseAddress!)
+                }
+            }
+            if known == nil {
+                yy.withUnsafeMutableBufferPointer { g in
+                    BLAS.gemmTransposedB(m: k, n: k, k: n, a: y.baseAddress!, b: y.baseAddress!, c: g.baseAddress!)
+                }
+            }
+        }
+        var system = yy.map(Double.init)
+        for i in 0..<k { system[i * k + i] += ridge }
+        do {
+            return try LAPACK.choleskySolve(system, b.map(Double.init), n: k, rightHandSides: d).map { Float($0) }
+        } catch let error as LinalgError {
+            throw SNMFError.singularSystem("Y Yᵀ + \(ridge)·I (k = \(k)) cannot be factored: \(error); raise the ridge")
+        }
+    }
+
+    /// Keeps the `keep` largest-magnitude entries of each row of `features` (`[k, d]`) and
+    /// zeroes the rest; ties go to the lower index.
+    static func sparsify(_ features: inout [Float], k: Int, d: Int, keep: Int) {
+        guard keep < d else { return }
+        var order = [Int](repeating: 0, count: d)
+        for i in 0..<k {
+            let base = i * d
+            for j in 0..<d { order[j] = j }
+            order.sort { a, b in
+                let (x, y) = (abs(features[base + a]), abs(features[base + b]))
+                return x != y ? x > y : a < b
+            }
+            for j in order[keep...] { features[base + j] = 0 }
+        }
+    }
+
+    /// Fits `rows` from `start` (nil: the configured initialization).
+    ///
+    /// Each iteration: the Z step (ridge least squares, Cholesky); the sparsity step (top
+    /// fraction of neurons per feature); each feature's row of Y scaled to unit norm and its
+    /// column of Z scaled to compensate; Ding et al.'s update
+    /// `Y ← Y ⊙ sqrt(((ZᵀA)⁺ + (ZᵀZ)⁻Y) / ((ZᵀA)⁻ + (ZᵀZ)⁺Y + ε))`; then the loss
+    /// `‖A‖² - 2 tr(Yᵀ ZᵀA) + tr(ZᵀZ · YYᵀ)` from those products (ZY is never formed).
+    /// The best iterate is kept; the fit stops when `patience` iterations in a row lower the
+    /// best loss by less than `tolerance` of it, or at the iteration cap.
+    /// - Parameter progress: called after each iteration with (iteration, loss, relative error).
+    /// - Throws: ``SNMFError`` for bad settings, sizes or a start of the wrong shape.
+    public func fit(_ rows: SNMFRows, start given: Start? = nil,
+                    progress: ((Int, Double, Double) -> Void)? = nil) throws -> Result {
+        let (n, d, k) = (rows.tokens, rows.neurons, config.rank)
+        try SemiNMF.checkSizes(tokens: n, neurons: d, rank: k)
+        try config.validate()
+        let start = try given ?? self.start(for: rows)
+        guard start.features.count == k * d, start.codes.count == k * n else {
+            throw SNMFError.invalidSetting("the start has \(start.features.count) feature and \(start.codes.count) code values, expected \(k) x \(d) and \(k) x \(n)")
+        }
+        guard start.codes.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNMFError.invalidSetting("the start's codes Y must be finite and >= 0")
+        }
+        let x = rows.matrix
+        let total = x.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
+        var w = SNMFWorkspace(x: x, k: k, features: start.features, codes: start.codes)
+        w.multiplyZ()
+        w.gramY()
+        var losses = [w.loss(total)]
+        var best = (loss: Double.infinity, iteration: 0, features: w.features, codes: w.codes)
+        var stale = 0, converged = false
+        let keep = config.keptNeurons(of: d)
+        for iteration in 1...config.iterations {
+            w.features = try SemiNMF.zStep(x: x, codes: w.codes, k: k, ridge: config.ridge, yy: w.yy)
+            SemiNMF.sparsify(&w.features, k: k, d: d, keep: keep)
+            w.normalize()
+            w.multiplyZ()
+            w.updateCodes(epsilon: Float(config.epsilon))
+            w.gramY()
+            let loss = w.loss(total)
+            losses.append(loss)
+            let improved = iteration == 1 || loss < best.loss * (1 - config.tolerance)
+            if loss < best.loss { best = (loss, iteration, w.features, w.codes) }
+            stale = improved ? 0 : stale + 1
+            progress?(iteration, loss, total > 0 ? (max(loss, 0) / total).squareRoot() : 0)
+            if stale >= config.patience { converged = true; break }
+        }
+        return Result(config: config, tokens: n, neurons: d, features: best.features, codes: best.codes,
+                      totalSquares: total, losses: losses, bestIteration: best.iteration, converged: converged)
+    }
+}

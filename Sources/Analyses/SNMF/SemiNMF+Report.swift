@@ -1,0 +1,87 @@
+import Foundation
+import Reporting
+
+extension SemiNMF.Result {
+    /// The indices of `values`' `count` largest entries by `key`, largest first (ties: lower index).
+    static func top(_ count: Int, of values: ArraySlice<Float>, by key: (Float) -> Float) -> [Int] {
+        let base = values.startIndex
+        return values.indices.sorted { a, b in
+            let (x, y) = (key(values[a]), key(values[b]))
+            return x != y ? x > y : a < b
+        }.prefix(count).map { $0 - base }
+    }
+
+    /// Writes `summary.txt`, `loss.csv`, `loss.svg`, `features.csv` (each feature's
+    /// `neurons` largest-magnitude neurons and weights), `snmf.json` (``SNMFFile``, codes
+    /// included when `includeCodes`) and, when the rows came from a store, `tokens.csv`
+    /// (each feature's `topTokens` tokens by Y with their prompt context).
+    /// - Parameters:
+    ///   - tokenText: a token id's text, when a tokenizer is at hand (else ids only).
+    ///   - command: the command line that made the report.
+    public func writeReport(to folder: inout ReportFolder, rows: SNMFRows, command: String, neurons shown: Int = 10,
+                            topTokens: Int = 10, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil) throws {
+        let (k, d, n) = (rank, neurons, tokens)
+        var summary = SummaryText(title: "Semi-NMF (Ding et al. 2010; Shafran et al. 2025)")
+        summary.field("source", rows.source)
+        summary.field("tokens x neurons", "\(n) x \(d)")
+        summary.field("rank", k)
+        summary.field("sparsity", config.sparsity == 0 ? "off" : "\(NumberFormat.string(config.sparsity)) (\(config.keptNeurons(of: d)) of \(d) neurons per feature)")
+        summary.field("init", config.initialization == .svd ? "svd (Y = |top right singular vectors|)" : "random (seed \(config.seed))")
+        summary.field("ridge", config.ridge)
+        summary.field("iterations run", losses.count - 1)
+        summary.field("best iteration", bestIteration)
+        summary.field("stopped by", converged ? "tolerance \(NumberFormat.string(config.tolerance)), patience \(config.patience)" : "iteration cap \(config.iterations)")
+        summary.field("start relative error", relativeErrors[0])
+        summary.field("relative error", relativeError)
+        summary.field("loss", bestLoss)
+        summary.blankLine()
+        summary.sentence("Relative error is ‖A - ZY‖ / ‖A‖ with tokens as the columns of A; each feature is a column of Z (a signed group of neurons) and its row of Y (>= 0) says how strongly each token expresses it.")
+        summary.field("command", command)
+        try folder.writeSummary(summary)
+
+        var lossTable = CSVTable(header: ["iteration", "loss", "relative_error"])
+        for (i, (l, e)) in zip(losses, relativeErrors).enumerated() { lossTable.append([.int(i), .double(l), .double(e)]) }
+        try folder.write(lossTable, to: "loss.csv")
+        let chart = SVGLineChart(title: "Semi-NMF reconstruction error (rank \(k))", x: losses.indices.map(Double.init),
+                                 series: [.init(name: "‖A - ZY‖ / ‖A‖", values: relativeErrors)],
+                                 xAxisLabel: "iteration", yAxisLabel: "relative error")
+        try folder.write(chart.svg(), to: "loss.svg")
+
+        var featureTable = CSVTable(header: ["feature", "rank", "neuron", "weight"])
+        for f in 0..<k {
+            let row = features[(f * d)..<((f + 1) * d)]
+            for (r, j) in Self.top(min(shown, d), of: row, by: abs).enumerated() where row[row.startIndex + j] != 0 {
+                featureTable.append([.int(f), .int(r + 1), .int(j), .double(Double(row[row.startIndex + j]))])
+            }
+        }
+        try folder.write(featureTable, to: "features.csv")
+
+        if !rows.origins.isEmpty {
+            var tokenTable = CSVTable(header: ["feature", "rank", "code", "prompt", "position", "token_id", "token", "context"])
+            for f in 0..<k {
+                let row = codes[(f * n)..<((f + 1) * n)]
+                for (r, t) in Self.top(min(topTokens, n), of: row, by: { $0 }).enumerated() {
+                    let o = rows.origins[t]
+                    tokenTable.append([.int(f), .int(r + 1), .double(Double(row[row.startIndex + t])), .int(o.prompt), .int(o.position),
+                                       .int(o.token), .string(tokenText.map { $0(o.token) } ?? ""),
+                                       .string(Self.context(of: o, in: rows, tokenText: tokenText))])
+                }
+            }
+            try folder.write(tokenTable, to: "tokens.csv")
+        }
+        let file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        try folder.write(try e.encode(file), to: "snmf.json")
+    }
+
+    /// Up to 8 tokens before a row's token and 2 after, the token in [brackets], when a
+    /// tokenizer is at hand; else the prompt's text (at most 120 characters).
+    static func context(of o: SNMFRows.Origin, in rows: SNMFRows, tokenText: ((Int) -> String)?) -> String {
+        guard let prompt = rows.prompts[o.prompt] else { return "" }
+        guard let tokenText, o.position < prompt.tokens.count else { return String(prompt.text.prefix(120)) }
+        let lo = max(0, o.position - 8), hi = min(prompt.tokens.count, o.position + 3)
+        return (lo..<hi).map { p in p == o.position ? "[\(tokenText(prompt.tokens[p]))]" : tokenText(prompt.tokens[p]) }
+            .joined().replacingOccurrences(of: "\n", with: "⏎")
+    }
+}

@@ -1,0 +1,108 @@
+import Analyses
+import ArgumentParser
+import Foundation
+import Reporting
+
+extension SemiNMF.Initialization: ExpressibleByArgument {}
+
+extension Loupe {
+    /// `loupe snmf fit`: semi-nonnegative matrix factorization of activations.
+    struct SNMF: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "snmf",
+            abstract: "Semi-NMF: decompose activations into sparse neuron-group features.",
+            discussion: """
+            Semi-nonnegative matrix factorization (Ding, Li & Jordan 2010) as Shafran, Geiger \
+            & Geva (2025) apply it to MLP activations: A (neurons x tokens) ≈ Z Y with Z of any \
+            sign (each column a feature: a group of neurons) and Y >= 0 (how strongly each token \
+            expresses each feature).
+
+            Example: loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100
+            """,
+            subcommands: [Fit.self])
+
+        /// `loupe snmf fit`.
+        struct Fit: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Fit Z Y to a .npy matrix or a store's rows and write a report.",
+                discussion: """
+                Rows (one of):
+                  --input X.npy      any [tokens, neurons] float32/float64/float16 matrix, a row per token
+                  --store S --hook H every stored row of hook H (e.g. blocks.15.mlp.hook_post) except \
+                position 0 (the attention sink), in memory: about 4·n·d bytes for the rows plus \
+                4·(5kn + 7kd) for the fit (--capture ID when the store holds several)
+
+                Each iteration: Z by ridge least squares (Cholesky of Y Yᵀ + ridge·I), only the \
+                top --sparsity fraction of each feature's neurons kept (0: all), each row of Y \
+                scaled to unit norm (Z compensates), then Ding et al.'s multiplicative update of Y. \
+                The best iterate is kept; the fit stops when --patience iterations in a row \
+                improve the best loss by less than --tolerance of it, or after --iterations.
+
+                Writes summary.txt, loss.csv, loss.svg, features.csv (each feature's top neurons), \
+                snmf.json (every setting, the loss curve, Z; Y with --save-codes) and, for store \
+                rows, tokens.csv (each feature's top tokens with context; token text with --model) \
+                into --out (default reports/snmf-<label>).
+                """)
+
+            @Option(help: "A [tokens, neurons] .npy matrix (rows are tokens).") var input: String?
+            @Option(help: "An activation store made by `loupe capture`.") var store: String?
+            @Option(help: "With --store: the hook whose rows to factorize, e.g. blocks.15.mlp.hook_post.") var hook: String?
+            @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
+            @Option(help: "Number of features k (at most min(tokens, neurons)).") var rank: Int
+            @Option(help: "Fraction of neurons kept per feature after each Z step; 0 keeps all.") var sparsity = 0.01
+            @Option(help: "Ridge λ of the Z step's system Y Yᵀ + λI.") var ridge = 1e-6
+            @Option(name: .customLong("init"), help: "Initialization: random or svd.") var initialization: SemiNMF.Initialization = .svd
+            @Option(help: "Seed of the random initialization.") var seed: UInt64 = 0
+            @Option(help: "Maximum number of iterations.") var iterations = 100
+            @Option(help: "Relative improvement of the best loss that counts as progress.") var tolerance = 1e-5
+            @Option(help: "Stop after this many iterations in a row without progress.") var patience = 5
+            @Option(help: "Report folder (default: reports/snmf-<label>).") var out: String?
+            @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
+            @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
+            @Option(help: "A model whose tokenizer shows store tokens as text in tokens.csv.") var model: String?
+            @Option(help: "Print progress every N iterations.") var every = 10
+            @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+            func validate() throws {
+                guard (input == nil) != (store == nil) else { throw ValidationError("give exactly one of --input or --store") }
+                if (store == nil) != (hook == nil) { throw ValidationError("--store and --hook go together") }
+                if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
+                if model != nil && store == nil { throw ValidationError("--model only names tokens of --store rows") }
+                guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+            }
+
+            func run() throws {
+                let rows = try input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!)
+                let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
+                                            iterations: iterations, tolerance: tolerance, patience: patience)
+                let tokenizer = try model.map { try ModelOptions.load($0).tokenizer }
+                let bytes = SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank) ?? 0
+                Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank) (about \(bytes >> 20) MB)")
+                let started = Date()
+                let result = try SemiNMF(config: config).fit(rows) { iteration, loss, error in
+                    guard iteration % every == 0 || iteration == 1 else { return }
+                    Console.progress("iteration \(iteration): loss \(fmt(loss)), relative error \(fmt(error))")
+                }
+                let seconds = Date().timeIntervalSince(started)
+                let name = label ?? hook ?? URL(fileURLWithPath: input ?? "").deletingPathExtension().lastPathComponent
+                var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) } ?? ReportFolder(analysis: "snmf", label: name)
+                try result.writeReport(to: &folder, rows: rows, command: commandLine(), includeCodes: saveCodes,
+                                       tokenText: tokenizer.map { t in { t.decode([$0]) } })
+                Console.progress("report written to \(folder.url.path)")
+                struct Summary: Encodable {
+                    let tokens, neurons, rank, iterations, bestIteration: Int
+                    let relativeError, startRelativeError, loss, seconds: Double
+                    let converged: Bool
+                    let report: String
+                }
+                let summary = Summary(tokens: rows.tokens, neurons: rows.neurons, rank: rank, iterations: result.losses.count - 1,
+                                      bestIteration: result.bestIteration, relativeError: result.relativeError,
+                                      startRelativeError: result.relativeErrors[0], loss: result.bestLoss, seconds: seconds,
+                                      converged: result.converged, report: folder.url.path)
+                if format == .json { return try Console.json(summary) }
+                Console.out("semi-NMF of \(rows.tokens) tokens x \(rows.neurons) neurons, rank \(rank): relative error \(fmt(result.relativeError)) at iteration \(result.bestIteration) of \(summary.iterations) (start \(fmt(result.relativeErrors[0])))")
+                Console.out(String(format: "%.2f s; report in %@", seconds, folder.url.path))
+            }
+        }
+    }
+}

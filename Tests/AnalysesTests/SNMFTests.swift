@@ -1,0 +1,157 @@
+import Analyses
+import Formats
+import Foundation
+import Linalg
+import LoupeTestSupport
+import Testing
+
+/// Semi-NMF: Ding et al.'s monotone decrease, recovery of planted features, agreement with an
+/// independent NumPy implementation (scripts/fixtures/snmf/make_snmf_reference.py), bad input.
+struct SNMFTests {
+    /// `[n, d]` rows of standard normal values.
+    static func gaussianRows(n: Int, d: Int, seed: UInt64) throws -> SNMFRows {
+        var rng = SeededRandom(seed: seed)
+        return try SNMFRows(matrix: Tensor(shape: [n, d], scalars: (0..<(n * d)).map { _ in rng.nextGaussian() }), source: "gaussian")
+    }
+
+    /// ‖a - b‖ / ‖b‖ in Double.
+    static func relative(_ a: [Float], _ b: [Float]) -> Double {
+        let diff = zip(a, b).reduce(0.0) { $0 + pow(Double($1.0) - Double($1.1), 2) }
+        let base = b.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return (diff / max(base, .leastNormalMagnitude)).squareRoot()
+    }
+
+    // Without the sparsity step each iteration is a (ridge) least-squares Z step, a rescaling
+    // that leaves ZY unchanged, and Ding et al.'s Y update, which never raises the loss for a
+    // fixed Z. The slack covers float32 rounding of the cached products the loss is computed
+    // from (‖A‖² - 2 tr(Yᵀ ZᵀA) + tr(ZᵀZ YYᵀ): each term is of the size of ‖A‖², so a float32
+    // sgemm's relative rounding ~1e-7 shows up as that much of ‖A‖², not of the loss) and the
+    // ridge (λ‖Z‖², with λ = 1e-6).
+    @Test(arguments: [SemiNMF.Initialization.random, .svd])
+    func lossNeverIncreasesWithoutSparsity(_ initialization: SemiNMF.Initialization) throws {
+        let rows = try Self.gaussianRows(n: 300, d: 48, seed: 7)
+        let config = SemiNMF.Config(rank: 8, sparsity: 0, initialization: initialization, seed: 3, iterations: 80,
+                                    tolerance: 0, patience: 1000)
+        var codesNonnegative = true
+        let result = try SemiNMF(config: config).fit(rows)
+        codesNonnegative = result.codes.allSatisfy { $0 >= 0 }
+        #expect(result.losses.count == 81)
+        var worst = 0.0
+        for i in 1..<result.losses.count {
+            worst = max(worst, (result.losses[i] - result.losses[i - 1]) / result.totalSquares)
+        }
+        #expect(worst <= 1e-6, "largest rise \(worst) of ‖A‖²")
+        #expect(codesNonnegative)
+        #expect(result.relativeError < result.relativeErrors[0])
+        #expect(result.bestIteration >= 75)
+    }
+
+    @Test func recoversPlantedSparseFeatures() throws {
+        let (n, d, k) = (500, 60, 5)
+        var rng = SeededRandom(seed: 42)
+        // Z*: each feature 6 distinct neurons with weights of either sign, |w| in [1, 2).
+        var zTrue = [Float](repeating: 0, count: k * d)
+        for f in 0..<k {
+            for j in 0..<6 {
+                let neuron = f * 12 + j * 2
+                zTrue[f * d + neuron] = (1 + rng.nextUniform()) * (rng.nextUniform() < 0.5 ? -1 : 1)
+            }
+        }
+        // Y*: nonnegative, each token expresses each feature with probability 0.3.
+        let yTrue = (0..<(k * n)).map { _ -> Float in rng.nextUniform() < 0.3 ? 0.2 + 2 * rng.nextUniform() : 0 }
+        var x = [Float](repeating: 0, count: n * d)
+        var noise = 0.0
+        for t in 0..<n {
+            for j in 0..<d {
+                var v: Float = 0
+                for f in 0..<k { v += zTrue[f * d + j] * yTrue[f * n + t] }
+                let e = 0.01 * rng.nextGaussian()
+                noise += Double(e * e)
+                x[t * d + j] = v + e
+            }
+        }
+        let rows = try SNMFRows(matrix: Tensor(shape: [n, d], scalars: x), source: "planted")
+        let config = SemiNMF.Config(rank: k, sparsity: 0.1, initialization: .svd, iterations: 300, tolerance: 1e-7, patience: 10)
+        let result = try SemiNMF(config: config).fit(rows)
+        let floor = (noise / result.totalSquares).squareRoot()
+        #expect(result.relativeError <= 2 * floor + 1e-3, "relative error \(result.relativeError), noise floor \(floor)")
+        for f in 0..<k {
+            let truth = Array(zTrue[(f * d)..<((f + 1) * d)])
+            let best = (0..<k).map { g -> Double in
+                let fitted = Array(result.features[(g * d)..<((g + 1) * d)])
+                let dot = zip(truth, fitted).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+                let norms = (truth.reduce(0.0) { $0 + Double($1 * $1) } * fitted.reduce(0.0) { $0 + Double($1 * $1) }).squareRoot()
+                return norms > 0 ? dot / norms : 0
+            }.max()!
+            #expect(best >= 0.95, "feature \(f): best cosine \(best)")
+        }
+    }
+
+    @Test(arguments: ["dense", "sparse"])
+    func agreesWithNumPyReference(_ variant: String) throws {
+        let dir = TestFiles.fixtures.appendingPathComponent("snmf")
+        let x = try NumPyArray.read(path: dir.appendingPathComponent("x.npy").path)
+        let y0 = try NumPyArray.read(path: dir.appendingPathComponent("y0.npy").path)
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("reference.json"))) as! [String: Any]
+        let settings = (reference["variants"] as! [String: Any])[variant] as! [String: Any]
+        let k = reference["rank"] as! Int
+        let config = SemiNMF.Config(rank: k, sparsity: settings["sparsity"] as! Double, ridge: reference["ridge"] as! Double,
+                                    epsilon: reference["epsilon"] as! Double, iterations: reference["iterations"] as! Int,
+                                    tolerance: 0, patience: 1000)
+        let rows = try SNMFRows(matrix: x, source: "x.npy")
+        let start = SemiNMF.Start(features: [Float](repeating: 0, count: k * x.shape[1]), codes: y0.scalars)
+        let result = try SemiNMF(config: config).fit(rows, start: start)
+        let losses = settings["losses"] as! [Double]
+        #expect(result.losses.count == losses.count + 1)
+        #expect(abs(result.totalSquares - (reference["totalSquares"] as! Double)) <= 1e-9 * result.totalSquares)
+        // Loupe's loss comes from cached float32 products (‖A‖² - 2 tr(Yᵀ ZᵀA) + tr(ZᵀZ YYᵀ)),
+        // whose rounding is relative to ‖A‖² (here ~400x the final loss); the reference forms
+        // ‖A - ZY‖² in float64. So the curve is compared within 1e-4 of the loss plus 1e-6 of
+        // ‖A‖², and the best iterate's loss recomputed here explicitly within 1e-4.
+        var worstLoss = 0.0
+        for (mine, theirs) in zip(result.losses.dropFirst(), losses) {
+            worstLoss = max(worstLoss, abs(mine - theirs) / (theirs + 1e-2 * result.totalSquares))
+        }
+        #expect(worstLoss <= 1e-4, "largest loss difference \(worstLoss) of (loss + ‖A‖²/100)")
+        let (n, d) = (x.shape[0], x.shape[1])
+        var explicit = 0.0
+        for t in 0..<n {
+            for j in 0..<d {
+                var v = Double(x.scalars[t * d + j])
+                for f in 0..<k { v -= Double(result.features[f * d + j]) * Double(result.codes[f * n + t]) }
+                explicit += v * v
+            }
+        }
+        let bestLoss = settings["bestLoss"] as! Double
+        #expect(abs(explicit - bestLoss) <= 1e-4 * bestLoss, "explicit loss \(explicit), reference \(bestLoss)")
+        #expect(result.bestIteration == settings["bestIteration"] as! Int)
+        let features = try NumPyArray.read(path: dir.appendingPathComponent("\(variant)-features.npy").path)
+        let codes = try NumPyArray.read(path: dir.appendingPathComponent("\(variant)-codes.npy").path)
+        let (zError, yError) = (Self.relative(result.features, features.scalars), Self.relative(result.codes, codes.scalars))
+        #expect(zError <= 1e-4, "Z differs by \(zError) relative")
+        #expect(yError <= 1e-4, "Y differs by \(yError) relative")
+    }
+
+    @Test func badInputIsRefusedWithClearErrors() throws {
+        let rows = try Self.gaussianRows(n: 10, d: 6, seed: 1)
+        #expect(throws: SNMFError.rankOutOfRange(rank: 7, tokens: 10, neurons: 6)) {
+            try SemiNMF(config: .init(rank: 7)).fit(rows)
+        }
+        #expect(throws: SNMFError.rankOutOfRange(rank: 0, tokens: 10, neurons: 6)) { try SemiNMF(config: .init(rank: 0)).fit(rows) }
+        #expect(throws: SNMFError.empty("empty has shape [0, 6]")) {
+            try SNMFRows(matrix: Tensor(zeros: [0, 6]), source: "empty")
+        }
+        var bad = rows.matrix
+        bad.scalars[3 * 6 + 2] = .nan
+        #expect(throws: SNMFError.nonFiniteRow(row: 3, source: "nan.npy")) { try SNMFRows(matrix: bad, source: "nan.npy") }
+        bad.scalars[3 * 6 + 2] = .infinity
+        #expect(throws: SNMFError.nonFiniteRow(row: 3, source: "inf.npy")) { try SNMFRows(matrix: bad, source: "inf.npy") }
+        #expect(throws: SNMFError.self) { try SemiNMF(config: .init(rank: 2, sparsity: 1.5)).fit(rows) }
+        #expect(throws: SNMFError.self) {
+            try SemiNMF(config: .init(rank: 2)).fit(rows, start: .init(features: [], codes: []))
+        }
+        #expect(SNMFError.rankOutOfRange(rank: 7, tokens: 10, neurons: 6).description.contains("rank 7"))
+        #expect(SNMFError.nonFiniteRow(row: 3, source: "nan.npy").description == "row 3 of nan.npy holds NaN or an infinity")
+        #expect(SemiNMF.memoryBytes(tokens: .max / 2, neurons: 4, rank: 2) == nil)
+    }
+}

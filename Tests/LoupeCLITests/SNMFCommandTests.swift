@@ -1,0 +1,99 @@
+import Analyses
+import Formats
+import Foundation
+import Linalg
+import LoupeCLI
+import LoupeTestSupport
+import Testing
+
+/// `loupe snmf fit` end to end on a small .npy: the report files, the saved result and errors.
+struct SNMFCommandTests {
+    /// A `[n, d]` Gaussian .npy in a fresh folder; `nanRow` poisons one row.
+    static func matrix(n: Int, d: Int, nanRow: Int? = nil) throws -> (dir: URL, path: String) {
+        let dir = try captureFolder()
+        var rng = SeededRandom(seed: 5)
+        var scalars = (0..<(n * d)).map { _ in rng.nextGaussian() }
+        if let nanRow { scalars[nanRow * d] = .nan }
+        let path = dir.appendingPathComponent("x.npy").path
+        try NumPyArray.write(Tensor(shape: [n, d], scalars: scalars), to: path)
+        return (dir, path)
+    }
+
+    @Test func fitWritesTheReportAndEverySetting() throws {
+        let (dir, input) = try Self.matrix(n: 80, d: 20)
+        let out = dir.appendingPathComponent("report").path
+        let summary = try json(runLoupe(["snmf", "fit", "--input", input, "--rank", "3", "--sparsity", "0.25", "--init", "random",
+                                         "--seed", "9", "--iterations", "20", "--tolerance", "0", "--patience", "50",
+                                         "--save-codes", "--out", out, "--format", "json"])) as! [String: Any]
+        #expect(summary["tokens"] as? Int == 80 && summary["neurons"] as? Int == 20 && summary["rank"] as? Int == 3)
+        #expect(summary["iterations"] as? Int == 20)
+        let relative = try #require(summary["relativeError"] as? Double)
+        #expect(relative > 0 && relative < 1)
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
+        #expect(files.isSuperset(of: ["summary.txt", "loss.csv", "loss.svg", "features.csv", "snmf.json"]), "\(files)")
+        #expect(!files.contains("tokens.csv"))
+        let loss = try String(contentsOfFile: out + "/loss.csv", encoding: .utf8).split(separator: "\n")
+        #expect(loss.first == "iteration,loss,relative_error" && loss.count == 22)
+        let features = try String(contentsOfFile: out + "/features.csv", encoding: .utf8).split(separator: "\n")
+        #expect(features.first == "feature,rank,neuron,weight")
+        // 25% of 20 neurons: 5 kept per feature, so at most 5 rows each.
+        #expect(features.count - 1 <= 15 && features.count - 1 >= 3)
+        let text = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8)
+        #expect(text.contains("--sparsity 0.25") && text.contains("random (seed 9)"), "\(text)")
+        let saved = try SNMFFile.load(path: out + "/snmf.json")
+        #expect(saved.config == SemiNMF.Config(rank: 3, sparsity: 0.25, ridge: 1e-6, initialization: .random, seed: 9,
+                                               iterations: 20, tolerance: 0, patience: 50))
+        #expect(saved.source == input && saved.tokens == 80 && saved.neurons == 20 && saved.losses.count == 21)
+        #expect(saved.features.count == 3 && saved.features.allSatisfy { $0.count == 20 && $0.filter { $0 != 0 }.count <= 5 })
+        #expect(saved.codes?.count == 3 && saved.codes!.allSatisfy { $0.count == 80 && $0.allSatisfy { $0 >= 0 } })
+        #expect(abs(saved.relativeErrors[saved.bestIteration] - relative) < 1e-12)
+    }
+
+    @Test func badInputGivesClearErrors() throws {
+        let (_, input) = try Self.matrix(n: 10, d: 4)
+        #expect(loupeError(["snmf", "fit", "--input", input, "--rank", "5"]).contains("rank 5 is outside 1...4"))
+        let (_, poisoned) = try Self.matrix(n: 10, d: 4, nanRow: 6)
+        #expect(loupeError(["snmf", "fit", "--input", poisoned, "--rank", "2"]).contains("row 6 of"))
+        #expect(loupeError(["snmf", "fit", "--rank", "2"]).contains("exactly one of --input or --store"))
+    }
+}
+
+/// Semi-NMF of the default model's layer-15 MLP activations from a small store capture.
+@Suite(.serialized, .enabled(if: TestFiles.hasRealModel, "needs the default model: run scripts/setup.sh"))
+struct SNMFRealModelTests {
+    @Test func storeRowsFitMonotonicallyBelowTheSVDStart() throws {
+        let dir = try captureFolder()
+        let prompts = dir.appendingPathComponent("p.txt").path
+        try """
+            The Eiffel Tower is located in the city of Paris, which is the capital of France.
+            My favourite fruits are apples, bananas and ripe oranges from the market.
+            The function returns an array of integers sorted in ascending order.
+            She played the violin beautifully at the concert last night.
+            Water boils at one hundred degrees Celsius at sea level.
+            The stock market fell sharply after the central bank raised interest rates.
+            """.write(toFile: prompts, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("acts.db").path
+        let hook = "blocks.15.mlp.hook_post"
+        _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", hook, "--store", store])
+        let rows = try SNMFRows.read(store: store, capture: nil, hook: hook)
+        #expect(rows.neurons == 1536 && rows.tokens > 50 && rows.origins.allSatisfy { $0.position > 0 })
+        let config = SemiNMF.Config(rank: 8, sparsity: 0, initialization: .svd, iterations: 30, tolerance: 0, patience: 100)
+        let result = try SemiNMF(config: config).fit(rows)
+        #expect(result.losses.count == 31)
+        var worst = 0.0
+        for i in 1..<result.losses.count { worst = max(worst, (result.losses[i] - result.losses[i - 1]) / result.totalSquares) }
+        // As in SNMFTests: float32 rounding of the cached products, relative to ‖A‖².
+        #expect(worst <= 1e-6, "largest rise \(worst) of ‖A‖²")
+        #expect(result.relativeError < result.relativeErrors[0], "\(result.relativeErrors[0]) -> \(result.relativeError)")
+        #expect(result.codes.allSatisfy { $0 >= 0 })
+
+        // The command on the same store: token text and context from the model's tokenizer.
+        let out = dir.appendingPathComponent("report").path
+        _ = try runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "4", "--iterations", "5",
+                          "--model", TestFiles.realModelPath!, "--out", out])
+        let tokens = try String(contentsOfFile: out + "/tokens.csv", encoding: .utf8).split(separator: "\n")
+        #expect(tokens.first == "feature,rank,code,prompt,position,token_id,token,context")
+        #expect(tokens.count == 1 + 4 * 10)
+        #expect(tokens.dropFirst().allSatisfy { $0.contains("[") }, "\(tokens.prefix(3))")
+    }
+}
