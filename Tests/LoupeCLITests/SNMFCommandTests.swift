@@ -2,6 +2,7 @@ import Analyses
 import Formats
 import Foundation
 import Linalg
+import Models
 import LoupeCLI
 import LoupeTestSupport
 import Testing
@@ -95,5 +96,32 @@ struct SNMFRealModelTests {
         #expect(tokens.first == "feature,rank,code,prompt,position,token_id,token,context")
         #expect(tokens.count == 1 + 4 * 10)
         #expect(tokens.dropFirst().allSatisfy { $0.contains("[") }, "\(tokens.prefix(3))")
+
+        // A feature as a steering direction: the unit neuron group at hook_post, and its
+        // residual image at hook_resid_post, which must steer the pass identically.
+        let atPost = dir.appendingPathComponent("z.json").path, atResid = dir.appendingPathComponent("wz.json").path
+        _ = try runLoupe(["steer", "derive", "--snmf", out + "/snmf.json", "--feature", "1", "--out", atPost])
+        _ = try runLoupe(["steer", "derive", "--snmf", out + "/snmf.json", "--feature", "1",
+                          "--hook", "blocks.15.hook_resid_post", "--out", atResid])
+        let z = try SteeringDirection.load(from: atPost), wz = try SteeringDirection.load(from: atResid)
+        let fitted = try SNMFFile.load(path: out + "/snmf.json").features[1]
+        let fittedNorm = fitted.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(z.hook == hook && z.provenance.source == "snmf-feature" && abs(z.norm - 1) < 1e-5)
+        #expect(zip(z.vector, fitted).allSatisfy { abs(Double($0) - Double($1) / fittedNorm) < 1e-6 })
+        #expect(wz.hook == "blocks.15.hook_resid_post" && wz.width == 576)
+        let m = try RealModel.shared()
+        let ids = m.tokenizer.encode("I think that")
+        var viaPost = HookSet(), viaResid = HookSet()
+        viaPost.add(z.vector, at: .mlpPost(15), scale: 40)
+        viaResid.add(wz.vector, at: .residPost(15), scale: 40)
+        let plain = try m.transformer.forward([ids]).logits[0].scalars
+        let a = try m.transformer.forward([ids], hooks: viaPost).logits[0].scalars
+        let b = try m.transformer.forward([ids], hooks: viaResid).logits[0].scalars
+        let moved = zip(a, plain).map { abs($0 - $1) }.max()!, apart = zip(a, b).map { abs($0 - $1) }.max()!
+        #expect(moved > 0.05, "the edit moves the logits: \(moved)")
+        #expect(apart < 1e-3 * max(moved, 1), "hook_post and its residual image agree: \(apart) (edit moved \(moved))")
+        #expect(loupeError(["steer", "derive", "--snmf", out + "/snmf.json", "--feature", "9", "--out", atPost]).contains("has 4 features"))
+        #expect(loupeError(["steer", "derive", "--snmf", out + "/snmf.json", "--feature", "1", "--hook", "blocks.3.hook_resid_post",
+                            "--out", atPost]).contains("not at blocks.3.hook_resid_post"))
     }
 }

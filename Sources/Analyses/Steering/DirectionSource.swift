@@ -51,6 +51,8 @@ public enum DirectionSourceKind: String, Codable, Sendable, CaseIterable {
     case probe
     /// An SAE feature's decoder direction (reserved).
     case saeFeature = "sae-feature"
+    /// An SNMF feature: its unit neuron group z at `mlp.hook_post`, or its residual image.
+    case snmfFeature = "snmf-feature"
     /// A vector given in code.
     case vector
 }

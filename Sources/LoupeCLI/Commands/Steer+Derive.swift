@@ -25,6 +25,9 @@ extension Loupe.Steer {
             activation space, at the probe's hook; a binary probe's positive class (classes[1]) \
             by default, --class NAME for the other class (the negated row) or for a multinomial \
             probe (required); logistic and diffmeans probes (ridge probes are refused)
+              --snmf F.json --feature N   a feature of a saved SNMF fit (`loupe snmf fit`): \
+            its neuron group z at unit norm at the fitted hook (blocks.L.mlp.hook_post), or its \
+            residual image W_down z with --hook blocks.L.hook_resid_post (or hook_mlp_out)
 
             Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
             1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
@@ -46,6 +49,8 @@ extension Loupe.Steer {
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "With --store: the prompt label field; 1/true is positive, 0/false negative.") var label: String?
         @Option(help: "A saved probe file (probe-<hook>.json or best-probe.json from `loupe probe train`).") var probe: String?
+        @Option(help: "A saved SNMF fit (snmf.json from `loupe snmf fit`); its --feature is the direction.") var snmf: String?
+        @Option(help: "With --snmf: the feature's index.") var feature: Int?
         @Option(name: .customLong("class"), help: "With --probe: the class whose weights are the direction (default: a binary probe's positive class).") var className: String?
         @Option(help: "mean-diff or pca (with --pairs).") var method: SteeringSweep.Method = .meanDifference
         @Flag(help: "pca: center the paired differences first (repeng's pca_diff).") var center = false
@@ -57,8 +62,9 @@ extension Loupe.Steer {
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
-            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil, probe != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, --store with --label, or --probe") }
+            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil, probe != nil, snmf != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, --store with --label, --probe, or --snmf with --feature") }
+            if (snmf == nil) != (feature == nil) { throw ValidationError("--snmf and --feature go together") }
             if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
             if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
             if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
@@ -68,12 +74,13 @@ extension Loupe.Steer {
         func run() throws {
             let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
-            let probePoint = try saved?.hookPoint(in: m.config)
+            let snmfSource = try snmf.map { try SNMFFeatureSource(file: SNMFFile.load(path: $0), path: $0, feature: feature!) }
+            let probePoint = try saved?.hookPoint(in: m.config) ?? snmfSource?.fittedPoint
             let layerPoint = try layer.map { l -> HookPoint in
                 guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
                 return .residPost(l)
             }
-            // A probe derives at its own hook unless --hook/--layer names one (which must then be the same).
+            // A probe or SNMF feature derives at its own hook unless --hook/--layer names one (which must then be the same).
             let point = try hook.map { try m.config.hookPoint(named: $0) } ?? layerPoint ?? probePoint ?? .residPost(m.config.nLayers / 2)
             let context = DerivationContext(model: m.transformer, tokenizer: m.tokenizer, hook: point, modelName: m.config.name)
             let source: any DirectionSource
@@ -91,6 +98,8 @@ extension Loupe.Steer {
                 source = StoreContrastSource(store: store, capture: capture, label: label, rule: positionRule ?? .meanExcludingFirst)
             } else if let saved {
                 source = ProbeDirectionSource(probe: saved)
+            } else if let snmfSource {
+                source = snmfSource
             } else {
                 source = NPYVectorSource(path: npy!)
             }
