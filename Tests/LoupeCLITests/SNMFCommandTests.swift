@@ -97,6 +97,25 @@ struct SNMFRealModelTests {
         #expect(tokens.count == 1 + 4 * 10)
         #expect(tokens.dropFirst().allSatisfy { $0.contains("[") }, "\(tokens.prefix(3))")
 
+        // The vocabulary lens: feature 0's top promoted token, recomputed in Double from the weights.
+        let vocabulary = try String(contentsOfFile: out + "/vocabulary.csv", encoding: .utf8).split(separator: "\n")
+        // (token text may hold a quoted newline, so count the lines that start a record)
+        let records = vocabulary.filter { $0.contains(",promotes,") || $0.contains(",suppresses,") }
+        #expect(vocabulary.first == "feature,effect,rank,token_id,token,logit" && records.count == 4 * 2 * 10, "\(records.count)")
+        let top = vocabulary[1].split(separator: ",", omittingEmptySubsequences: false)
+        #expect(top[0] == "0" && top[1] == "promotes" && top[2] == "1")
+        let lensModel = try RealModel.shared().transformer.weights
+        let z0 = try SNMFFile.load(path: out + "/snmf.json").features[0]
+        let wDown = lensModel.layers[15].wDown, (dm, dff) = (wDown.shape[0], wDown.shape[1])
+        let tokenID = Int(top[3])!
+        var logit = 0.0
+        for j in 0..<dm {
+            var image = 0.0
+            for i in 0..<dff { image += Double(wDown.scalars[j * dff + i]) * Double(z0[i]) }
+            logit += Double(lensModel.unembed.scalars[tokenID * dm + j]) * Double(lensModel.finalNorm.scalars[j]) * image
+        }
+        #expect(abs(logit - Double(top.last!)!) <= 1e-3 * max(1, abs(logit)), "\(logit) vs \(top.last!)")
+
         // A feature as a steering direction: the unit neuron group at hook_post, and its
         // residual image at hook_resid_post, which must steer the pass identically.
         let atPost = dir.appendingPathComponent("z.json").path, atResid = dir.appendingPathComponent("wz.json").path

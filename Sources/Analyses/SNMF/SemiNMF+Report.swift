@@ -14,12 +14,15 @@ extension SemiNMF.Result {
     /// Writes `summary.txt`, `loss.csv`, `loss.svg`, `features.csv` (each feature's
     /// `neurons` largest-magnitude neurons and weights), `snmf.json` (``SNMFFile``, codes
     /// included when `includeCodes`) and, when the rows came from a store, `tokens.csv`
-    /// (each feature's `topTokens` tokens by Y with their prompt context).
+    /// (each feature's `topTokens` tokens by Y with their prompt context), and with
+    /// `vocabulary` `vocabulary.csv` (the tokens each feature's residual image promotes and
+    /// suppresses, ``SNMFVocabularyLens``).
     /// - Parameters:
     ///   - tokenText: a token id's text, when a tokenizer is at hand (else ids only).
     ///   - command: the command line that made the report.
     public func writeReport(to folder: inout ReportFolder, rows: SNMFRows, command: String, neurons shown: Int = 10,
-                            topTokens: Int = 10, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil) throws {
+                            topTokens: Int = 10, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil,
+                            vocabulary: [SNMFVocabularyLens.Effects]? = nil) throws {
         let (k, d, n) = (rank, neurons, tokens)
         var summary = SummaryText(title: "Semi-NMF (Ding et al. 2010; Shafran et al. 2025)")
         summary.field("source", rows.source)
@@ -68,6 +71,18 @@ extension SemiNMF.Result {
                 }
             }
             try folder.write(tokenTable, to: "tokens.csv")
+        }
+        if let vocabulary {
+            var table = CSVTable(header: ["feature", "effect", "rank", "token_id", "token", "logit"])
+            for (f, e) in vocabulary.enumerated() {
+                for (name, list) in [("promotes", e.promoted), ("suppresses", e.suppressed)] {
+                    for (r, t) in list.enumerated() {
+                        table.append([.int(f), .string(name), .int(r + 1), .int(t.token),
+                                      .string(tokenText.map { $0(t.token) } ?? ""), .double(Double(t.logit))])
+                    }
+                }
+            }
+            try folder.write(table, to: "vocabulary.csv")
         }
         let file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes)
         let e = JSONEncoder()

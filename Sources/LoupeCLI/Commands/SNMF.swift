@@ -1,6 +1,7 @@
 import Analyses
 import ArgumentParser
 import Foundation
+import Models
 import Reporting
 
 extension SemiNMF.Initialization: ExpressibleByArgument {}
@@ -59,7 +60,7 @@ extension Loupe {
             @Option(help: "Report folder (default: reports/snmf-<label>).") var out: String?
             @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
             @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
-            @Option(help: "A model whose tokenizer shows store tokens as text in tokens.csv.") var model: String?
+            @Option(help: "The store's model: token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses).") var model: String?
             @Option(help: "Print progress every N iterations.") var every = 10
             @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
@@ -75,7 +76,7 @@ extension Loupe {
                 let rows = try input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!)
                 let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
                                             iterations: iterations, tolerance: tolerance, patience: patience)
-                let tokenizer = try model.map { try ModelOptions.load($0).tokenizer }
+                let loaded = try model.map { try ModelOptions.load($0) }
                 let bytes = SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank) ?? 0
                 Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank) (about \(bytes >> 20) MB)")
                 let started = Date()
@@ -86,8 +87,12 @@ extension Loupe {
                 let seconds = Date().timeIntervalSince(started)
                 let name = label ?? hook ?? URL(fileURLWithPath: input ?? "").deletingPathExtension().lastPathComponent
                 var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) } ?? ReportFolder(analysis: "snmf", label: name)
+                var vocabulary: [SNMFVocabularyLens.Effects]? = nil
+                if let loaded, case .mlpPost(let layer)? = hook.flatMap(HookPoint.init(name:)) {
+                    vocabulary = try SNMFVocabularyLens.effects(of: result.features, rank: rank, model: loaded.transformer, layer: layer)
+                }
                 try result.writeReport(to: &folder, rows: rows, command: commandLine(), includeCodes: saveCodes,
-                                       tokenText: tokenizer.map { t in { t.decode([$0]) } })
+                                       tokenText: loaded.map { m in { m.tokenizer.decode([$0]) } }, vocabulary: vocabulary)
                 Console.progress("report written to \(folder.url.path)")
                 struct Summary: Encodable {
                     let tokens, neurons, rank, iterations, bestIteration: Int
