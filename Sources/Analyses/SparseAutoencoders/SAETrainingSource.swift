@@ -10,7 +10,7 @@ public protocol SAETrainingSource {
     mutating func nextBatch(rows: Int) throws -> Tensor?
     /// Starts pass `epoch` (0 first) in a new seeded order.
     mutating func startPass(_ epoch: Int) throws
-    /// Rows left out so far, by reason (`position 0`, `outlier`); empty for sources that filter nothing.
+    /// Rows of one pass left out, by reason (`position 0`, `outlier`); empty for sources that filter nothing.
     var skipped: [String: Int] { get }
 }
 
@@ -62,7 +62,7 @@ public struct MatrixSource: SAETrainingSource {
 /// (memory bounded by the reader's window and the batch). Rows at position 0 (the attention
 /// sink) are left out, and so are rows whose norm exceeds `outlierFactor` times the median
 /// norm of the first reader batch of the first pass (the project's outlier rule, judged on a
-/// sample so the capture is read once per pass); both are counted.
+/// sample so the capture is read once per pass); both are counted, over the first pass.
 public struct StoreSource: SAETrainingSource {
     let store: ActivationStore
     let capture: CaptureRecord
@@ -74,6 +74,7 @@ public struct StoreSource: SAETrainingSource {
     var reader: ActivationReader?
     var pending: [Float] = []
     var threshold: Float?
+    var epoch = 0
     public private(set) var skipped: [String: Int] = ["position 0": 0, "outlier": 0]
     public let width: Int
     /// Rows the capture holds for the hook (before filtering).
@@ -96,6 +97,7 @@ public struct StoreSource: SAETrainingSource {
     }
 
     public mutating func startPass(_ epoch: Int) throws {
+        self.epoch = epoch
         reader = try ActivationReader(store: store, capture: capture, hook: hook, batchSize: 4096,
                                       order: .shuffled(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9))
         pending.removeAll(keepingCapacity: true)
@@ -112,8 +114,8 @@ public struct StoreSource: SAETrainingSource {
                 threshold = kept.isEmpty ? .infinity : outlierFactor * kept[kept.count / 2]
             }
             for r in 0..<batch.rows.shape[0] {
-                if batch.positions[r] == 0 { skipped["position 0", default: 0] += 1; continue }
-                if norms[r] > threshold! || !norms[r].isFinite { skipped["outlier", default: 0] += 1; continue }
+                if batch.positions[r] == 0 { if epoch == 0 { skipped["position 0", default: 0] += 1 }; continue }
+                if norms[r] > threshold! || !norms[r].isFinite { if epoch == 0 { skipped["outlier", default: 0] += 1 }; continue }
                 pending += batch.rows.scalars[(r * d)..<((r + 1) * d)]
             }
         }

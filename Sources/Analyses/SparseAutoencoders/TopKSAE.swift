@@ -1,3 +1,4 @@
+import Dispatch
 import Linalg
 
 /// The TopK SAE (Gao et al. 2024; SAELens `topk`): `f = TopK_k(ReLU((x - b_dec) W_enc + b_enc))`
@@ -38,23 +39,48 @@ public struct TopKSAE: SparseAutoencoder {
     }
 
     /// Per row, the `k` largest of `max(pre, 0)` among `allowed` columns (all when nil): indices
-    /// and values `[rows, k]`; a slot whose value is 0 is inactive.
+    /// and values `[rows, k]`; a slot whose value is 0 is inactive. Rows run in parallel.
     static func topK(_ pre: [Float], rows n: Int, columns m: Int, k: Int, allowed: [Bool]?) -> (idx: [Int32], val: [Float]) {
         var idx = [Int32](repeating: 0, count: n * k), val = [Float](repeating: 0, count: n * k)
-        for r in 0..<n {
-            let base = r * k
-            var minSlot = 0
-            for i in 0..<m {
-                if let allowed, !allowed[i] { continue }
-                let v = pre[r * m + i]
-                guard v > val[base + minSlot] else { continue }
-                val[base + minSlot] = v
-                idx[base + minSlot] = Int32(i)
-                minSlot = 0
-                for j in 1..<max(k, 1) where val[base + j] < val[base + minSlot] { minSlot = j }
+        let chunks = min(n, 8)
+        idx.withUnsafeMutableBufferPointer { idxOut in
+            val.withUnsafeMutableBufferPointer { valOut in
+                pre.withUnsafeBufferPointer { pre in
+                    nonisolated(unsafe) let (idxOut, valOut, pre) = (idxOut, valOut, pre)
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        var candidates: [(Float, Int32)] = []
+                        for r in stride(from: chunk, to: n, by: chunks) {
+                            selectRow(pre.baseAddress! + r * m, m: m, k: k, allowed: allowed, candidates: &candidates,
+                                      idx: idxOut.baseAddress! + r * k, val: valOut.baseAddress! + r * k)
+                        }
+                    }
+                }
             }
         }
         return (idx, val)
+    }
+
+    /// One row's selection: the positive allowed entries; all of them when they fit in `k`,
+    /// else the `k` largest (a running minimum for small `k`, a sort for large `k`).
+    private static func selectRow(_ row: UnsafePointer<Float>, m: Int, k: Int, allowed: [Bool]?, candidates: inout [(Float, Int32)],
+                                  idx: UnsafeMutablePointer<Int32>, val: UnsafeMutablePointer<Float>) {
+        candidates.removeAll(keepingCapacity: true)
+        for i in 0..<m where row[i] > 0 && (allowed?[i] ?? true) { candidates.append((row[i], Int32(i))) }
+        if candidates.count <= k {
+            for (j, c) in candidates.enumerated() { val[j] = c.0; idx[j] = c.1 }
+        } else if k <= 64 {
+            var minSlot = 0
+            for c in candidates {
+                guard c.0 > val[minSlot] else { continue }
+                val[minSlot] = c.0
+                idx[minSlot] = c.1
+                minSlot = 0
+                for j in 1..<max(k, 1) where val[j] < val[minSlot] { minSlot = j }
+            }
+        } else {
+            candidates.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+            for j in 0..<k { val[j] = candidates[j].0; idx[j] = candidates[j].1 }
+        }
     }
 
     /// `out[row] (+)= Σ_j val[row, j] · W_dec[idx[row, j]]` over each row's active slots.
@@ -63,9 +89,10 @@ public struct TopKSAE: SparseAutoencoder {
         parameters.wDec.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { o in
                 for r in 0..<n {
+                    let dst = o.baseAddress! + r * d
                     for j in 0..<slots where val[r * slots + j] > 0 {
                         let v = val[r * slots + j], row = w.baseAddress! + Int(idx[r * slots + j]) * d
-                        for c in 0..<d { o[r * d + c] += v * row[c] }
+                        for c in 0..<d { dst[c] += v * row[c] }
                     }
                 }
             }
@@ -80,15 +107,19 @@ public struct TopKSAE: SparseAutoencoder {
         var gSlot = [Float](repeating: 0, count: n * slots)
         parameters.wDec.withUnsafeBufferPointer { w in
             g.wDec.withUnsafeMutableBufferPointer { gw in
-                for r in 0..<n {
-                    for j in 0..<slots where val[r * slots + j] > 0 {
-                        let i = Int(idx[r * slots + j]), v = val[r * slots + j]
-                        var dot: Float = 0
-                        for c in 0..<d {
-                            dot += gOut[r * d + c] * w[i * d + c]
-                            gw[i * d + c] += v * gOut[r * d + c]
+                gOut.withUnsafeBufferPointer { gOut in
+                    for r in 0..<n {
+                        let go = gOut.baseAddress! + r * d
+                        for j in 0..<slots where val[r * slots + j] > 0 {
+                            let i = Int(idx[r * slots + j]), v = val[r * slots + j]
+                            let wi = w.baseAddress! + i * d, gi = gw.baseAddress! + i * d
+                            var dot: Float = 0
+                            for c in 0..<d {
+                                dot += go[c] * wi[c]
+                                gi[c] += v * go[c]
+                            }
+                            gSlot[r * slots + j] = dot
                         }
-                        gSlot[r * slots + j] = dot
                     }
                 }
             }
@@ -145,14 +176,21 @@ public struct TopKSAE: SparseAutoencoder {
         var transposed = [Float](repeating: 0, count: m * d)
         var colSum = [Float](repeating: 0, count: m)
         var touched = [Bool](repeating: false, count: m)
-        for e in entries {
-            colSum[e.latent] += e.grad
-            touched[e.latent] = true
-            for c in 0..<d { transposed[e.latent * d + c] += e.grad * centred[e.row * d + c] }
-        }
-        for i in 0..<m where touched[i] {
-            g.bEnc[i] += colSum[i]
-            for c in 0..<d { g.wEnc[c * m + i] += transposed[i * d + c] }
+        transposed.withUnsafeMutableBufferPointer { t in
+            centred.withUnsafeBufferPointer { x in
+                for e in entries {
+                    colSum[e.latent] += e.grad
+                    touched[e.latent] = true
+                    let dst = t.baseAddress! + e.latent * d, src = x.baseAddress! + e.row * d, gr = e.grad
+                    for c in 0..<d { dst[c] += gr * src[c] }
+                }
+            }
+            g.wEnc.withUnsafeMutableBufferPointer { w in
+                for i in 0..<m where touched[i] {
+                    g.bEnc[i] += colSum[i]
+                    for c in 0..<d { w[c * m + i] += t[i * d + c] }
+                }
+            }
         }
         var through = [Float](repeating: 0, count: d)
         parameters.wEnc.withUnsafeBufferPointer { w in
