@@ -18,7 +18,7 @@ import Testing
         try NumPyArray.write(x, to: input)
         let trained = try runLoupe(["sae", "train", "--input", input, "--architecture", "topk", "--latents", "32", "--k", "4",
                                     "--batch-size", "128", "--tokens", "1280", "--lr", "1e-3", "--out", sae])
-        #expect(trained.contains("topk SAE d_in 16 d_sae 32: 10 steps, 1200 tokens"))  // 600 rows: 4 batches of 128 and one of 88 per pass
+        #expect(trained.contains("topk SAE d_in 16 d_sae 32: 10 steps, 1280 tokens"))  // full batches across passes of 600 rows
         #expect(FileManager.default.fileExists(atPath: sae + "/cfg.json"))
         let weights = try SafetensorsCheckpoint(path: sae + "/sae_weights.safetensors")
         #expect(weights.shape(of: "W_enc") == [16, 32] && weights.shape(of: "W_dec") == [32, 16])

@@ -19,7 +19,8 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     public var l1Coefficient: Float
     public var learningRate: Float
     public var batchSize: Int
-    /// Training rows in total (the budget; passes repeat over the source in new orders).
+    /// Training rows in total (the budget, rounded up to whole batches; passes repeat over the
+    /// source in new orders, a pass's last rows sharing a batch with the next pass's first).
     public var tokens: Int
     public var seed: UInt64
     public var warmupSteps: Int
@@ -54,7 +55,7 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
         self.progressEvery = progressEvery
     }
 
-    /// Steps the budget gives (the last batch of a pass may be short, so this is a ceiling).
+    /// Steps the budget gives (every batch is full; the last step may pass the budget).
     public var steps: Int { max(1, (tokens + batchSize - 1) / batchSize) }
 
     /// The learning rate at `step` (0-based): linear warm-up, constant, linear decay to 0.
@@ -126,12 +127,19 @@ public enum SAETrainer {
         try config.validate(width: d)
         try source.startPass(0)
         var epoch = 0
+        // Full batches always: a pass's short last batch is topped up from the next pass.
         func next() throws -> Tensor {
-            if let b = try source.nextBatch(rows: config.batchSize) { return b }
-            epoch += 1
-            try source.startPass(epoch)
-            guard let b = try source.nextBatch(rows: config.batchSize) else { throw SAEError.noRows("the training source has no rows") }
-            return b
+            var rows: [Float] = []
+            while rows.count < config.batchSize * d {
+                if let b = try source.nextBatch(rows: config.batchSize - rows.count / d) { rows += b.scalars; continue }
+                epoch += 1
+                try source.startPass(epoch)
+                guard let b = try source.nextBatch(rows: config.batchSize - rows.count / d) else {
+                    throw SAEError.noRows("the training source has no rows")
+                }
+                rows += b.scalars
+            }
+            return Tensor(shape: [config.batchSize, d], scalars: rows)
         }
         var batch = try next()
         var sae = try makeSAE(config: config, width: d, firstBatch: batch)
