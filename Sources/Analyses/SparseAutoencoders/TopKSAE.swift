@@ -92,7 +92,7 @@ public struct TopKSAE: SparseAutoencoder {
                     let dst = o.baseAddress! + r * d
                     for j in 0..<slots where val[r * slots + j] > 0 {
                         let v = val[r * slots + j], row = w.baseAddress! + Int(idx[r * slots + j]) * d
-                        for c in 0..<d { dst[c] += v * row[c] }
+                        Self.axpy(v, row, dst, d)
                     }
                 }
             }
@@ -113,12 +113,8 @@ public struct TopKSAE: SparseAutoencoder {
                         for j in 0..<slots where val[r * slots + j] > 0 {
                             let i = Int(idx[r * slots + j]), v = val[r * slots + j]
                             let wi = w.baseAddress! + i * d, gi = gw.baseAddress! + i * d
-                            var dot: Float = 0
-                            for c in 0..<d {
-                                dot += go[c] * wi[c]
-                                gi[c] += v * go[c]
-                            }
-                            gSlot[r * slots + j] = dot
+                            gSlot[r * slots + j] = Self.dot(go, wi, d)
+                            Self.axpy(v, go, gi, d)
                         }
                     }
                 }
@@ -182,7 +178,7 @@ public struct TopKSAE: SparseAutoencoder {
                     colSum[e.latent] += e.grad
                     touched[e.latent] = true
                     let dst = t.baseAddress! + e.latent * d, src = x.baseAddress! + e.row * d, gr = e.grad
-                    for c in 0..<d { dst[c] += gr * src[c] }
+                    Self.axpy(gr, src, dst, d)
                 }
             }
             g.wEnc.withUnsafeMutableBufferPointer { w in
@@ -199,6 +195,34 @@ public struct TopKSAE: SparseAutoencoder {
             }
         }
         for c in 0..<d { g.bDec[c] -= through[c] }
+    }
+
+    /// `y[0..<n] += a * x[0..<n]`, eight lanes at a time.
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var c = 0
+        let va = SIMD8<Float>(repeating: a)
+        while c + 8 <= n {
+            let vx = UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self)
+            let vy = UnsafeRawPointer(y + c).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + c).storeBytes(of: vy + va * vx, as: SIMD8<Float>.self)
+            c += 8
+        }
+        while c < n { y[c] += a * x[c]; c += 1 }
+    }
+
+    /// `Σ x[i] y[i]` over `0..<n`, in eight partial sums.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+        var c = 0
+        var acc = SIMD8<Float>(repeating: 0)
+        while c + 8 <= n {
+            acc += UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + c).loadUnaligned(as: SIMD8<Float>.self)
+            c += 8
+        }
+        var total = acc.sum()
+        while c < n { total += x[c] * y[c]; c += 1 }
+        return total
     }
 
     /// Removes from each decoder row's gradient its component along that row (the unit-norm
