@@ -89,12 +89,12 @@ public enum SAEFolder {
         }
         let weightsPath = directory + "/" + weightsName
         let weights = try SafetensorsCheckpoint(path: weightsPath)
-        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let found = weights.shape(of: name), found == shape else {
-                throw SAEError.badTensor(file: weightsPath, name: name, expected: shape, found: weights.shape(of: name))
-            }
-            return try weights.tensor(name).scalars
+        let shapes = [("W_enc", [dIn, dSAE]), ("W_dec", [dSAE, dIn]), ("b_enc", [dSAE]), ("b_dec", [dIn])]
+        // Shapes first, so a cfg.json with huge sizes allocates nothing the file does not hold.
+        for (name, shape) in shapes where weights.shape(of: name) != shape {
+            throw SAEError.badTensor(file: weightsPath, name: name, expected: shape, found: weights.shape(of: name))
         }
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.tensor(name).scalars }
         var p = try SAEParameters(width: dIn, latents: dSAE)
         p.wEnc = try tensor("W_enc", [dIn, dSAE])
         p.wDec = try tensor("W_dec", [dSAE, dIn])
