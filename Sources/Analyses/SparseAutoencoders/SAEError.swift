@@ -1,0 +1,28 @@
+/// Why an SAE could not be built, trained, loaded or applied; each message names the value.
+public enum SAEError: Error, CustomStringConvertible, Equatable {
+    /// A size that is not positive, or whose product overflows.
+    case badSize(String)
+    /// Activation rows whose width is not the SAE's `d_in`.
+    case widthMismatch(expected: Int, found: Int, what: String)
+    /// A row holding NaN or infinity.
+    case nonFinite(row: Int, what: String)
+    /// A `cfg.json` field that is missing, of the wrong type or contradicts another.
+    case badConfig(file: String, field: String, reason: String)
+    /// A weight tensor whose shape is not the one `cfg.json` implies.
+    case badTensor(file: String, name: String, expected: [Int], found: [Int]?)
+    /// A source with no rows left after filtering.
+    case noRows(String)
+
+    public var description: String {
+        switch self {
+        case let .badSize(message): return message
+        case let .widthMismatch(expected, found, what):
+            return "\(what) has width \(found), but the SAE's d_in is \(expected)"
+        case let .nonFinite(row, what): return "\(what): row \(row) holds NaN or infinity"
+        case let .badConfig(file, field, reason): return "\(file): field '\(field)' \(reason)"
+        case let .badTensor(file, name, expected, found):
+            return "\(file): tensor '\(name)' " + (found.map { "has shape \($0), expected \(expected)" } ?? "is missing (expected shape \(expected))")
+        case let .noRows(message): return message
+        }
+    }
+}

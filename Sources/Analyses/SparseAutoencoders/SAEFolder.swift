@@ -1,0 +1,119 @@
+import Foundation
+import Formats
+import Linalg
+
+/// Where an SAE came from, written as `cfg.json`'s `metadata` (SAELens v6 field names).
+public struct SAEMetadata: Sendable, Equatable {
+    public var hookName: String
+    public var modelName: String
+    /// Tokens per training context (0 when unknown, e.g. a matrix source).
+    public var contextSize: Int
+    /// Further string fields (training settings) kept as they are.
+    public var extra: [String: String]
+
+    public init(hookName: String = "", modelName: String = "", contextSize: Int = 0, extra: [String: String] = [:]) {
+        self.hookName = hookName
+        self.modelName = modelName
+        self.contextSize = contextSize
+        self.extra = extra
+    }
+}
+
+/// SAELens's on-disk layout: a folder with `cfg.json` (`d_in`, `d_sae`, `dtype` `float32`,
+/// `architecture` `standard` or `topk` with `k`, `apply_b_dec_to_input` true,
+/// `normalize_activations` `none`, `metadata` {`hook_name`, `model_name`, `context_size`, ...})
+/// and `sae_weights.safetensors` (float32 `W_enc` [d_in, d_sae], `W_dec` [d_sae, d_in], `b_enc`,
+/// `b_dec`).
+public enum SAEFolder {
+    public static let configName = "cfg.json"
+    public static let weightsName = "sae_weights.safetensors"
+
+    /// Writes `sae` into `directory` (created if needed).
+    /// - Throws: ``FormatError`` or a file-system error when the folder cannot be written.
+    public static func save(_ sae: any SparseAutoencoder, metadata: SAEMetadata, to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let p = sae.parameters
+        var meta: [String: Any] = [:]
+        for (k, v) in metadata.extra { meta[k] = v }
+        meta["hook_name"] = metadata.hookName
+        meta["model_name"] = metadata.modelName
+        meta["context_size"] = metadata.contextSize
+        var cfg: [String: Any] = ["d_in": p.width, "d_sae": p.latents, "dtype": "float32", "device": "cpu",
+                                  "architecture": sae.architecture, "apply_b_dec_to_input": true,
+                                  "normalize_activations": "none", "metadata": meta]
+        if let topk = sae as? TopKSAE { cfg["k"] = topk.k }
+        let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: URL(fileURLWithPath: directory + "/" + configName), options: .atomic)
+        try SafetensorsEncoder.write([
+            .init(name: "W_enc", shape: [p.width, p.latents], values: p.wEnc),
+            .init(name: "W_dec", shape: [p.latents, p.width], values: p.wDec),
+            .init(name: "b_enc", shape: [p.latents], values: p.bEnc),
+            .init(name: "b_dec", shape: [p.width], values: p.bDec),
+        ], to: directory + "/" + weightsName)
+    }
+
+    /// Reads an SAE folder, checking every field and tensor shape.
+    /// - Throws: ``SAEError/badConfig(file:field:reason:)`` for a missing, mistyped or unsupported
+    ///   field; ``SAEError/badTensor(file:name:expected:found:)`` for a missing or misshapen
+    ///   tensor; ``FormatError`` for an unreadable file.
+    public static func load(_ directory: String) throws -> (sae: any SparseAutoencoder, metadata: SAEMetadata) {
+        let cfgPath = directory + "/" + configName
+        guard let data = FileManager.default.contents(atPath: cfgPath) else {
+            throw FormatError.io(file: cfgPath, reason: "cannot read (is \(directory) an SAE folder?)")
+        }
+        guard let cfg = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw SAEError.badConfig(file: cfgPath, field: "(root)", reason: "is not a JSON object")
+        }
+        func int(_ key: String) throws -> Int {
+            guard let v = cfg[key] else { throw SAEError.badConfig(file: cfgPath, field: key, reason: "is missing") }
+            guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue), i > 0 else {
+                throw SAEError.badConfig(file: cfgPath, field: key, reason: "is \(v), expected a positive integer")
+            }
+            return i
+        }
+        let dIn = try int("d_in"), dSAE = try int("d_sae")
+        guard let architecture = cfg["architecture"] as? String else {
+            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is missing or not a string")
+        }
+        guard SAEArchitecture(rawValue: architecture) != nil else {
+            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)'; this Loupe reads standard and topk")
+        }
+        if let dtype = cfg["dtype"] as? String, !["float32", "torch.float32"].contains(dtype) {
+            throw SAEError.badConfig(file: cfgPath, field: "dtype", reason: "is '\(dtype)'; expected float32")
+        }
+        if let apply = cfg["apply_b_dec_to_input"], (apply as? Bool) != true {
+            throw SAEError.badConfig(file: cfgPath, field: "apply_b_dec_to_input", reason: "is \(apply); this Loupe encodes with it true only")
+        }
+        if let norm = cfg["normalize_activations"], !(norm is NSNull), (norm as? String) != "none" {
+            throw SAEError.badConfig(file: cfgPath, field: "normalize_activations", reason: "is '\(norm)'; only 'none' is supported")
+        }
+        let weightsPath = directory + "/" + weightsName
+        let weights = try SafetensorsCheckpoint(path: weightsPath)
+        let shapes = [("W_enc", [dIn, dSAE]), ("W_dec", [dSAE, dIn]), ("b_enc", [dSAE]), ("b_dec", [dIn])]
+        // Shapes first, so a cfg.json with huge sizes allocates nothing the file does not hold.
+        for (name, shape) in shapes where weights.shape(of: name) != shape {
+            throw SAEError.badTensor(file: weightsPath, name: name, expected: shape, found: weights.shape(of: name))
+        }
+        func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.tensor(name).scalars }
+        var p = try SAEParameters(width: dIn, latents: dSAE)
+        p.wEnc = try tensor("W_enc", [dIn, dSAE])
+        p.wDec = try tensor("W_dec", [dSAE, dIn])
+        p.bEnc = try tensor("b_enc", [dSAE])
+        p.bDec = try tensor("b_dec", [dIn])
+        let sae: any SparseAutoencoder
+        if architecture == "topk" {
+            let k = try int("k")
+            guard k <= dSAE else { throw SAEError.badConfig(file: cfgPath, field: "k", reason: "is \(k), more than d_sae \(dSAE)") }
+            sae = try TopKSAE(parameters: p, k: k)
+        } else {
+            sae = StandardSAE(parameters: p)
+        }
+        let meta = cfg["metadata"] as? [String: Any] ?? [:]
+        var extra: [String: String] = [:]
+        for (k, v) in meta where !["hook_name", "model_name", "context_size"].contains(k) { extra[k] = "\(v)" }
+        let metadata = SAEMetadata(hookName: meta["hook_name"] as? String ?? cfg["hook_name"] as? String ?? "",
+                                   modelName: meta["model_name"] as? String ?? cfg["model_name"] as? String ?? "",
+                                   contextSize: (meta["context_size"] as? NSNumber)?.intValue ?? 0, extra: extra)
+        return (sae, metadata)
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Linalg
+
+/// The two architectures this slice trains.
+public enum SAEArchitecture: String, Sendable, Codable, CaseIterable {
+    case standard, topk
+}
+
+/// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard) and Gao et al.
+/// 2024 (TopK): Adam (0.9, 0.999), learning-rate warm-up then linear decay to 0 over the last
+/// `decayFraction` of the steps, λ warmed up linearly over the first `l1WarmupFraction`.
+public struct SAETrainingConfig: Sendable, Codable, Equatable {
+    public var architecture: SAEArchitecture
+    /// `d_sae`.
+    public var latents: Int
+    /// TopK: active latents per row.
+    public var k: Int
+    /// Standard: the L1 coefficient λ (after warm-up).
+    public var l1Coefficient: Float
+    public var learningRate: Float
+    public var batchSize: Int
+    /// Training rows in total (the budget, rounded up to whole batches; passes repeat over the
+    /// source in new orders, a pass's last rows sharing a batch with the next pass's first).
+    public var tokens: Int
+    public var seed: UInt64
+    public var warmupSteps: Int
+    public var decayFraction: Double
+    public var l1WarmupFraction: Double
+    /// A latent that has not fired in this many rows is dead.
+    public var deadWindow: Int
+    /// TopK: latents of the auxiliary loss (nil: `d_in / 2`) and its weight.
+    public var auxK: Int?
+    public var auxAlpha: Float
+    /// Report progress every this many steps.
+    public var progressEvery: Int
+
+    public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
+                batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
+                l1WarmupFraction: Double = 0.05, deadWindow: Int = 1_000_000, auxK: Int? = nil, auxAlpha: Float = 1.0 / 32,
+                progressEvery: Int = 50) {
+        self.architecture = architecture
+        self.latents = latents
+        self.k = k
+        self.l1Coefficient = l1Coefficient
+        self.learningRate = learningRate
+        self.batchSize = batchSize
+        self.tokens = tokens
+        self.seed = seed
+        self.warmupSteps = warmupSteps
+        self.decayFraction = decayFraction
+        self.l1WarmupFraction = l1WarmupFraction
+        self.deadWindow = deadWindow
+        self.auxK = auxK
+        self.auxAlpha = auxAlpha
+        self.progressEvery = progressEvery
+    }
+
+    /// Steps the budget gives (every batch is full; the last step may pass the budget).
+    public var steps: Int { max(1, (tokens + batchSize - 1) / batchSize) }
+
+    /// The learning rate at `step` (0-based): linear warm-up, constant, linear decay to 0.
+    public func learningRate(at step: Int) -> Float {
+        let total = steps
+        var f: Double = 1
+        if warmupSteps > 0, step < warmupSteps { f = Double(step + 1) / Double(warmupSteps) }
+        let decayStart = Double(total) * (1 - decayFraction)
+        if decayFraction > 0, Double(step) >= decayStart {
+            f = min(f, max(0, (Double(total) - Double(step)) / (Double(total) - decayStart)))
+        }
+        return learningRate * Float(f)
+    }
+
+    /// The L1 coefficient at `step`: linear warm-up from 0 over the first `l1WarmupFraction` of steps.
+    public func l1Coefficient(at step: Int) -> Float {
+        let warm = Double(steps) * l1WarmupFraction
+        guard warm >= 1 else { return l1Coefficient }
+        return l1Coefficient * Float(min(1, Double(step + 1) / warm))
+    }
+
+    /// - Throws: ``SAEError/badSize(_:)`` naming the first value out of range.
+    public func validate(width: Int) throws {
+        try SAEParameters.checkSizes(width: width, latents: latents)
+        guard batchSize > 0 else { throw SAEError.badSize("batch size \(batchSize) must be positive") }
+        guard tokens > 0 else { throw SAEError.badSize("token budget \(tokens) must be positive") }
+        guard learningRate > 0, learningRate.isFinite else { throw SAEError.badSize("learning rate \(learningRate) must be positive") }
+        guard l1Coefficient >= 0, l1Coefficient.isFinite else { throw SAEError.badSize("L1 coefficient \(l1Coefficient) must be >= 0") }
+        guard (0...1).contains(decayFraction), (0...1).contains(l1WarmupFraction) else {
+            throw SAEError.badSize("decay fraction \(decayFraction) and L1 warm-up fraction \(l1WarmupFraction) must be in 0...1")
+        }
+        guard deadWindow > 0 else { throw SAEError.badSize("dead window \(deadWindow) must be positive") }
+        let (scratch, overflow) = batchSize.multipliedReportingOverflow(by: latents)
+        guard !overflow, scratch <= Int(Int32.max) else { throw SAEError.badSize("batch \(batchSize) x d_sae \(latents) is too large for one sgemm") }
+        if architecture == .topk, !(1...latents).contains(k) { throw SAEError.badSize("TopK k \(k) must be in 1...\(latents) (d_sae)") }
+    }
+}
+
+/// Numbers reported while training, averaged over the steps since the last report.
+public struct SAEProgress: Sendable, Codable {
+    public var step: Int
+    public var steps: Int
+    public var tokens: Int
+    public var loss: Double
+    public var mse: Double
+    public var l0: Double
+    public var explainedVariance: Double
+    /// Fraction of latents not fired in the last `deadWindow` rows.
+    public var deadFraction: Double
+    public var tokensPerSecond: Double
+}
+
+/// The outcome of training: the SAE, the last report and what the source left out.
+public struct SAETrainingResult: Sendable {
+    public var sae: any SparseAutoencoder
+    public var final: SAEProgress
+    public var skipped: [String: Int]
+    public var seconds: Double
+}
+
+/// Trains an SAE from a source with Adam (one per parameter array), the schedules of the
+/// config, `b_dec` initialized to the mean of the first batch, and dead-latent tracking.
+public enum SAETrainer {
+    /// Trains; `progress` is called every `progressEvery` steps and after the last.
+    /// - Throws: ``SAEError`` for a bad config, an empty source or non-finite rows.
+    public static func train(source: inout some SAETrainingSource, config: SAETrainingConfig,
+                             progress: (SAEProgress) -> Void = { _ in }) throws -> SAETrainingResult {
+        let d = source.width
+        try config.validate(width: d)
+        try source.startPass(0)
+        var epoch = 0
+        // Full batches always: a pass's short last batch is topped up from the next pass.
+        func next() throws -> Tensor {
+            var rows: [Float] = []
+            while rows.count < config.batchSize * d {
+                if let b = try source.nextBatch(rows: config.batchSize - rows.count / d) { rows += b.scalars; continue }
+                epoch += 1
+                try source.startPass(epoch)
+                guard let b = try source.nextBatch(rows: config.batchSize - rows.count / d) else {
+                    throw SAEError.noRows("the training source has no rows")
+                }
+                rows += b.scalars
+            }
+            return Tensor(shape: [config.batchSize, d], scalars: rows)
+        }
+        var batch = try next()
+        var sae = try makeSAE(config: config, width: d, firstBatch: batch)
+        var adams = (0..<4).map { _ in Adam(learningRate: config.learningRate) }
+        var sinceFired = [Int](repeating: 0, count: config.latents)
+        var seen = 0, window = Window()
+        let start = Date()
+        var last: SAEProgress?
+        for step in 0..<config.steps {
+            if step > 0 { batch = try next() }
+            let dead = sinceFired.map { $0 >= config.deadWindow }
+            let options = SAELossOptions(sparsityCoefficient: config.l1Coefficient(at: step), dead: dead)
+            var (stats, g) = try sae.lossAndGradients(batch, options: options)
+            sae.constrainGradient(&g)
+            let lr = config.learningRate(at: step)
+            var p = sae.parameters
+            for i in 0..<4 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
+            adams[0].step(&p.wEnc, gradient: g.wEnc)
+            adams[1].step(&p.wDec, gradient: g.wDec)
+            adams[2].step(&p.bEnc, gradient: g.bEnc)
+            adams[3].step(&p.bDec, gradient: g.bDec)
+            sae.parameters = p
+            sae.constrainParameters()
+            seen += stats.rows
+            for i in 0..<config.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }
+            window.add(stats)
+            if (step + 1) % max(config.progressEvery, 1) == 0 || step + 1 == config.steps {
+                let deadNow = Double(sinceFired.filter { $0 >= min(config.deadWindow, seen) }.count) / Double(config.latents)
+                let report = window.report(step: step + 1, steps: config.steps, tokens: seen, dead: deadNow,
+                                           seconds: Date().timeIntervalSince(start))
+                progress(report)
+                last = report
+                window = Window()
+            }
+        }
+        guard let last else { throw SAEError.noRows("training ran no steps") }
+        return SAETrainingResult(sae: sae, final: last, skipped: source.skipped, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch`.
+    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor) throws -> any SparseAutoencoder {
+        var p = try SAEParameters.initialized(width: d, latents: config.latents,
+                                              decoderNorm: config.architecture == .topk ? 1 : 0.1, seed: config.seed &+ 1)
+        let n = firstBatch.shape[0]
+        for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
+        switch config.architecture {
+        case .standard: return StandardSAE(parameters: p)
+        case .topk: return try TopKSAE(parameters: p, k: config.k, auxK: config.auxK, auxAlpha: config.auxAlpha)
+        }
+    }
+
+    /// Sums over the steps since the last report.
+    struct Window {
+        var steps = 0, rows = 0
+        var loss = 0.0, mse = 0.0, l0 = 0.0, squared = 0.0, variance = 0.0
+        mutating func add(_ s: SAEBatchStats) {
+            steps += 1
+            rows += s.rows
+            loss += s.loss * Double(s.rows)
+            mse += s.mse * Double(s.rows)
+            l0 += s.l0 * Double(s.rows)
+            squared += s.squaredError
+            variance += s.totalVariance
+        }
+        func report(step: Int, steps total: Int, tokens: Int, dead: Double, seconds: Double) -> SAEProgress {
+            let n = Double(max(rows, 1))
+            return SAEProgress(step: step, steps: total, tokens: tokens, loss: loss / n, mse: mse / n, l0: l0 / n,
+                               explainedVariance: variance > 0 ? 1 - squared / variance : 0, deadFraction: dead,
+                               tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0)
+        }
+    }
+}

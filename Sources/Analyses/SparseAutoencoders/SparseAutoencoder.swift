@@ -1,0 +1,160 @@
+import Linalg
+
+/// What a loss evaluation needs besides the batch: the sparsity coefficient in force (after
+/// warm-up) and, for architectures with an auxiliary loss, which latents count as dead.
+public struct SAELossOptions: Sendable {
+    /// Standard: the L1 coefficient λ. Ignored by TopK.
+    public var sparsityCoefficient: Float
+    /// Per latent, whether it is dead (not fired in the trainer's window); nil: none are.
+    public var dead: [Bool]?
+
+    public init(sparsityCoefficient: Float = 0, dead: [Bool]? = nil) {
+        self.sparsityCoefficient = sparsityCoefficient
+        self.dead = dead
+    }
+}
+
+/// One batch's numbers: the loss and its parts (means over rows), L0, and what the trainer
+/// needs for explained variance and dead-latent tracking.
+public struct SAEBatchStats: Sendable {
+    /// Rows in the batch.
+    public var rows: Int
+    /// The loss minimized: `mse + sparsity` (or `+ auxiliary`).
+    public var loss: Double
+    /// Mean over rows of `|x - x̂|²`.
+    public var mse: Double
+    /// The penalty: λ Σ f_i |W_dec,i| (standard) or the auxiliary-k loss (TopK), row mean.
+    public var penalty: Double
+    /// Mean number of latents active per row.
+    public var l0: Double
+    /// `Σ |x - x̂|²` and `Σ |x - mean(x)|²` over the batch (explained variance = 1 - ratio).
+    public var squaredError: Double
+    public var totalVariance: Double
+    /// Per latent, how many rows it fired on.
+    public var fired: [Int32]
+}
+
+/// A sparse autoencoder over rows of width `d_in` with `d_sae` latents, in SAELens's layout
+/// (``SAEParameters``); encoding subtracts `b_dec` from the input first
+/// (`apply_b_dec_to_input`). Architectures differ in the encoder's nonlinearity and the loss.
+public protocol SparseAutoencoder: Sendable {
+    /// SAELens's `architecture` value (`standard`, `topk`).
+    var architecture: String { get }
+    /// The weights (and the shape of gradients).
+    var parameters: SAEParameters { get set }
+    /// Latents `[rows, d_sae]` of `x` `[rows, d_in]`.
+    func encode(_ x: Tensor) throws -> Tensor
+    /// The loss on batch `x` `[rows, d_in]` and its gradient with respect to every parameter.
+    func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters)
+    /// Edits a gradient before the optimizer step (TopK: removes the part along decoder rows).
+    func constrainGradient(_ gradient: inout SAEParameters)
+    /// Restores constraints after a step (TopK: decoder rows at unit norm).
+    mutating func constrainParameters()
+}
+
+extension SparseAutoencoder {
+    /// `d_in`.
+    public var width: Int { parameters.width }
+    /// `d_sae`.
+    public var latents: Int { parameters.latents }
+
+    public func constrainGradient(_ gradient: inout SAEParameters) {}
+    public mutating func constrainParameters() {}
+
+    /// Reconstructions `[rows, d_in]` of latents `f` `[rows, d_sae]`: `f · W_dec + b_dec`.
+    public func decode(_ f: Tensor) throws -> Tensor {
+        guard f.rank == 2, f.shape[1] == latents else {
+            throw SAEError.widthMismatch(expected: latents, found: f.rank == 2 ? f.shape[1] : f.count, what: "latent matrix \(f.shape)")
+        }
+        let n = f.shape[0], d = width, m = latents
+        var out = Tensor(shape: [n, d], scalars: (0..<n).flatMap { _ in parameters.bDec })
+        f.withUnsafeBufferPointer { a in
+            parameters.wDec.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: n, n: d, k: m, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, beta: 1)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Latents `[rows, d_sae]` of a `[rows, d_in]` matrix of any size, `batchSize` rows at a time.
+    /// - Throws: ``SAEError`` naming `what` when `x` is not `[rows, d_in]` or holds NaN/infinity.
+    public func encode(rows x: Tensor, batchSize: Int = 4096, what: String = "input") throws -> Tensor {
+        guard x.rank == 2, x.shape[1] == width else {
+            throw SAEError.widthMismatch(expected: width, found: x.rank == 2 ? x.shape[1] : x.count, what: "\(what) of shape \(x.shape)")
+        }
+        let n = x.shape[0]
+        let (total, overflow) = n.multipliedReportingOverflow(by: latents)
+        guard !overflow else { throw SAEError.badSize("\(what): \(n) rows x d_sae \(latents) latents overflow") }
+        var out: [Float] = []
+        out.reserveCapacity(total)
+        for start in stride(from: 0, to: n, by: max(batchSize, 1)) {
+            do { out += try encode(x.rows(start..<min(n, start + batchSize))).scalars } catch SAEError.nonFinite(let row, _) {
+                throw SAEError.nonFinite(row: start + row, what: what)
+            }
+        }
+        return Tensor(shape: [n, latents], scalars: out)
+    }
+
+    /// Checks `x` is `[rows, d_in]` with finite values.
+    func checkInput(_ x: Tensor) throws {
+        guard x.rank == 2, x.shape[1] == width else {
+            throw SAEError.widthMismatch(expected: width, found: x.rank == 2 ? x.shape[1] : x.count, what: "activation matrix \(x.shape)")
+        }
+        if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) { throw SAEError.nonFinite(row: bad / width, what: "activation matrix") }
+    }
+
+    /// The encoder's pre-activations `(x - b_dec) · W_enc + b_enc` `[rows, d_sae]` and the
+    /// centred input `x - b_dec` `[rows, d_in]`.
+    func preActivations(_ x: Tensor) -> (pre: [Float], centred: [Float]) {
+        let n = x.shape[0], d = width, m = latents
+        var centred = x.scalars
+        let bDec = parameters.bDec
+        for r in 0..<n { for j in 0..<d { centred[r * d + j] -= bDec[j] } }
+        var pre = [Float](repeating: 0, count: n * m)
+        for r in 0..<n { for i in 0..<m { pre[r * m + i] = parameters.bEnc[i] } }
+        centred.withUnsafeBufferPointer { a in
+            parameters.wEnc.withUnsafeBufferPointer { b in
+                pre.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: n, n: m, k: d, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, beta: 1)
+                }
+            }
+        }
+        return (pre, centred)
+    }
+
+    /// Σ over rows of `|x - mean(x)|²` (the batch's total variance times rows), in Double.
+    static func totalVariance(_ x: Tensor) -> Double {
+        let n = x.shape[0], d = x.shape[1]
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<n { for j in 0..<d { mean[j] += Double(x.scalars[r * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        var total = 0.0
+        for r in 0..<n { for j in 0..<d { let e = Double(x.scalars[r * d + j]) - mean[j]; total += e * e } }
+        return total
+    }
+
+    /// Adds the encoder-side gradients from `gPre` `[rows, d_sae]` (dL/d pre-activation):
+    /// `W_enc += centredᵀ gPre`, `b_enc += Σ gPre`, `b_dec -= W_enc · Σ gPre`.
+    func addEncoderGradients(gPre: [Float], centred: [Float], rows n: Int, into g: inout SAEParameters) {
+        let d = width, m = latents
+        centred.withUnsafeBufferPointer { a in
+            gPre.withUnsafeBufferPointer { b in
+                g.wEnc.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemmTransposedA(m: d, n: m, k: n, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, beta: 1)
+                }
+            }
+        }
+        var colSum = [Float](repeating: 0, count: m)
+        for r in 0..<n { for i in 0..<m { colSum[i] += gPre[r * m + i] } }
+        for i in 0..<m { g.bEnc[i] += colSum[i] }
+        var through = [Float](repeating: 0, count: d)
+        parameters.wEnc.withUnsafeBufferPointer { w in
+            colSum.withUnsafeBufferPointer { x in
+                through.withUnsafeMutableBufferPointer { y in BLAS.gemv(n: d, k: m, w: w.baseAddress!, x: x.baseAddress!, y: y.baseAddress!) }
+            }
+        }
+        for j in 0..<d { g.bDec[j] -= through[j] }
+    }
+}

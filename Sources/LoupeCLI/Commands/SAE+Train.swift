@@ -1,0 +1,93 @@
+import Analyses
+import ArgumentParser
+import Formats
+import Foundation
+
+extension Loupe.SAE {
+    /// `loupe sae train`: an SAE from a store capture or a .npy matrix.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a sparse autoencoder on stored activations (or a .npy matrix) and save it in SAELens's layout.",
+            discussion: """
+            Sources (one of):
+              --store S --hook H   one hook of a `loupe capture` store (--capture ID when it \
+            holds several), streamed in seeded shuffled order; rows at position 0 (the attention \
+            sink) and rows whose norm exceeds --outlier-factor times the median are left out and counted
+              --input X.npy        a [rows, d_in] float matrix
+
+            Training: Adam, learning rate warmed up over --warmup-steps and decayed linearly to 0 \
+            over the last 20% of steps; the L1 coefficient warmed up over the first 5%; b_dec \
+            starts at the first batch's mean. --tokens rows are used in all (passes repeat in new \
+            orders). A latent is dead when it has not fired in the last --dead-window rows \
+            (default: a fifth of the budget, at most 1,000,000). Progress lines report loss, L0, \
+            explained variance (1 - squared error / variance of the rows) and the dead fraction.
+
+            Output: DIR/cfg.json and DIR/sae_weights.safetensors.
+            """)
+
+        @Option(help: "An activation store made by `loupe capture`.") var store: String?
+        @Option(help: "With --store: the hook point to train on, e.g. blocks.15.hook_resid_post.") var hook: String?
+        @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
+        @Option(help: "A [rows, d_in] .npy matrix to train on instead of a store.") var input: String?
+        @Option(help: "standard or topk.") var architecture: SAEArchitecture = .topk
+        @Option(help: "Number of latents (d_sae).") var latents: Int
+        @Option(help: "topk: active latents per row.") var k: Int = 32
+        @Option(help: "standard: the L1 coefficient (after warm-up).") var l1: Float = 5
+        @Option(help: "Adam's learning rate (peak).") var lr: Float = 4e-4
+        @Option(name: .customLong("batch-size"), help: "Rows per step.") var batchSize: Int = 4096
+        @Option(help: "Rows to train on in all.") var tokens: Int = 1_000_000
+        @Option(name: .customLong("warmup-steps"), help: "Learning-rate warm-up steps.") var warmupSteps: Int = 0
+        @Option(name: .customLong("dead-window"), help: "Rows without firing after which a latent counts as dead.") var deadWindow: Int?
+        @Option(name: .customLong("outlier-factor"), help: "With --store: leave out rows above this multiple of the median norm.") var outlierFactor: Float = 10
+        @Option(help: "Seed of the initialization and the shuffling.") var seed: UInt64 = 0
+        @Option(name: .customLong("progress-every"), help: "Steps between progress lines.") var progressEvery: Int = 50
+        @Option(help: "The SAE folder to write.") var out: String
+        @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+        func validate() throws {
+            guard (store == nil) != (input == nil) else { throw ValidationError("give one source: --store with --hook, or --input X.npy") }
+            if (store == nil) != (hook == nil) { throw ValidationError("--store and --hook go together") }
+            if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
+            if outlierFactor <= 0 { throw ValidationError("--outlier-factor must be positive") }
+        }
+
+        func run() throws {
+            let config = SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
+                                           batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
+                                           deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery)
+            let report: (SAEProgress) -> Void = { p in
+                Console.progress("step \(p.step)/\(p.steps)  tokens \(p.tokens)  loss \(fmt(p.loss))  L0 \(fmt(p.l0))  "
+                                 + "explained variance \(fmt(p.explainedVariance))  dead \(fmt(p.deadFraction))  \(Int(p.tokensPerSecond)) tokens/s")
+            }
+            let result: SAETrainingResult
+            var metadata = SAEMetadata(extra: ["trained_with": "loupe \(Loupe.version)", "seed": String(seed), "tokens": String(tokens)])
+            if let store, let hook {
+                var source = try StoreSource(store: store, capture: capture, hook: hook, seed: seed, outlierFactor: outlierFactor)
+                Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(hook): \(source.rowCount) stored rows of width \(source.width)")
+                result = try SAETrainer.train(source: &source, config: config, progress: report)
+                (metadata.hookName, metadata.modelName) = (hook, source.modelName)
+            } else {
+                var source = try MatrixSource(try NumPyArray.read(path: input!), seed: seed)
+                Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(source.matrix.shape[0]) rows of width \(source.width)")
+                result = try SAETrainer.train(source: &source, config: config, progress: report)
+                metadata.extra["input"] = URL(fileURLWithPath: input!).lastPathComponent
+            }
+            try SAEFolder.save(result.sae, metadata: metadata, to: out)
+            Console.progress("wrote \(out)")
+            let f = result.final
+            struct Summary: Encodable {
+                let architecture: String; let dIn: Int; let dSAE: Int; let steps: Int; let tokens: Int; let loss: Double; let l0: Double
+                let explainedVariance: Double; let deadFraction: Double; let tokensPerSecond: Double; let skipped: [String: Int]; let out: String
+            }
+            if format == .json {
+                return try Console.json(Summary(architecture: result.sae.architecture, dIn: result.sae.width, dSAE: result.sae.latents, steps: f.steps,
+                                                tokens: f.tokens, loss: f.loss, l0: f.l0, explainedVariance: f.explainedVariance,
+                                                deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out))
+            }
+            Console.out("\(result.sae.architecture) SAE d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens, \(Int(f.tokensPerSecond)) tokens/s")
+            Console.out("since the last progress line: loss \(fmt(f.loss)), L0 \(fmt(f.l0)), explained variance \(fmt(f.explainedVariance)), dead fraction \(fmt(f.deadFraction))")
+            for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) { Console.out("left out (\(reason)): \(count) rows") }
+            Console.out("wrote \(out)")
+        }
+    }
+}
