@@ -33,5 +33,16 @@ struct SparseAutoencoderRealModelTests {
         let (loaded, meta) = try SAEFolder.load(sae)
         #expect(meta.hookName == hook && meta.modelName.lowercased().contains("smollm2"))
         #expect(loaded.width == 576 && loaded.latents == 1152)
+
+        // A latent as a steering direction: its decoder row at the SAE's hook.
+        let direction = dir.appendingPathComponent("f7.json").path
+        _ = try runLoupe(["steer", "derive", "--sae", sae, "--feature", "7", "--out", direction])
+        let d = try SteeringDirection.load(from: direction)
+        #expect(d.hook == hook && d.provenance.source == "sae-feature")
+        #expect(d.vector == Array(loaded.parameters.wDec[(7 * 576)..<(8 * 576)]))
+        #expect(abs(d.norm - 1) < 1e-4, "TopK decoder rows are unit norm: \(d.norm)")
+        #expect(loupeError(["steer", "derive", "--sae", sae, "--feature", "1152", "--out", direction]).contains("has 1152 latents"))
+        #expect(loupeError(["steer", "derive", "--sae", sae, "--feature", "3", "--layer", "4", "--out", direction])
+                    .contains("trained on blocks.15.hook_resid_post"))
     }
 }

@@ -28,6 +28,8 @@ extension Loupe.Steer {
               --snmf F.json --feature N   a feature of a saved SNMF fit (`loupe snmf fit`): \
             its neuron group z at unit norm at the fitted hook (blocks.L.mlp.hook_post), or its \
             residual image W_down z with --hook blocks.L.hook_resid_post (or hook_mlp_out)
+              --sae DIR --feature N   an SAE latent's decoder row (SAELens folder), at the \
+            hook the SAE was trained on
 
             Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
             1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
@@ -50,7 +52,8 @@ extension Loupe.Steer {
         @Option(help: "With --store: the prompt label field; 1/true is positive, 0/false negative.") var label: String?
         @Option(help: "A saved probe file (probe-<hook>.json or best-probe.json from `loupe probe train`).") var probe: String?
         @Option(help: "A saved SNMF fit (snmf.json from `loupe snmf fit`); its --feature is the direction.") var snmf: String?
-        @Option(help: "With --snmf: the feature's index.") var feature: Int?
+        @Option(help: "A saved SAE folder (cfg.json + sae_weights.safetensors, from `loupe sae train` or SAELens); its --feature's decoder row is the direction.") var sae: String?
+        @Option(help: "With --snmf or --sae: the feature's index.") var feature: Int?
         @Option(name: .customLong("class"), help: "With --probe: the class whose weights are the direction (default: a binary probe's positive class).") var className: String?
         @Option(help: "mean-diff or pca (with --pairs).") var method: SteeringSweep.Method = .meanDifference
         @Flag(help: "pca: center the paired differences first (repeng's pca_diff).") var center = false
@@ -62,9 +65,9 @@ extension Loupe.Steer {
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
-            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil, probe != nil, snmf != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, --store with --label, --probe, or --snmf with --feature") }
-            if (snmf == nil) != (feature == nil) { throw ValidationError("--snmf and --feature go together") }
+            let sources = [pairs != nil, positive != nil || negative != nil, npy != nil, store != nil, probe != nil, snmf != nil, sae != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one source: --pairs, --positive with --negative, --npy, --store with --label, --probe, --snmf or --sae with --feature") }
+            if (snmf == nil && sae == nil) != (feature == nil) { throw ValidationError("--feature goes with --snmf or --sae") }
             if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
             if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
             if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
@@ -75,7 +78,8 @@ extension Loupe.Steer {
             let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
             let snmfSource = try snmf.map { try SNMFFeatureSource(file: SNMFFile.load(path: $0), path: $0, feature: feature!) }
-            let probePoint = try saved?.hookPoint(in: m.config) ?? snmfSource?.fittedPoint
+            let saeSource = try sae.map { try SAEFeatureSource(directory: $0, feature: feature!) }
+            let probePoint = try saved?.hookPoint(in: m.config) ?? snmfSource?.fittedPoint ?? saeSource?.trainedPoint
             let layerPoint = try layer.map { l -> HookPoint in
                 guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
                 return .residPost(l)
@@ -100,6 +104,8 @@ extension Loupe.Steer {
                 source = ProbeDirectionSource(probe: saved)
             } else if let snmfSource {
                 source = snmfSource
+            } else if let saeSource {
+                source = saeSource
             } else {
                 source = NPYVectorSource(path: npy!)
             }
