@@ -27,9 +27,8 @@ public struct DerivationContext {
 /// (repeng's PCA of paired differences), ``ActAddSource`` (one pair of prompts),
 /// ``NPYVectorSource`` (a raw `.npy`) and ``FixedVectorSource`` (any vector in memory).
 ///
-/// A saved probe's weight vector is a direction too (``ProbeDirectionSource``). An SAE
-/// decoder row can enter through ``FixedVectorSource`` with kind ``DirectionSourceKind/saeFeature``
-/// until SAEs have their own source.
+/// Saved probes, store captures, SAE latents and SNMF features are directions too
+/// (``ProbeDirectionSource``, ``StoreContrastSource``, ``SAEFeatureSource``, ``SNMFFeatureSource``).
 public protocol DirectionSource {
     /// The kind recorded in provenance.
     var kind: DirectionSourceKind { get }
@@ -49,7 +48,7 @@ public enum DirectionSourceKind: String, Codable, Sendable, CaseIterable {
     case npy
     /// A saved linear probe's weight vector (raw activation space).
     case probe
-    /// An SAE feature's decoder direction (reserved).
+    /// An SAE latent's decoder row.
     case saeFeature = "sae-feature"
     /// An SNMF feature: its unit neuron group z at `mlp.hook_post`, or its residual image.
     case snmfFeature = "snmf-feature"
@@ -217,8 +216,7 @@ public struct NPYVectorSource: DirectionSource {
     }
 }
 
-/// A vector given in code (and the hook for probe weights and SAE decoder rows, see
-/// ``DirectionSource``).
+/// A vector given in code, at the derivation's hook.
 public struct FixedVectorSource: DirectionSource {
     public var vector: [Float]
     public var kind: DirectionSourceKind
