@@ -75,40 +75,9 @@ extension Loupe.Steer {
         }
 
         func run() throws {
-            let saved = try SteerInputs.probe(probe, className: className)
             let m = try modelOptions.load()
-            let snmfSource = try snmf.map { try SNMFFeatureSource(file: SNMFFile.load(path: $0), path: $0, feature: feature!) }
-            let saeSource = try sae.map { try SAEFeatureSource(directory: $0, feature: feature!) }
-            let probePoint = try saved?.hookPoint(in: m.config) ?? snmfSource?.fittedPoint ?? saeSource?.trainedPoint
-            let layerPoint = try layer.map { l -> HookPoint in
-                guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
-                return .residPost(l)
-            }
-            // A probe or SNMF feature derives at its own hook unless --hook/--layer names one (which must then be the same).
-            let point = try hook.map { try m.config.hookPoint(named: $0) } ?? layerPoint ?? probePoint ?? .residPost(m.config.nLayers / 2)
+            let (source, point, contrast) = try chosenSource(m)
             let context = DerivationContext(model: m.transformer, tokenizer: m.tokenizer, hook: point, modelName: m.config.name)
-            let source: any DirectionSource
-            var contrast: [ContrastPair] = []
-            if let pairs {
-                contrast = try ContrastPair.read(path: pairs)
-                let name = URL(fileURLWithPath: pairs).lastPathComponent
-                source = method == .meanDifference
-                    ? MeanDifferenceSource(pairs: contrast, rule: positionRule ?? .meanExcludingFirst, dataset: name)
-                    : PrincipalComponentSource(pairs: contrast, rule: positionRule ?? .meanExcludingFirst, centered: center, dataset: name)
-            } else if let positive, let negative {
-                contrast = [ContrastPair(positive: positive, negative: negative)]
-                source = ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last)
-            } else if let store, let label {
-                source = StoreContrastSource(store: store, capture: capture, label: label, rule: positionRule ?? .meanExcludingFirst)
-            } else if let saved {
-                source = ProbeDirectionSource(probe: saved)
-            } else if let snmfSource {
-                source = snmfSource
-            } else if let saeSource {
-                source = saeSource
-            } else {
-                source = NPYVectorSource(path: npy!)
-            }
             Console.progress("deriving \(source.kind.rawValue) at \(point.name)" + (contrast.isEmpty ? "" : " from \(contrast.count) pair(s)"))
             let direction = try source.direction(in: context)
             let notes = direction.provenance.notes
@@ -139,6 +108,41 @@ extension Loupe.Steer {
             for (k, v) in direction.provenance.notes.sorted(by: { $0.key < $1.key }) where k == "explained" {
                 Console.out("variance of the paired differences along it: \(v)")
             }
+        }
+
+        /// The direction source the options name, the hook it derives at, and its contrast
+        /// pairs (for the separation line). A probe, SNMF feature or SAE latent derives at its
+        /// own hook unless --hook/--layer names one (which must then be the same).
+        func chosenSource(_ m: LoadedModel) throws -> (any DirectionSource, HookPoint, [ContrastPair]) {
+            let saved = try SteerInputs.probe(probe, className: className)
+            let snmfSource = try snmf.map { try SNMFFeatureSource(file: SNMFFile.load(path: $0), path: $0, feature: feature!) }
+            let saeSource = try sae.map { try SAEFeatureSource(directory: $0, feature: feature!) }
+            let ownPoint = try saved?.hookPoint(in: m.config) ?? snmfSource?.fittedPoint ?? saeSource?.trainedPoint
+            let layerPoint = try layer.map { l -> HookPoint in
+                guard l >= 0, l < m.config.nLayers else { throw ValidationError("--layer \(l) is outside 0..<\(m.config.nLayers)") }
+                return .residPost(l)
+            }
+            let point = try hook.map { try m.config.hookPoint(named: $0) } ?? layerPoint ?? ownPoint ?? .residPost(m.config.nLayers / 2)
+            if let pairs {
+                let contrast = try ContrastPair.read(path: pairs)
+                let name = URL(fileURLWithPath: pairs).lastPathComponent
+                let rule = positionRule ?? .meanExcludingFirst
+                let source: any DirectionSource = method == .meanDifference
+                    ? MeanDifferenceSource(pairs: contrast, rule: rule, dataset: name)
+                    : PrincipalComponentSource(pairs: contrast, rule: rule, centered: center, dataset: name)
+                return (source, point, contrast)
+            }
+            if let positive, let negative {
+                return (ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last), point,
+                        [ContrastPair(positive: positive, negative: negative)])
+            }
+            if let store, let label {
+                return (StoreContrastSource(store: store, capture: capture, label: label, rule: positionRule ?? .meanExcludingFirst), point, [])
+            }
+            if let saved { return (ProbeDirectionSource(probe: saved), point, []) }
+            if let snmfSource { return (snmfSource, point, []) }
+            if let saeSource { return (saeSource, point, []) }
+            return (NPYVectorSource(path: npy!), point, [])
         }
     }
 }
