@@ -21,6 +21,26 @@ public struct HTMLPage: Sendable {
         case inlineSVG(String, caption: String)
         /// A link to a file in the report folder (e.g. `trace.csv`).
         case link(file: String, text: String)
+        /// A table of plain-text cells under a header row.
+        case table(header: [String], rows: [[String]])
+        /// Lines of text each with one marked span, e.g. a token in its context.
+        case markedLines([MarkedLine])
+    }
+
+    /// A line of ``Block/markedLines(_:)``: `label`, then `before`, `marked` (highlighted) and
+    /// `after`, all plain text.
+    public struct MarkedLine: Sendable, Equatable {
+        public var label: String
+        public var before: String
+        public var marked: String
+        public var after: String
+
+        public init(label: String, before: String, marked: String, after: String) {
+            self.label = label
+            self.before = before
+            self.marked = marked
+            self.after = after
+        }
     }
 
     /// The page title (also the `<h1>`).
@@ -90,6 +110,17 @@ public struct HTMLPage: Sendable {
             return "<figure>\(svg)<figcaption>\(Markup.escape(caption))</figcaption></figure>\n"
         case .link(let file, let text):
             return "<p><a href=\"\(HTMLPage.href(file))\">\(Markup.escape(text))</a></p>\n"
+        case .table(let header, let rows):
+            let cell = "style=\"border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left\""
+            let head = header.map { "<th \(cell)>\(Markup.escape($0))</th>" }.joined()
+            let body = rows.map { row in "<tr>" + row.map { "<td \(cell)>\(Markup.escape($0))</td>" }.joined() + "</tr>\n" }.joined()
+            return "<table style=\"border-collapse: collapse\">\n<tr>\(head)</tr>\n\(body)</table>\n"
+        case .markedLines(let lines):
+            let body = lines.map { l in
+                "<span style=\"color: #555\">\(Markup.escape(l.label))</span>  \(Markup.escape(l.before))"
+                    + "<mark style=\"background: #ffd54f\">\(Markup.escape(l.marked))</mark>\(Markup.escape(l.after))\n"
+            }.joined()
+            return "<pre>\(body)</pre>\n"
         }
     }
 

@@ -109,4 +109,19 @@ func temporaryDirectory() throws -> URL {
         #expect(tree.all("svg").count == 1)
         #expect(tree.texts("figcaption") == [hostile, hostile])
     }
+
+    /// Tables and marked lines escape every cell and mark exactly the marked span.
+    @Test func tablesAndMarkedLinesEscapeTheirText() throws {
+        let hostile = EscapingTests.hostile
+        var page = HTMLPage(title: "latent 7")
+        page.append(.table(header: ["token", "logit"], rows: [[hostile, "1.5"], ["b", "-2"]]))
+        page.append(.markedLines([.init(label: "0.93", before: "The <b>", marked: hostile, after: " & more"),
+                                  .init(label: "0.41", before: "", marked: "x", after: "")]))
+        let tree = try #require(XMLTree(page.rendered()))
+        #expect(tree.texts("th") == ["token", "logit"])
+        #expect(tree.texts("td") == [hostile, "1.5", "b", "-2"])
+        #expect(tree.texts("mark") == [hostile, "x"])
+        // A <pre>'s own text leaves out its children's (the label's span, the mark).
+        #expect(tree.texts("pre").contains { $0.contains("The <b>") && $0.contains(" & more") })
+    }
 }

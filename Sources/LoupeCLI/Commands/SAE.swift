@@ -8,7 +8,7 @@ extension Loupe {
     struct SAE: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sae",
-            abstract: "Sparse autoencoders: train one on stored activations, encode rows into its latents.",
+            abstract: "Sparse autoencoders: train one on stored activations, encode rows into its latents, read its features.",
             discussion: """
             An SAE maps a hook point's activation rows (width d_in) to d_sae latents, few of \
             them active per row, and back. Two architectures: standard (ReLU with an L1 penalty \
@@ -19,7 +19,8 @@ extension Loupe {
             Example: loupe capture --corpus corpus.jsonl --context 128 --hooks blocks.15.hook_resid_post --store acts.db
                      loupe sae train --store acts.db --hook blocks.15.hook_resid_post --architecture topk --latents 4608 --k 32 --out sae-l15
                      loupe sae encode --sae sae-l15 --input rows.npy --out latents.npy
+                     loupe sae features --sae sae-l15 --store acts.db --sample 12
             """,
-            subcommands: [Train.self, Encode.self])
+            subcommands: [Train.self, Encode.self, Features.self])
     }
 }
