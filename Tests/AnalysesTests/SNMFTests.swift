@@ -46,6 +46,39 @@ struct SNMFTests {
         #expect(result.bestIteration >= 75)
     }
 
+    /// The streamed fit (chunks of 37 rows, which divide neither n nor anything else) against
+    /// the in-memory fit of the same rows from the same settings: the same iterates up to
+    /// summation order, for both starts, with and without sparsity.
+    @Test(arguments: [(SemiNMF.Initialization.random, 0.0), (.svd, 0.0), (.random, 0.25), (.svd, 0.25)])
+    func streamingInChunksEqualsTheInMemoryFit(_ setting: (SemiNMF.Initialization, Double)) throws {
+        let rows = try Self.gaussianRows(n: 300, d: 48, seed: 11)
+        let config = SemiNMF.Config(rank: 6, sparsity: setting.1, initialization: setting.0, seed: 5, iterations: 25,
+                                    tolerance: 0, patience: 1000)
+        let whole = try SemiNMF(config: config).fit(rows)
+        var seen: [Int] = []
+        let streamed = try SemiNMF(config: config).fit(chunks: rows, chunkRows: 37) { i, _, _ in seen.append(i) }
+        #expect(seen == Array(1...25))
+        #expect(streamed.losses.count == whole.losses.count && streamed.bestIteration == whole.bestIteration)
+        for (a, b) in zip(streamed.losses, whole.losses) { #expect(abs(a - b) <= 1e-5 * whole.totalSquares, "\(a) vs \(b)") }
+        #expect(abs(streamed.totalSquares - whole.totalSquares) <= 1e-9 * whole.totalSquares)
+        #expect(Self.relative(streamed.features, whole.features) < 1e-4, "features \(Self.relative(streamed.features, whole.features))")
+        #expect(Self.relative(streamed.codes, whole.codes) < 1e-4, "codes \(Self.relative(streamed.codes, whole.codes))")
+        // One chunk as big as the data is the in-memory computation in another code path.
+        let oneChunk = try SemiNMF(config: config).fit(chunks: rows, chunkRows: 1000)
+        #expect(Self.relative(oneChunk.features, whole.features) < 1e-4)
+    }
+
+    @Test func streamingRefusesWhatItCannotDo() throws {
+        // Fewer tokens than neurons: the svd start reads the rows and starts as in memory.
+        let rows = try Self.gaussianRows(n: 20, d: 48, seed: 1)
+        let svd = SemiNMF.Config(rank: 4, initialization: .svd, iterations: 5, tolerance: 0)
+        let wide = try SemiNMF(config: svd).fit(chunks: rows, chunkRows: 8), inMemory = try SemiNMF(config: svd).fit(rows)
+        #expect(Self.relative(wide.features, inMemory.features) < 1e-4)
+        #expect(throws: SNMFError.self) { try SemiNMF(config: SemiNMF.Config(rank: 4, initialization: .random)).fit(chunks: rows, chunkRows: 0) }
+        #expect(SemiNMF.streamingMemoryBytes(tokens: 20_000, neurons: 1536, rank: 100, chunkRows: 4096)! < 120 << 20)
+        #expect(SemiNMF.streamingMemoryBytes(tokens: Int.max / 2, neurons: 1536, rank: 100, chunkRows: 4096) == nil)
+    }
+
     @Test func recoversPlantedSparseFeatures() throws {
         let (n, d, k) = (500, 60, 5)
         var rng = SeededRandom(seed: 42)

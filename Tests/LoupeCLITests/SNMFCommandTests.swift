@@ -88,6 +88,19 @@ struct SNMFRealModelTests {
         #expect(result.relativeError < result.relativeErrors[0], "\(result.relativeErrors[0]) -> \(result.relativeError)")
         #expect(result.codes.allSatisfy { $0 >= 0 })
 
+        // Streamed from the store, 50 rows at a time: the same rows, origins and fit.
+        let stream = try SNMFStoreStream(store: store, capture: nil, hook: hook)
+        #expect(stream.tokens == rows.tokens && stream.origins == rows.origins && stream.source == rows.source)
+        let streamed = try SemiNMF(config: config).fit(chunks: stream, chunkRows: 50)
+        for (a, b) in zip(streamed.losses, result.losses) { #expect(abs(a - b) <= 1e-5 * result.totalSquares, "\(a) vs \(b)") }
+        #expect(streamed.losses.count == result.losses.count)
+        let streamedJSON = try json(runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "8", "--sparsity", "0",
+                                              "--iterations", "30", "--tolerance", "0", "--patience", "100", "--stream",
+                                              "--chunk-rows", "64", "--out", dir.appendingPathComponent("streamed").path,
+                                              "--format", "json"])) as! [String: Any]
+        #expect(abs((streamedJSON["relativeError"] as! Double) - result.relativeError) < 1e-4)
+        #expect(loupeError(["snmf", "fit", "--input", "x.npy", "--rank", "2", "--stream"]).contains("--stream reads a --store"))
+
         // The command on the same store: token text and context from the model's tokenizer.
         let out = dir.appendingPathComponent("report").path
         _ = try runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "4", "--iterations", "5",

@@ -25,7 +25,7 @@ public struct SNMFFile: Codable, Sendable, Equatable {
     public var codes: [[Float]]?
 
     /// The file for `result` of `rows`; `includeCodes` keeps Y (k x n values).
-    public init(result: SemiNMF.Result, rows: SNMFRows, includeCodes: Bool) {
+    public init(result: SemiNMF.Result, rows: any SNMFRowProvenance, includeCodes: Bool) {
         let (k, d, n) = (result.rank, result.neurons, result.tokens)
         source = rows.source
         hook = rows.hook

@@ -20,7 +20,7 @@ extension SemiNMF.Result {
     /// - Parameters:
     ///   - tokenText: a token id's text, when a tokenizer is at hand (else ids only).
     ///   - command: the command line that made the report.
-    public func writeReport(to folder: inout ReportFolder, rows: SNMFRows, command: String, neurons shown: Int = 10,
+    public func writeReport(to folder: inout ReportFolder, rows: any SNMFRowProvenance, command: String, neurons shown: Int = 10,
                             topTokens: Int = 10, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil,
                             vocabulary: [SNMFVocabularyLens.Effects]? = nil) throws {
         let (k, d, n) = (rank, neurons, tokens)
@@ -92,7 +92,7 @@ extension SemiNMF.Result {
 
     /// Up to 8 tokens before a row's token and 2 after, the token in [brackets], when a
     /// tokenizer is at hand; else the prompt's text (at most 120 characters).
-    static func context(of o: SNMFRows.Origin, in rows: SNMFRows, tokenText: ((Int) -> String)?) -> String {
+    static func context(of o: SNMFRows.Origin, in rows: any SNMFRowProvenance, tokenText: ((Int) -> String)?) -> String {
         guard let prompt = rows.prompts[o.prompt] else { return "" }
         guard let tokenText, o.position < prompt.tokens.count else { return String(prompt.text.prefix(120)) }
         let lo = max(0, o.position - 8), hi = min(prompt.tokens.count, o.position + 3)

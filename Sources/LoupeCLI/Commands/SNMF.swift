@@ -31,7 +31,10 @@ extension Loupe {
                   --input X.npy      any [tokens, neurons] float32/float64/float16 matrix, a row per token
                   --store S --hook H every stored row of hook H (e.g. blocks.15.mlp.hook_post) except \
                 position 0 (the attention sink), in memory: about 4·n·d bytes for the rows plus \
-                4·(5kn + 7kd) for the fit (--capture ID when the store holds several)
+                4·(5kn + 7kd) for the fit (--capture ID when the store holds several); with \
+                --stream the rows stay in the store and are decoded --chunk-rows at a time on every \
+                iteration (one pass each), so n is bounded by the disk: memory about 8kn (Y and the \
+                best Y) + 28d² (the SVD start) + 28kd, plus a chunk
 
                 Each iteration: Z by ridge least squares (Cholesky of Y Yᵀ + ridge·I), only the \
                 top --sparsity fraction of each feature's neurons kept (0: all), each row of Y \
@@ -61,6 +64,8 @@ extension Loupe {
             @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
             @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
             @Option(help: "The store's model: token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses).") var model: String?
+            @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
+            @Option(name: .customLong("chunk-rows"), help: "With --stream: rows decoded at a time.") var chunkRows = 4096
             @Option(help: "Print progress every N iterations.") var every = 10
             @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
@@ -70,20 +75,26 @@ extension Loupe {
                 if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
                 if model != nil && store == nil { throw ValidationError("--model only names tokens of --store rows") }
                 guard every >= 1 else { throw ValidationError("--every must be at least 1") }
+                if stream && store == nil { throw ValidationError("--stream reads a --store; an --input matrix is already in memory") }
+                guard chunkRows >= 1 else { throw ValidationError("--chunk-rows must be at least 1") }
             }
 
             func run() throws {
-                let rows = try input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!)
+                let rows: any SNMFChunks = try stream ? SNMFStoreStream(store: store!, capture: capture, hook: hook!)
+                    : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!)
                 let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
                                             iterations: iterations, tolerance: tolerance, patience: patience)
                 let loaded = try model.map { try ModelOptions.load($0) }
-                let bytes = SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank) ?? 0
-                Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank) (about \(bytes >> 20) MB)")
+                let bytes = (stream ? SemiNMF.streamingMemoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank, chunkRows: chunkRows)
+                             : SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank)) ?? 0
+                Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank)\(stream ? ", streamed" : "") (about \(bytes >> 20) MB)")
                 let started = Date()
-                let result = try SemiNMF(config: config).fit(rows) { iteration, loss, error in
+                let report = { (iteration: Int, loss: Double, error: Double) in
                     guard iteration % every == 0 || iteration == 1 else { return }
                     Console.progress("iteration \(iteration): loss \(fmt(loss)), relative error \(fmt(error))")
                 }
+                let fitter = SemiNMF(config: config)
+                let result = try (rows as? SNMFRows).map { try fitter.fit($0, progress: report) } ?? fitter.fit(chunks: rows, chunkRows: chunkRows, progress: report)
                 let seconds = Date().timeIntervalSince(started)
                 let name = label ?? hook ?? URL(fileURLWithPath: input ?? "").deletingPathExtension().lastPathComponent
                 var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) } ?? ReportFolder(analysis: "snmf", label: name)

@@ -1,0 +1,38 @@
+import Linalg
+
+/// Where a fit's token rows came from, as reports and saved results name it.
+public protocol SNMFRowProvenance {
+    /// A file path, or `store capture N hook`.
+    var source: String { get }
+    /// The hook name (store rows) or nil.
+    var hook: String? { get }
+    /// Per row, its prompt, position and token (store rows only; empty otherwise).
+    var origins: [SNMFRows.Origin] { get }
+    /// Per prompt index, its text and token ids (store rows only).
+    var prompts: [Int: (text: String, tokens: [Int])] { get }
+}
+
+/// Token rows a streamed fit reads pass after pass, a chunk at a time, never all at once:
+/// the fit's memory is then bounded by `Y` (k x n) and one chunk, not by the rows (see
+/// ``SemiNMF/streamingMemoryBytes(tokens:neurons:rank:chunkRows:)``).
+public protocol SNMFChunks: SNMFRowProvenance {
+    /// Rows (tokens) in all, n.
+    var tokens: Int { get }
+    /// Row width (neurons), d.
+    var neurons: Int { get }
+    /// Calls `body(first, chunk)` for consecutive chunks `[rows, d]` of at most `rows` rows,
+    /// in the same order every pass, `first` being the chunk's first row index.
+    /// - Throws: whatever reading throws; ``SNMFError/nonFiniteRow(row:source:)`` for a row
+    ///   holding NaN or infinity.
+    func forEachChunk(rows: Int, _ body: (Int, Tensor) throws -> Void) throws
+}
+
+extension SNMFRows: SNMFChunks {
+    /// Slices of the in-memory matrix.
+    public func forEachChunk(rows: Int, _ body: (Int, Tensor) throws -> Void) throws {
+        let step = max(rows, 1)
+        for first in stride(from: 0, to: tokens, by: step) {
+            try body(first, matrix.rows(first..<min(tokens, first + step)))
+        }
+    }
+}

@@ -1,0 +1,289 @@
+import Linalg
+
+extension SemiNMF {
+    /// Bytes a streamed fit holds at its peak, or nil on overflow: `Y` and the best `Y`
+    /// `8kn`; one chunk and its products `4c(d + 4k)`; `Zᵀ`, the best `Zᵀ`, `Y X` and the
+    /// Double solve `28kd`; the SVD start's `d x d` Gram matrix and LAPACK's copies `28d²`;
+    /// the rows' origins `24n`. The rows themselves are never all in memory.
+    public static func streamingMemoryBytes(tokens n: Int, neurons d: Int, rank k: Int, chunkRows c: Int) -> Int? {
+        let terms: [(Int, Int, Int)] = [(8, k, n), (4, c, d + 4 * k), (28, k, d), (28, d, d), (24, n, 1)]
+        var total = 0
+        for (f, a, b) in terms {
+            let (ab, o1) = a.multipliedReportingOverflow(by: b)
+            let (fab, o2) = ab.multipliedReportingOverflow(by: f)
+            let (sum, o3) = total.addingReportingOverflow(fab)
+            if o1 || o2 || o3 { return nil }
+            total = sum
+        }
+        return total
+    }
+
+    /// Fits rows read `chunkRows` at a time, one pass over them per iteration, with the same
+    /// updates, stopping rule and result as ``fit(_:start:progress:)`` (equal up to the order
+    /// of summation). Per iteration: the Z step from `Y X` and `Y Yᵀ` of the previous pass;
+    /// sparsity and normalization; then, chunk by chunk, `ZᵀA_c`, Ding et al.'s update of the
+    /// chunk's columns of Y, the loss's cross term and the next `Y X`.
+    ///
+    /// Starts: `random` draws Y as the in-memory fit does and fits Z in one pass; `svd` builds
+    /// the `d x d` Gram matrix `AAᵀ` in one pass and Y in another (with fewer tokens than
+    /// neurons it reads the rows, smaller than that Gram matrix, and starts as in memory).
+    /// - Throws: ``SNMFError`` for bad settings, sizes, a start of the wrong shape or rows that
+    ///   change between passes.
+    public func fit(chunks rows: some SNMFChunks, chunkRows: Int = 4096, start given: Start? = nil,
+                    progress: ((Int, Double, Double) -> Void)? = nil) throws -> Result {
+        let (n, d, k) = (rows.tokens, rows.neurons, config.rank)
+        try SemiNMF.checkSizes(tokens: n, neurons: d, rank: k)
+        try config.validate()
+        guard chunkRows >= 1, SemiNMF.streamingMemoryBytes(tokens: n, neurons: d, rank: k, chunkRows: chunkRows) != nil else {
+            throw SNMFError.invalidSetting("chunk rows \(chunkRows) must be at least 1 (and the fit's sizes must not overflow)")
+        }
+        var state = try StreamState(rows: rows, k: k, chunkRows: chunkRows)
+        let start = try given ?? self.streamedStart(&state)
+        guard start.features.count == k * d, start.codes.count == k * n else {
+            throw SNMFError.invalidSetting("the start has \(start.features.count) feature and \(start.codes.count) code values, expected \(k) x \(d) and \(k) x \(n)")
+        }
+        guard start.codes.allSatisfy({ $0 >= 0 && $0.isFinite }) else {
+            throw SNMFError.invalidSetting("the start's codes Y must be finite and >= 0")
+        }
+        (state.features, state.codes) = (start.features, start.codes)
+        // The start's loss (one pass; it also gives ‖A‖² and the first Y X).
+        state.zz = SemiNMF.gram(state.features, rows: k, width: d)
+        try state.pass(update: nil)
+        state.yy = SemiNMF.gram(state.codes, rows: k, width: n)
+        var losses = [state.loss]
+        var best = (loss: Double.infinity, iteration: 0, features: state.features, codes: state.codes)
+        var stale = 0, converged = false
+        let keep = config.keptNeurons(of: d), total = state.total
+        for iteration in 1...config.iterations {
+            state.features = try SemiNMF.solveZ(yx: state.yx, yy: state.yy, k: k, d: d, ridge: config.ridge)
+            SemiNMF.sparsify(&state.features, k: k, d: d, keep: keep)
+            state.normalize()
+            state.zz = SemiNMF.gram(state.features, rows: k, width: d)
+            try state.pass(update: Float(config.epsilon))
+            state.yy = SemiNMF.gram(state.codes, rows: k, width: n)
+            let loss = state.loss
+            losses.append(loss)
+            let improved = iteration == 1 || loss < best.loss * (1 - config.tolerance)
+            if loss < best.loss { best = (loss, iteration, state.features, state.codes) }
+            stale = improved ? 0 : stale + 1
+            progress?(iteration, loss, total > 0 ? (max(loss, 0) / total).squareRoot() : 0)
+            if stale >= config.patience { converged = true; break }
+        }
+        return Result(config: config, tokens: n, neurons: d, features: best.features, codes: best.codes,
+                      totalSquares: total, losses: losses, bestIteration: best.iteration, converged: converged)
+    }
+
+    /// The configured start, from passes over the rows.
+    func streamedStart(_ state: inout StreamState) throws -> Start {
+        let (n, d, k) = (state.n, state.d, state.k)
+        switch config.initialization {
+        case .random:
+            var rng = SeededRandom(seed: config.seed)
+            state.codes = (0..<(k * n)).map { _ in rng.nextUniform() }
+            state.yx = try state.productYX()
+            let yy = SemiNMF.gram(state.codes, rows: k, width: n)
+            let features = try SemiNMF.solveZ(yx: state.yx, yy: yy, k: k, d: d, ridge: max(config.ridge, 1e-9))
+            return Start(features: features, codes: state.codes)
+        case .svd:
+            guard d <= n else {
+                // Fewer tokens than neurons: the rows (n·d < d² values) fit in the Gram matrix's place.
+                var all: [Float] = []
+                try state.visit { _, chunk in all += chunk.scalars }
+                return try SemiNMF.svdStart(Tensor(shape: [n, d], scalars: all), rank: k)
+            }
+            return try state.svdStart()
+        }
+    }
+
+    /// `M Mᵀ` of a row-major `[rows, width]` matrix.
+    static func gram(_ m: [Float], rows: Int, width: Int) -> [Float] {
+        var g = [Float](repeating: 0, count: rows * rows)
+        m.withUnsafeBufferPointer { a in
+            g.withUnsafeMutableBufferPointer { c in
+                BLAS.gemmTransposedB(m: rows, n: rows, k: width, a: a.baseAddress!, b: a.baseAddress!, c: c.baseAddress!)
+            }
+        }
+        return g
+    }
+
+    /// `Zᵀ = (Y Yᵀ + λI)⁻¹ (Y X)` by a Cholesky solve in Double.
+    static func solveZ(yx: [Float], yy: [Float], k: Int, d: Int, ridge: Double) throws -> [Float] {
+        var system = yy.map(Double.init)
+        for i in 0..<k { system[i * k + i] += ridge }
+        do {
+            return try LAPACK.choleskySolve(system, yx.map(Double.init), n: k, rightHandSides: d).map { Float($0) }
+        } catch let error as LinalgError {
+            throw SNMFError.singularSystem("Y Yᵀ + \(ridge)·I (k = \(k)) cannot be factored: \(error); raise the ridge")
+        }
+    }
+}
+
+/// The arrays a streamed fit keeps between passes (row-major: `features` `[k, d]`, `codes`
+/// `[k, n]`) and the pass that visits the rows.
+struct StreamState {
+    let rows: any SNMFChunks
+    let n: Int, d: Int, k: Int
+    let chunkRows: Int
+    var features: [Float] = []
+    var codes: [Float] = []
+    /// `Y X` `[k, d]` of the codes as the last pass left them; `ZᵀZ`, `Y Yᵀ` `[k, k]`.
+    var yx: [Float], zz: [Float], yy: [Float]
+    /// `‖A‖²` and the loss's cross term `Σ Y ⊙ ZᵀA`, from the last pass.
+    var total = 0.0, cross = 0.0
+
+    init(rows: some SNMFChunks, k: Int, chunkRows: Int) throws {
+        self.rows = rows
+        (n, d, self.k, self.chunkRows) = (rows.tokens, rows.neurons, k, chunkRows)
+        yx = [Float](repeating: 0, count: k * d)
+        zz = [Float](repeating: 0, count: k * k)
+        yy = zz
+    }
+
+    /// `‖A‖² - 2 Σ Y ⊙ ZᵀA + Σ ZᵀZ ⊙ YYᵀ`.
+    var loss: Double {
+        var quadratic = 0.0
+        for i in 0..<(k * k) { quadratic += Double(zz[i]) * Double(yy[i]) }
+        return total - 2 * cross + quadratic
+    }
+
+    /// Visits `rows` in order, checking each chunk's place and width.
+    func visit(_ body: (Int, Tensor) throws -> Void) throws {
+        var expected = 0
+        try rows.forEachChunk(rows: chunkRows) { first, chunk in
+            guard first == expected, chunk.rank == 2, chunk.shape[1] == d, first + chunk.shape[0] <= n else {
+                throw SNMFError.invalidSetting("\(rows.source): a chunk of shape \(chunk.shape) at row \(first), expected row \(expected) of \(n), width \(d)")
+            }
+            try body(first, chunk)
+            expected += chunk.shape[0]
+        }
+        guard expected == n else { throw SNMFError.invalidSetting("\(rows.source): a pass gave \(expected) rows, expected \(n)") }
+    }
+
+    /// `Y X` of the current codes, in one pass.
+    func productYX() throws -> [Float] {
+        var yx = [Float](repeating: 0, count: k * d)
+        try visit { first, chunk in
+            let c = chunk.shape[0]
+            let y = columns(first, c)
+            y.withUnsafeBufferPointer { yp in
+                chunk.withUnsafeBufferPointer { xp in
+                    yx.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemm(m: k, n: d, k: c, a: yp.baseAddress!, b: xp.baseAddress!, c: out.baseAddress!, beta: 1)
+                    }
+                }
+            }
+        }
+        return yx
+    }
+
+    /// Y's columns `first..<first+c` as a contiguous `[k, c]` array.
+    func columns(_ first: Int, _ c: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: k * c)
+        for i in 0..<k { for j in 0..<c { y[i * c + j] = codes[i * n + first + j] } }
+        return y
+    }
+
+    /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged).
+    mutating func normalize() {
+        for i in 0..<k {
+            let norm = codes.withUnsafeBufferPointer { BLAS.norm(n: n, x: $0.baseAddress! + i * n) }
+            guard norm > 0, norm.isFinite else { continue }
+            for j in 0..<n { codes[i * n + j] /= norm }
+            for j in 0..<d { features[i * d + j] *= norm }
+        }
+    }
+
+    /// One pass: per chunk `ZᵀA_c`; with `update` (the epsilon) Ding et al.'s update of the
+    /// chunk's codes; then the cross term, `‖A‖²` and the next `Y X` from the chunk's codes.
+    mutating func pass(update epsilon: Float?) throws {
+        var (total, cross) = (0.0, 0.0)
+        var yx = [Float](repeating: 0, count: k * d)
+        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
+        let (k, d, n) = (k, d, n)
+        var codes: [Float] = []
+        swap(&codes, &self.codes)  // updated in place, not copied
+        defer { swap(&codes, &self.codes) }
+        let features = self.features
+        try visit { first, chunk in
+            let c = chunk.shape[0]
+            var y = [Float](repeating: 0, count: k * c)
+            for i in 0..<k { for j in 0..<c { y[i * c + j] = codes[i * n + first + j] } }
+            var za = [Float](repeating: 0, count: k * c)
+            features.withUnsafeBufferPointer { f in
+                chunk.withUnsafeBufferPointer { xp in
+                    za.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemmTransposedB(m: k, n: c, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: out.baseAddress!)
+                    }
+                    total += (0..<(c * d)).reduce(0.0) { $0 + Double(xp[$1]) * Double(xp[$1]) }
+                }
+            }
+            if let epsilon {
+                var plus = [Float](repeating: 0, count: k * c), minus = plus
+                y.withUnsafeBufferPointer { yp in
+                    pos.withUnsafeBufferPointer { m in plus.withUnsafeMutableBufferPointer { o in BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!) } }
+                    neg.withUnsafeBufferPointer { m in minus.withUnsafeMutableBufferPointer { o in BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!) } }
+                }
+                for i in 0..<(k * c) {
+                    let numerator = max(za[i], 0) + minus[i]
+                    let denominator = max(-za[i], 0) + plus[i] + epsilon
+                    if denominator > 0 { y[i] *= (numerator / denominator).squareRoot() }
+                }
+                for i in 0..<k { for j in 0..<c { codes[i * n + first + j] = y[i * c + j] } }
+            }
+            for i in 0..<(k * c) { cross += Double(y[i]) * Double(za[i]) }
+            y.withUnsafeBufferPointer { yp in
+                chunk.withUnsafeBufferPointer { xp in
+                    yx.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemm(m: k, n: d, k: c, a: yp.baseAddress!, b: xp.baseAddress!, c: out.baseAddress!, beta: 1)
+                    }
+                }
+            }
+        }
+        (self.total, self.cross, self.yx) = (total, cross, yx)
+    }
+
+    /// The SVD start from the `d x d` Gram matrix `Σ X_cᵀ X_c` (one pass) and `Y = |Σ⁻¹ Uᵀ Xᵀ|`
+    /// (another), as ``SemiNMF/start(for:)`` does for `d <= n`.
+    mutating func svdStart() throws -> SemiNMF.Start {
+        let (n, d, k) = (n, d, k)
+        var gram = [Float](repeating: 0, count: d * d)
+        try visit { _, chunk in
+            chunk.withUnsafeBufferPointer { xp in
+                gram.withUnsafeMutableBufferPointer { g in
+                    BLAS.gemmTransposedA(m: d, n: d, k: chunk.shape[0], a: xp.baseAddress!, b: xp.baseAddress!, c: g.baseAddress!, beta: 1)
+                }
+            }
+        }
+        let (u, s, _) = try LAPACK.svd(gram.map(Double.init), rows: d, cols: d)
+        let sigma = s.prefix(k).map { max($0, 0).squareRoot() }
+        var side = [Float](repeating: 0, count: k * d)
+        for i in 0..<k { for j in 0..<d { side[i * d + j] = Float(u[j * d + i]) } }
+        var codes = [Float](repeating: 0, count: k * n)
+        try visit { first, chunk in
+            let c = chunk.shape[0]
+            var part = [Float](repeating: 0, count: k * c)
+            side.withUnsafeBufferPointer { sp in
+                chunk.withUnsafeBufferPointer { xp in
+                    part.withUnsafeMutableBufferPointer { o in
+                        BLAS.gemmTransposedB(m: k, n: c, k: d, a: sp.baseAddress!, b: xp.baseAddress!, c: o.baseAddress!)
+                    }
+                }
+            }
+            for i in 0..<k { for j in 0..<c { codes[i * n + first + j] = part[i * c + j] } }
+        }
+        var features = [Float](repeating: 0, count: k * d)
+        let floor = (sigma.first ?? 0) * 1e-6
+        for i in 0..<k {
+            if sigma[i] <= floor || sigma[i] == 0 {
+                for j in 0..<n { codes[i * n + j] = Float(1 / Double(n).squareRoot()) }
+                continue
+            }
+            var sum = 0.0
+            for j in 0..<n { codes[i * n + j] *= Float(1 / sigma[i]); sum += Double(codes[i * n + j]) }
+            let sign: Float = sum < 0 ? -1 : 1
+            for j in 0..<d { features[i * d + j] = sign * side[i * d + j] * Float(sigma[i]) }
+            for j in 0..<n { codes[i * n + j] = abs(codes[i * n + j]) }
+        }
+        return SemiNMF.Start(features: features, codes: codes)
+    }
+}
