@@ -2,13 +2,15 @@
 //
 //   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
 //                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]] [--steer]
+//                                    [--snmf [--snmf-data DIR]]
 //
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
 // --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
 // --probes runs only the probe-fitting benchmark (ProbeBench.swift), on DIR's .npy files from
 // bench/probes_sklearn.py when given. --steer runs only steered vs unsteered generation
-// (SteerBench.swift).
+// (SteerBench.swift). --snmf runs only semi-NMF iterations (SNMFBench.swift), on DIR/x.npy from
+// bench/snmf_numpy.py when given (bench/snmf_compare.sh runs both sides interleaved).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -27,6 +29,8 @@ struct Args {
     var storeDB: String? = nil
     var probes = false
     var probesData: String? = nil
+    var snmf = false
+    var snmfData: String? = nil
     var steer = false
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
@@ -42,6 +46,8 @@ struct Args {
             case "--probes": probes = true
             case "--probes-data": probesData = it.next()
             case "--steer": steer = true
+            case "--snmf": snmf = true
+            case "--snmf-data": snmfData = it.next()
             default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
             }
         }
@@ -79,6 +85,14 @@ for (m, n, k) in [(1024, 1024, 1024), (128, 1536, 576), (550, 1536, 576), (550, 
     report("sgemm_\(m)x\(n)x\(k)_gflops", gflops, String(format: "sgemm %dx%dx%d: %.1f GFLOP/s", m, n, k, gflops))
 }
 
+if args.snmf {
+    // Only semi-NMF iterations (SNMFBench.swift); needs no model.
+    try snmfBenchmark(data: args.snmfData, iterations: args.quick ? 6 : 21, report: report)
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
+    exit(0)
+}
 if args.probes {
     // Only the probe-fitting benchmark (ProbeBench.swift); needs no model.
     try probeBenchmark(data: args.probesData, report: report)
