@@ -31,7 +31,9 @@ struct SNMFCommandTests {
         let relative = try #require(summary["relativeError"] as? Double)
         #expect(relative > 0 && relative < 1)
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: out))
-        #expect(files.isSuperset(of: ["summary.txt", "loss.csv", "loss.svg", "features.csv", "snmf.json"]), "\(files)")
+        #expect(files.isSuperset(of: ["summary.txt", "loss.csv", "loss.svg", "features.csv", "snmf.json", "index.html"]), "\(files)")
+        let index = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        #expect(index.contains("Feature 2") && !index.contains("<mark"), "no store rows, so no token contexts")
         #expect(!files.contains("tokens.csv"))
         let loss = try String(contentsOfFile: out + "/loss.csv", encoding: .utf8).split(separator: "\n")
         #expect(loss.first == "iteration,loss,relative_error" && loss.count == 22)
@@ -109,6 +111,9 @@ struct SNMFRealModelTests {
         #expect(tokens.first == "feature,rank,code,prompt,position,token_id,token,context")
         #expect(tokens.count == 1 + 4 * 10)
         #expect(tokens.dropFirst().allSatisfy { $0.contains("[") }, "\(tokens.prefix(3))")
+        // The page: each feature's top tokens marked in context (10 per feature), its vocabulary.
+        let page = try String(contentsOfFile: out + "/index.html", encoding: .utf8)
+        #expect(page.components(separatedBy: "<mark").count - 1 == 4 * 10 && page.contains("Promotes: "))
 
         // The vocabulary lens: feature 0's top promoted token, recomputed in Double from the weights.
         let vocabulary = try String(contentsOfFile: out + "/vocabulary.csv", encoding: .utf8).split(separator: "\n")

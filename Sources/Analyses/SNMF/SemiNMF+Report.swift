@@ -84,19 +84,62 @@ extension SemiNMF.Result {
             }
             try folder.write(table, to: "vocabulary.csv")
         }
+        try folder.writeIndex(page(summary: summary, rows: rows, command: command, neurons: shown, topTokens: topTokens,
+                                   tokenText: tokenText, vocabulary: vocabulary))
         let file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes)
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         try folder.write(try e.encode(file), to: "snmf.json")
     }
 
+    /// The run's page: the summary, the loss curve, then per feature its top tokens in context
+    /// (token marked), its largest neurons and, with `vocabulary`, what it promotes and suppresses.
+    func page(summary: SummaryText, rows: any SNMFRowProvenance, command: String, neurons shown: Int, topTokens: Int,
+              tokenText: ((Int) -> String)?, vocabulary: [SNMFVocabularyLens.Effects]?) -> HTMLPage {
+        let (k, d, n) = (rank, neurons, tokens)
+        var page = HTMLPage(title: "Semi-NMF features, rank \(k)", summary: summary.rendered(), command: command)
+        page.append(.image(file: "loss.svg", caption: "Relative reconstruction error by iteration."))
+        let name = { (t: Int) in tokenText.map { TokenLabel.display($0(t)) } ?? "#\(t)" }
+        for f in 0..<k {
+            page.append(.heading("Feature \(f)"))
+            if !rows.origins.isEmpty {
+                let row = codes[(f * n)..<((f + 1) * n)]
+                page.append(.markedLines(Self.top(min(topTokens, n), of: row, by: { $0 }).map { t in
+                    let o = rows.origins[t], label = NumberFormat.string(Double(row[row.startIndex + t]))
+                    guard let c = Self.contextPieces(of: o, in: rows, tokenText: tokenText) else {
+                        return .init(label: label, before: "prompt \(o.prompt) position \(o.position) ", marked: name(o.token), after: "")
+                    }
+                    return .init(label: label, before: c.before, marked: c.token, after: c.after)
+                }))
+            }
+            let weights = features[(f * d)..<((f + 1) * d)]
+            let top = Self.top(min(shown, d), of: weights, by: abs).filter { weights[weights.startIndex + $0] != 0 }
+            page.append(.paragraph("Neurons: " + top.map { "\($0) (\(NumberFormat.string(Double(weights[weights.startIndex + $0]))))" }.joined(separator: ", ")))
+            if let e = vocabulary?[f] {
+                page.append(.paragraph("Promotes: " + e.promoted.map { name($0.token) }.joined(separator: " ")))
+                page.append(.paragraph("Suppresses: " + e.suppressed.map { name($0.token) }.joined(separator: " ")))
+            }
+        }
+        for file in ["features.csv", "loss.csv"] + (rows.origins.isEmpty ? [] : ["tokens.csv"]) + (vocabulary == nil ? [] : ["vocabulary.csv"]) {
+            page.append(.link(file: file, text: file))
+        }
+        return page
+    }
+
+    /// Up to 8 tokens before a row's token and 2 after, as text pieces; nil without a
+    /// tokenizer or the prompt.
+    static func contextPieces(of o: SNMFRows.Origin, in rows: any SNMFRowProvenance, tokenText: ((Int) -> String)?)
+        -> (before: String, token: String, after: String)? {
+        guard let tokenText, let prompt = rows.prompts[o.prompt], o.position < prompt.tokens.count else { return nil }
+        let text = { (r: Range<Int>) in r.map { tokenText(prompt.tokens[$0]) }.joined().replacingOccurrences(of: "\n", with: "⏎") }
+        return (text(max(0, o.position - 8)..<o.position), text(o.position..<(o.position + 1)),
+                text((o.position + 1)..<min(prompt.tokens.count, o.position + 3)))
+    }
+
     /// Up to 8 tokens before a row's token and 2 after, the token in [brackets], when a
     /// tokenizer is at hand; else the prompt's text (at most 120 characters).
     static func context(of o: SNMFRows.Origin, in rows: any SNMFRowProvenance, tokenText: ((Int) -> String)?) -> String {
-        guard let prompt = rows.prompts[o.prompt] else { return "" }
-        guard let tokenText, o.position < prompt.tokens.count else { return String(prompt.text.prefix(120)) }
-        let lo = max(0, o.position - 8), hi = min(prompt.tokens.count, o.position + 3)
-        return (lo..<hi).map { p in p == o.position ? "[\(tokenText(prompt.tokens[p]))]" : tokenText(prompt.tokens[p]) }
-            .joined().replacingOccurrences(of: "\n", with: "⏎")
+        if let c = contextPieces(of: o, in: rows, tokenText: tokenText) { return "\(c.before)[\(c.token)]\(c.after)" }
+        return rows.prompts[o.prompt].map { String($0.text.prefix(120)) } ?? ""
     }
 }

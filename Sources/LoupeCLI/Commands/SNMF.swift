@@ -43,6 +43,8 @@ extension Loupe {
                 improve the best loss by less than --tolerance of it, or after --iterations.
 
                 Writes summary.txt, loss.csv, loss.svg, features.csv (each feature's top neurons), \
+                index.html (the run on one page: loss curve, per feature its top tokens marked in \
+                context, neurons and vocabulary effects), \
                 snmf.json (every setting, the loss curve, Z; Y with --save-codes) and, for store \
                 rows, tokens.csv (each feature's top tokens with context; token text with --model) \
                 into --out (default reports/snmf-<label>).
