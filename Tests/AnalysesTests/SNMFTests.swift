@@ -79,6 +79,81 @@ struct SNMFTests {
         #expect(SemiNMF.streamingMemoryBytes(tokens: Int.max / 2, neurons: 1536, rank: 100, chunkRows: 4096) == nil)
     }
 
+    /// Planted two-level structure: 8 sparse fine features Z₁ (6 neurons each, either sign),
+    /// 3 coarse features each a nonnegative mix Z₂ of 2-3 fine ones (a tree), and fine codes
+    /// Y₁ = Z₂ Y₂ + E (coarse codes Y₂ >= 0 plus sparse fine-level activity E >= 0, so the
+    /// fine features are identifiable), A = Z₁ Y₁ + small noise. The hierarchy's coarse
+    /// features in neuron space (Z₁Z₂) match the planted ones, each coarse feature's largest
+    /// children are its planted fine features, fine-tuning lowers the loss of the stacked
+    /// pretrained levels, and the fit is as good as the planted factors.
+    @Test func hierarchyRecoversPlantedCoarseFeaturesAndFineTuningHelps() throws {
+        let (n, d, k1, k2) = (800, 64, 8, 3)
+        var rng = SeededRandom(seed: 21)
+        var z1 = [Float](repeating: 0, count: d * k1)  // d x k1, column f = fine feature f
+        for f in 0..<k1 { for j in 0..<6 { z1[(f * 8 + j) * k1 + f] = (1 + rng.nextUniform()) * (j % 2 == 0 ? 1 : -1) } }
+        let parents: [[Int]] = [[0, 1, 2], [3, 4], [5, 6, 7]]
+        var z2 = [Float](repeating: 0, count: k1 * k2)  // k1 x k2
+        for (c, kids) in parents.enumerated() { for f in kids { z2[f * k2 + c] = 0.5 + rng.nextUniform() } }
+        var y2 = [Float](repeating: 0, count: k2 * n)
+        for i in 0..<(k2 * n) { y2[i] = rng.nextUniform() < 0.5 ? -2 * log(1 - rng.nextUniform()) : 0 }
+        var y1 = [Float](repeating: 0, count: k1 * n)
+        for f in 0..<k1 { for t in 0..<n {
+            var v: Float = rng.nextUniform() < 0.3 ? 0.2 + 0.8 * rng.nextUniform() : 0
+            for c in 0..<k2 { v += z2[f * k2 + c] * y2[c * n + t] }
+            y1[f * n + t] = v
+        } }
+        var coarse = [Float](repeating: 0, count: d * k2)  // Z1 Z2, d x k2
+        for i in 0..<d { for c in 0..<k2 { for f in 0..<k1 { coarse[i * k2 + c] += z1[i * k1 + f] * z2[f * k2 + c] } } }
+        var x = [Float](repeating: 0, count: n * d)  // x[t, i] = Σ_f z1[i, f] y1[f, t] + noise
+        var planted = 0.0  // ‖A - Z1 Z2 Y2‖² of the planted factors
+        for t in 0..<n { for i in 0..<d {
+            var v: Float = 0, coarsePart: Float = 0
+            for f in 0..<k1 { v += z1[i * k1 + f] * y1[f * n + t] }
+            for c in 0..<k2 { coarsePart += coarse[i * k2 + c] * y2[c * n + t] }
+            x[t * d + i] = v + 0.02 * rng.nextGaussian()
+            planted += pow(Double(x[t * d + i] - coarsePart), 2)
+        } }
+        let rows = try SNMFRows(matrix: Tensor(shape: [n, d], scalars: x), source: "planted hierarchy")
+        let config = SemiNMF.Config(rank: k1, sparsity: 0.1, initialization: .svd, iterations: 300, tolerance: 1e-7, patience: 10)
+        let h = try SemiNMF(config: config).fitHierarchy(rows, ranks: [k1, k2], sweeps: 30)
+        #expect(h.levels.map(\.rank) == [k1, k2] && h.losses.count == 31)
+        #expect(h.losses.last! <= h.losses[0] * (1 + 1e-6), "fine-tuning \(h.losses[0]) -> \(h.losses.last!)")
+        #expect(h.losses[h.bestSweep] <= 1.05 * planted, "loss \(h.losses[h.bestSweep]) vs the planted factors' \(planted)")
+        // Match each planted coarse feature to the best learned one by |cosine|.
+        let learned = h.levels[1].features  // [k2, d]
+        func cosine(_ c: Int, _ l: Int) -> Double {
+            var (dot, a, b) = (0.0, 0.0, 0.0)
+            for i in 0..<d {
+                let (u, v) = (Double(coarse[i * k2 + c]), Double(learned[l * d + i]))
+                dot += u * v; a += u * u; b += v * v
+            }
+            return dot / (a * b).squareRoot()
+        }
+        // The fine-level activity E, which no coarse feature explains, perturbs the coarse
+        // directions level 2 finds (measured 0.88 for one of the three here, above 0.95 for the others), so: each at least 0.85,
+        // on average 0.9; the children below are exact.
+        var cosines: [Double] = []
+        for c in 0..<k2 {
+            let best = (0..<k2).max { abs(cosine(c, $0)) < abs(cosine(c, $1)) }!
+            cosines.append(abs(cosine(c, best)))
+            #expect(abs(cosine(c, best)) >= 0.85, "coarse feature \(c): best |cosine| \(abs(cosine(c, best)))")
+            // Its children: the learned fine features closest to the planted fine ones it mixes.
+            let kids = h.children(level: 2, feature: best, count: parents[c].count).map(\.feature)
+            let fine = h.levels[0].features  // [k1, d]
+            let matched = Set(parents[c].map { f in
+                (0..<k1).max { a, b in
+                    let ca = (0..<d).reduce(0.0) { $0 + Double(z1[$1 * k1 + f]) * Double(fine[a * d + $1]) }
+                    let cb = (0..<d).reduce(0.0) { $0 + Double(z1[$1 * k1 + f]) * Double(fine[b * d + $1]) }
+                    return abs(ca) < abs(cb)
+                }!
+            })
+            #expect(Set(kids) == matched, "coarse \(c): children \(kids), planted \(matched)")
+        }
+        #expect(cosines.reduce(0, +) / Double(k2) >= 0.9, "\(cosines)")
+        #expect(throws: SNMFError.self) { try SemiNMF(config: config).fitHierarchy(rows, ranks: [k1, k1]) }
+        #expect(throws: SNMFError.self) { try SemiNMF(config: config).fitHierarchy(rows, ranks: []) }
+    }
+
     @Test func recoversPlantedSparseFeatures() throws {
         let (n, d, k) = (500, 60, 5)
         var rng = SeededRandom(seed: 42)

@@ -103,6 +103,19 @@ struct SNMFRealModelTests {
         #expect(abs((streamedJSON["relativeError"] as! Double) - result.relativeError) < 1e-4)
         #expect(loupeError(["snmf", "fit", "--input", "x.npy", "--rank", "2", "--stream"]).contains("--stream reads a --store"))
 
+        // A two-level hierarchy on the same rows: level 2 mixes level 1's features.
+        let tree = dir.appendingPathComponent("tree").path
+        _ = try runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "8", "--hierarchy", "3", "--sweeps", "10",
+                          "--iterations", "30", "--out", tree])
+        let edges = try String(contentsOfFile: tree + "/hierarchy.csv", encoding: .utf8).split(separator: "\n")
+        #expect(edges.first == "level,feature,rank,child_level,child,weight" && edges.count == 1 + 3 * 5, "\(edges.count)")
+        let summaryText = try String(contentsOfFile: tree + "/hierarchy.txt", encoding: .utf8)
+        #expect(summaryText.contains("level 2 rank 3, pretrained") && summaryText.contains("fine-tuned"))
+        let sweepsCSV = try String(contentsOfFile: tree + "/hierarchy-loss.csv", encoding: .utf8).split(separator: "\n")
+        let tuned = sweepsCSV.dropFirst().map { Double($0.split(separator: ",")[1])! }
+        #expect(tuned.count == 11 && tuned.min()! <= tuned[0], "fine-tuning never ends above the stacked levels: \(tuned)")
+        #expect(loupeError(["snmf", "fit", "--input", "x.npy", "--rank", "4", "--hierarchy", "4,x"]).contains("--hierarchy takes"))
+
         // The command on the same store: token text and context from the model's tokenizer.
         let out = dir.appendingPathComponent("report").path
         _ = try runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "4", "--iterations", "5",

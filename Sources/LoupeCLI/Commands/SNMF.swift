@@ -68,6 +68,8 @@ extension Loupe {
             @Option(help: "The store's model: token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses).") var model: String?
             @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
             @Option(name: .customLong("chunk-rows"), help: "With --stream: rows decoded at a time.") var chunkRows = 4096
+            @Option(help: "Coarser levels above --rank, e.g. 20,5: each factorizes the level below's codes, then all are fine-tuned jointly (deep semi-NMF); writes hierarchy.txt/.csv.") var hierarchy: String?
+            @Option(help: "With --hierarchy: joint fine-tuning sweeps.") var sweeps = 50
             @Option(help: "Print progress every N iterations.") var every = 10
             @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
@@ -79,6 +81,21 @@ extension Loupe {
                 guard every >= 1 else { throw ValidationError("--every must be at least 1") }
                 if stream && store == nil { throw ValidationError("--stream reads a --store; an --input matrix is already in memory") }
                 guard chunkRows >= 1 else { throw ValidationError("--chunk-rows must be at least 1") }
+                if let hierarchy, hierarchyRanks(hierarchy) == nil { throw ValidationError("--hierarchy takes comma-separated ranks below --rank, e.g. 20,5; got '\(hierarchy)'") }
+                if hierarchy != nil && stream { throw ValidationError("--hierarchy fits rows in memory; drop --stream") }
+            }
+
+            func hierarchyRanks(_ text: String) -> [Int]? {
+                let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                return parts.isEmpty || parts.contains(nil) ? nil : parts.map { $0! }
+            }
+
+            /// With --hierarchy: the levels above the fit, written beside its report.
+            func writeHierarchy(_ rows: any SNMFChunks, level1: SemiNMF.Result, config: SemiNMF.Config, into folder: inout ReportFolder) throws {
+                guard let hierarchy, let ranks = hierarchyRanks(hierarchy), let rows = rows as? SNMFRows else { return }
+                let h = try SemiNMF(config: config).fitHierarchy(rows, ranks: [rank] + ranks, first: level1, sweeps: sweeps) { Console.progress($0) }
+                try h.writeReport(to: &folder)
+                Console.progress("hierarchy \(([rank] + ranks).map(String.init).joined(separator: " > ")): relative error \(fmt(h.relativeErrors[0])) stacked, \(fmt(h.relativeError)) fine-tuned")
             }
 
             func run() throws {
@@ -104,6 +121,7 @@ extension Loupe {
                 if let loaded, case .mlpPost(let layer)? = hook.flatMap(HookPoint.init(name:)) {
                     vocabulary = try SNMFVocabularyLens.effects(of: result.features, rank: rank, model: loaded.transformer, layer: layer)
                 }
+                try writeHierarchy(rows, level1: result, config: config, into: &folder)
                 try result.writeReport(to: &folder, rows: rows, command: commandLine(), includeCodes: saveCodes,
                                        tokenText: loaded.map { m in { m.tokenizer.decode([$0]) } }, vocabulary: vocabulary)
                 Console.progress("report written to \(folder.url.path)")
