@@ -94,6 +94,25 @@ struct SAELensInteropTests {
         Self.expectSame(f, try Self.npy("encoded-loupe-\(architecture).npy"), "loupe-\(architecture) encode")
     }
 
+    /// sae-lens reads a `cfg.json` without `metadata.sae_lens_version` as pre-6.0 and keeps only
+    /// top-level metadata keys, so a saved folder has the hook, model and context size at both
+    /// places, and loads back with them.
+    @Test func savedFolderHasTopLevelMetadataForSAELens() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-sae-meta-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let (sae, _) = try SAEFolder.load(Self.dir.appendingPathComponent("saelens-topk").path)
+        let metadata = SAEMetadata(hookName: "blocks.15.hook_resid_post", modelName: "SmolLM2-135M-Instruct", contextSize: 128)
+        try SAEFolder.save(sae, metadata: metadata, to: tmp.path)
+        let cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: tmp.appendingPathComponent("cfg.json"))) as? [String: Any] ?? [:]
+        let nested = cfg["metadata"] as? [String: Any] ?? [:]
+        for c in [cfg, nested] {
+            #expect(c["hook_name"] as? String == "blocks.15.hook_resid_post")
+            #expect(c["model_name"] as? String == "SmolLM2-135M-Instruct")
+            #expect((c["context_size"] as? NSNumber)?.intValue == 128)
+        }
+        #expect(try SAEFolder.load(tmp.path).metadata == metadata)
+    }
+
     /// A `rescale_acts_by_decoder_norm` that is not a boolean is refused by name.
     @Test func rescaleFieldMustBeBoolean() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-sae-rescale-\(UUID().uuidString)")
