@@ -3,6 +3,8 @@
 //   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
 //                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]] [--steer]
 //                                    [--snmf [--snmf-data DIR]]
+//                                    [--sae [--sae-data X.npy] [--sae-architecture standard|topk] [--sae-latents 4608]
+//                                     [--sae-k 32] [--sae-batch 2048] [--sae-steps 10] [--sae-repeats 3] [--sae-dead-fraction 0.02]]
 //
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
@@ -11,10 +13,13 @@
 // bench/probes_sklearn.py when given. --steer runs only steered vs unsteered generation
 // (SteerBench.swift). --snmf runs only semi-NMF iterations (SNMFBench.swift), on DIR/x.npy from
 // bench/snmf_numpy.py when given (bench/snmf_compare.sh runs both sides interleaved).
+// (SteerBench.swift). --sae runs only SAE training steps (SAEBench.swift), on X.npy when given
+// (bench/sae_train_torch.py times PyTorch on the same matrix; bench/sae_compare.sh runs both).
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
 // generation tokens/s with the memory-bandwidth bound for float32 weights.
+import Analyses
 import Foundation
 import Linalg
 import Models
@@ -32,6 +37,8 @@ struct Args {
     var snmf = false
     var snmfData: String? = nil
     var steer = false
+    var sae = false
+    var saeSettings = SAEBenchSettings()
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
         while let a = it.next() {
@@ -48,10 +55,33 @@ struct Args {
             case "--steer": steer = true
             case "--snmf": snmf = true
             case "--snmf-data": snmfData = it.next()
-            default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
+            case "--sae": sae = true
+            case "--sae-data": saeSettings.data = it.next()
+            case "--sae-architecture":
+                guard let a = it.next().flatMap(SAEArchitecture.init(rawValue:)) else { fail("--sae-architecture takes standard or topk") }
+                saeSettings.architectures = [a]
+            case "--sae-latents": saeSettings.latents = Self.positive(it.next(), a)
+            case "--sae-k": saeSettings.k = Self.positive(it.next(), a)
+            case "--sae-batch": saeSettings.batchSize = Self.positive(it.next(), a)
+            case "--sae-steps": saeSettings.steps = Self.positive(it.next(), a)
+            case "--sae-repeats": saeSettings.repeats = Self.positive(it.next(), a)
+            case "--sae-dead-fraction":
+                guard let f = it.next().flatMap(Double.init), (0..<1).contains(f) else { fail("--sae-dead-fraction takes a value in [0, 1)") }
+                saeSettings.deadFraction = f
+            default: fail("unknown argument \(a)")
             }
         }
     }
+
+    static func positive(_ value: String?, _ option: String) -> Int {
+        guard let n = value.flatMap(Int.init), n > 0 else { fail("\(option) takes a positive integer") }
+        return n
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
 }
 
 /// Median wall time of `runs` calls after one warm-up.
@@ -96,6 +126,15 @@ if args.snmf {
 if args.probes {
     // Only the probe-fitting benchmark (ProbeBench.swift); needs no model.
     try probeBenchmark(data: args.probesData, report: report)
+    exit(0)
+}
+
+if args.sae {
+    // Only SAE training steps (SAEBench.swift); needs no model.
+    try saeBenchmark(args.saeSettings, report: report) { key, value in results[key] = value }
+    if let path = args.json {
+        try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
     exit(0)
 }
 

@@ -20,7 +20,8 @@ public struct SAEMetadata: Sendable, Equatable {
 }
 
 /// SAELens's on-disk layout: a folder with `cfg.json` (`d_in`, `d_sae`, `dtype` `float32`,
-/// `architecture` `standard` or `topk` with `k`, `apply_b_dec_to_input` true,
+/// `architecture` `standard` or `topk` with `k` (and, read only, `rescale_acts_by_decoder_norm`,
+/// folded into the weights on load), `apply_b_dec_to_input` true,
 /// `normalize_activations` `none`, `metadata` {`hook_name`, `model_name`, `context_size`, ...})
 /// and `sae_weights.safetensors` (float32 `W_enc` [d_in, d_sae], `W_dec` [d_sae, d_in], `b_enc`,
 /// `b_dec`).
@@ -42,6 +43,9 @@ public enum SAEFolder {
                                   "architecture": sae.architecture, "apply_b_dec_to_input": true,
                                   "normalize_activations": "none", "metadata": meta]
         if let topk = sae as? TopKSAE { cfg["k"] = topk.k }
+        // SAELens reads a cfg.json without `metadata.sae_lens_version` as pre-6.0, keeping only
+        // top-level metadata keys: these are written at both places.
+        for key in ["hook_name", "model_name", "context_size"] { cfg[key] = meta[key] }
         let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
         try json.write(to: URL(fileURLWithPath: directory + "/" + configName), options: .atomic)
         try SafetensorsEncoder.write([
@@ -104,6 +108,12 @@ public enum SAEFolder {
         if architecture == "topk" {
             let k = try int("k")
             guard k <= dSAE else { throw SAEError.badConfig(file: cfgPath, field: "k", reason: "is \(k), more than d_sae \(dSAE)") }
+            if let rescale = cfg["rescale_acts_by_decoder_norm"], !(rescale is NSNull) {
+                guard let on = rescale as? Bool else {
+                    throw SAEError.badConfig(file: cfgPath, field: "rescale_acts_by_decoder_norm", reason: "is \(rescale), expected true or false")
+                }
+                if on { foldDecoderNorms(&p) }
+            }
             sae = try TopKSAE(parameters: p, k: k)
         } else {
             sae = StandardSAE(parameters: p)
@@ -115,5 +125,17 @@ public enum SAEFolder {
                                    modelName: meta["model_name"] as? String ?? cfg["model_name"] as? String ?? "",
                                    contextSize: (meta["context_size"] as? NSNumber)?.intValue ?? 0, extra: extra)
         return (sae, metadata)
+    }
+
+    /// SAELens's TopK `rescale_acts_by_decoder_norm`: pre-activations times the decoder row
+    /// norms, decoding divided by them. Moving the norms into `W_enc` and `b_enc` and out of
+    /// `W_dec` gives the same encoding and decoding with unit-norm decoder rows.
+    static func foldDecoderNorms(_ p: inout SAEParameters) {
+        let d = p.width, m = p.latents
+        for (i, norm) in p.decoderNorms.enumerated() {
+            for j in 0..<d { p.wEnc[j * m + i] *= norm }
+            p.bEnc[i] *= norm
+            if norm > 0 { for j in 0..<d { p.wDec[i * d + j] /= norm } }
+        }
     }
 }
