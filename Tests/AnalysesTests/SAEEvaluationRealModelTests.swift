@@ -124,6 +124,27 @@ struct SAEEvaluationRealModelTests {
         #expect(r.relativeReconstructionBias == nil, "0 / 0: no x̂ to compare")
     }
 
+    /// x̂ = x / 2 (the exact SAE with its decoder halved): shrinkage metrics by hand, and the
+    /// SAE pass (resumed at block 6) equal to a full pass whose hook halves the rows.
+    @Test func halvedReconstructionShowsShrinkageAndMatchesAFullPass() throws {
+        let m = try RealModel.shared()
+        let seqs = Self.sequences(m)
+        var sae = try Self.exactSAE(width: 576)
+        sae.parameters.wDec = sae.parameters.wDec.map { $0 / 2 }
+        let r = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: SAEEvaluationConfig(hook: Self.hook))
+        // |x̂|² / x·x̂ = (|x|²/4) / (|x|²/2); |x̂|/|x| = 1/2; same direction.
+        #expect(abs(r.relativeReconstructionBias! - 0.5) < 1e-6 && abs(r.l2Ratio - 0.5) < 1e-6 && abs(r.cossim - 1) < 1e-6)
+        #expect(abs(r.l2NormOut - r.l2NormIn / 2) < 1e-6 * r.l2NormIn && abs(r.squaredErrorPerToken - r.mse * 576) < 1e-9 * r.squaredErrorPerToken)
+        var half = HookSet()
+        half.modify(Self.hook) { act, _ in
+            let w = act.count / act.shape[0]
+            act.withUnsafeMutableBufferPointer { b in for i in w..<b.count { b[i] /= 2 } }
+        }
+        let ce = try Self.crossEntropy(m, seqs, hooks: half)
+        #expect(abs(r.ceLossWithSAE - ce) < 1e-3 * ce, "\(r.ceLossWithSAE) vs a full pass \(ce)")
+        #expect(r.ceLossWithSAE > r.ceLossWithoutSAE && r.klDivWithSAE > 0 && r.ceLossScore! < 1)
+    }
+
     @Test func meanReconstructionScoresZeroAgainstMeanAblation() throws {
         let m = try RealModel.shared()
         let seqs = Self.sequences(m)

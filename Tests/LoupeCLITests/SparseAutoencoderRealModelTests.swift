@@ -65,10 +65,13 @@ struct SparseAutoencoderRealModelTests {
         #expect(out["hook"] as? String == "blocks.15.hook_resid_post" && out["includes_position_0"] as? Bool == false)
         #expect(out["sequences"] as? Int == 40 && out["tokens"] as? Int == (out["kl_positions"] as? Int))
         #expect((out["ce_predictions"] as! Int) == (out["tokens"] as! Int) - 40)
-        // Trained for 32 steps on 915 rows, the SAE still gives back most of what zeroing the
-        // residual stream costs, and no more than all of it; the same for KL.
+        // Trained for 32 steps on 915 rows of the same template ("Our hotel last night was
+        // superb."), the SAE gives back most of what zeroing the residual stream costs (18.6
+        // nats against 4.7 clean). ce_loss_score is not bounded by 1: here the reconstruction
+        // predicts the template slightly better than the model (measured 1.015: CE 4.53 with
+        // the SAE, 4.73 clean); KL from the clean run is >= 0, so kl_div_score <= 1 (0.987).
         let ce = out["ce_loss_score"] as! Double, kl = out["kl_div_score"] as! Double
-        #expect(ce > 0.5 && ce <= 1 && kl > 0.5 && kl <= 1, "ce_loss_score \(ce), kl_div_score \(kl)")
+        #expect(ce > 0.8 && ce < 1.1 && kl > 0.8 && kl <= 1, "ce_loss_score \(ce), kl_div_score \(kl)")
         #expect((out["ce_loss_with_ablation"] as! Double) > (out["ce_loss_without_sae"] as! Double))
         let l0 = out["l0"] as! Double
         #expect(l0 > 16 && l0 <= 32, "TopK keeps at most k = 32 latents: \(l0)")

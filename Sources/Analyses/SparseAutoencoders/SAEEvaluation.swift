@@ -10,7 +10,7 @@ public struct SAEEvaluationConfig: Sendable {
     /// ~100x the others, stays as it is in every run and out of every metric).
     public var includesPosition0 = false
     /// Most sequences and most tokens per forward pass.
-    public var batchSize = 8
+    public var batchSize = 32
     public var batchTokens = 1024
     /// A latent firing on more than this share of the rows is dense.
     public var denseThreshold = 0.1
@@ -203,7 +203,11 @@ public enum SAEEvaluation {
             let logits: [Tensor]
             if let layer = hook.layer {
                 let caches = batch.map { KVCache(config: model.config, reserve: $0.count) }
-                logits = try model.forward(resuming: layer, residuals: box.residuals.map { $0! }, caches: caches, hooks: hooks, logits: .all).logits
+                let residuals = box.residuals.compactMap { $0 }
+                guard residuals.count == batch.count else {
+                    throw ModelError.hookShape(hook: HookPoint.residPre(layer).name, expected: [batch.count], found: [residuals.count])
+                }
+                logits = try model.forward(resuming: layer, residuals: residuals, caches: caches, hooks: hooks, logits: .all).logits
             } else {
                 logits = try model.forward(batch, hooks: hooks, logits: .all).logits
             }

@@ -61,7 +61,7 @@ extension Loupe.SAE {
         @Option(help: "Evaluate whole sequences up to the one reaching this many tokens.") var maxTokens = 16384
         @Flag(name: .customLong("include-position-0"), help: "Replace and measure position 0 (the attention sink) too.")
         var includePosition0 = false
-        @Option(help: "Most sequences per forward pass.") var batchSize = 8
+        @Option(help: "Most sequences per forward pass.") var batchSize = 32
         @Option(help: "Most tokens per forward pass.") var batchTokens = 1024
         @Option(help: "A latent firing on more than this share of the tokens is dense.") var denseThreshold = 0.1
         @Option(help: "Also write sae-eval.json and feature_density.csv into this folder.") var outDir: String?
