@@ -143,6 +143,12 @@ struct SAEEvaluationRealModelTests {
         let ce = try Self.crossEntropy(m, seqs, hooks: half)
         #expect(abs(r.ceLossWithSAE - ce) < 1e-3 * ce, "\(r.ceLossWithSAE) vs a full pass \(ce)")
         #expect(r.ceLossWithSAE > r.ceLossWithoutSAE && r.klDivWithSAE > 0 && r.ceLossScore! < 1)
+        // Without the residual cache the clean pass runs whole: the same numbers.
+        var whole = SAEEvaluationConfig(hook: Self.hook)
+        whole.residualCacheBytes = 0
+        let w = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: whole)
+        #expect(abs(w.ceLossWithoutSAE - r.ceLossWithoutSAE) < 1e-4 && abs(w.ceLossWithSAE - r.ceLossWithSAE) < 1e-4
+                    && abs(w.klDivWithSAE - r.klDivWithSAE) < 1e-4 && abs(w.ceLossScore! - r.ceLossScore!) < 1e-4)
     }
 
     @Test func meanReconstructionScoresZeroAgainstMeanAblation() throws {

@@ -14,6 +14,10 @@ public struct SAEEvaluationConfig: Sendable {
     public var batchTokens = 1024
     /// A latent firing on more than this share of the rows is dense.
     public var denseThreshold = 0.1
+    /// When the residual stream entering the hook's block, for every token, fits in this many
+    /// bytes (default 1 GiB: 466k tokens of width 576), the mean pass keeps it and the clean
+    /// pass resumes there too; otherwise the clean pass starts from the embeddings.
+    public var residualCacheBytes = 1 << 30
 
     public init(hook: HookPoint, includesPosition0: Bool = false) {
         self.hook = hook
@@ -32,10 +36,12 @@ public struct SAEEvaluationConfig: Sendable {
 /// ``SAEEvaluationConfig/includesPosition0``. Cross-entropy scores the predictions made at
 /// the evaluated positions (each sequence's last has no target); KL every evaluated position.
 ///
-/// Cost: the replaced passes share everything below the hook with the clean one, so they
-/// resume at the hook's block from the clean pass's residual stream (`blocks.L.*` hooks);
-/// the mean needs one pass through the hook's block first. At block L of n, a token costs
-/// about `1 + (L + 1)/n + 3 (n - L)/n` forward passes and four unembeddings.
+/// Cost: every run shares everything below the hook, so for `blocks.L.*` hooks one pass
+/// through block L (which also sums the mean) keeps the residual stream entering block L and
+/// the clean and replaced passes resume there: at block L of n, a token costs about
+/// `(L + 1)/n + 4 (n - L)/n` forward passes and four unembeddings (2.5 passes at block 15 of
+/// 30). When those residuals exceed ``SAEEvaluationConfig/residualCacheBytes`` the clean pass
+/// runs from the embeddings instead (`1 + (L + 1)/n + 3 (n - L)/n`).
 public enum SAEEvaluation {
     /// How far an evaluation is.
     public struct Progress: Sendable {
@@ -98,13 +104,17 @@ public enum SAEEvaluation {
         }
         let batches = batchRanges(sequences, size: config.batchSize, tokens: config.batchTokens)
         let total = sequences.reduce(0) { $0 + $1.count }
-        let mean = try meanRow(sae.width, model: model, sequences: sequences, batches: batches, config: config, total: total, progress: progress)
+        let (bytes, overflow) = total.multipliedReportingOverflow(by: model.config.dModel * MemoryLayout<Float>.size)
+        let keep = config.hook.layer != nil && !overflow && bytes <= config.residualCacheBytes
+        let (mean, residuals) = try meanRow(sae.width, model: model, sequences: sequences, batches: batches, config: config, total: total,
+                                            keepResiduals: keep, progress: progress)
         var totals = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
         let start = DispatchTime.now().uptimeNanoseconds
         var done = 0
         for range in batches {
             let batch = Array(sequences[range])
-            try evaluate(batch, sae: sae, model: model, hook: config.hook, first: first, mean: mean, into: &totals)
+            try evaluate(batch, residuals: residuals.map { Array($0[range]) }, sae: sae, model: model, hook: config.hook, first: first,
+                         mean: mean, into: &totals)
             done += batch.reduce(0) { $0 + $1.count }
             let running = SAEEvaluationResult.score(ablation: totals.ceZero, sae: totals.ceSAE, clean: totals.ceClean)
             progress(Progress(stage: "evaluate", tokens: done, totalTokens: total, seconds: seconds(since: start), ceLossScore: running))
@@ -128,11 +138,13 @@ public enum SAEEvaluation {
     }
 
     /// The mean activation row at the hook over the evaluated rows, from passes that stop
-    /// after the hook's block.
+    /// after the hook's block, and (`keepResiduals`, `blocks.L.*` hooks) every sequence's
+    /// residual stream entering block L.
     static func meanRow(_ width: Int, model: Transformer, sequences: [[Int]], batches: [Range<Int>], config: SAEEvaluationConfig,
-                        total: Int, progress: (Progress) -> Void) throws -> [Float] {
+                        total: Int, keepResiduals: Bool, progress: (Progress) -> Void) throws -> (mean: [Float], residuals: [Tensor]?) {
         let first = config.includesPosition0 ? 0 : 1
         var sum = [Double](repeating: 0, count: width), n = 0, done = 0
+        var residuals: [Tensor]? = keepResiduals ? [] : nil
         let start = DispatchTime.now().uptimeNanoseconds
         for range in batches {
             let batch = Array(sequences[range])
@@ -140,7 +152,9 @@ public enum SAEEvaluation {
             var hooks = HookSet()
             hooks.observe(config.hook) { act, ctx in box.rows[ctx.sequence] = act.scalars }
             if let layer = config.hook.layer {
+                if keepResiduals { hooks.observe(.residPre(layer)) { act, ctx in box.residuals[ctx.sequence] = act } }
                 try model.forward(batch, hooks: hooks, through: layer)
+                if keepResiduals { residuals! += box.residuals.compactMap { $0 } }
             } else if config.hook == .finalNorm {
                 _ = try model.forward(batch, hooks: hooks, logits: .none)
             } else {
@@ -155,19 +169,30 @@ public enum SAEEvaluation {
             done += batch.reduce(0) { $0 + $1.count }
             progress(Progress(stage: "mean", tokens: done, totalTokens: total, seconds: seconds(since: start), ceLossScore: nil))
         }
-        return sum.map { Float($0 / Double(max(n, 1))) }
+        guard residuals == nil || residuals!.count == sequences.count else {
+            throw ModelError.hookShape(hook: "residual cache", expected: [sequences.count], found: [residuals!.count])
+        }
+        return (sum.map { Float($0 / Double(max(n, 1))) }, residuals)
     }
 
-    /// One batch: the clean pass, the reconstruction of its evaluated rows, the three replaced
-    /// passes, and their sums added to `totals`.
-    static func evaluate(_ batch: [[Int]], sae: any SparseAutoencoder, model: Transformer, hook: HookPoint, first: Int, mean: [Float],
-                         into totals: inout SAEEvaluationTotals) throws {
+    /// One batch: the clean pass (resumed at the hook's block from `residuals` when given),
+    /// the reconstruction of its evaluated rows, the three replaced passes, and their sums
+    /// added to `totals`.
+    static func evaluate(_ batch: [[Int]], residuals: [Tensor]?, sae: any SparseAutoencoder, model: Transformer, hook: HookPoint,
+                         first: Int, mean: [Float], into totals: inout SAEEvaluationTotals) throws {
         let width = sae.width
         let box = RowBox(count: batch.count)
         var clean = HookSet()
         clean.observe(hook) { act, ctx in box.rows[ctx.sequence] = act.scalars }
-        if let layer = hook.layer { clean.observe(.residPre(layer)) { act, ctx in box.residuals[ctx.sequence] = act } }
-        let cleanLogits = try model.forward(batch, hooks: clean, logits: .all).logits
+        let cleanLogits: [Tensor]
+        if let layer = hook.layer, let residuals {
+            box.residuals = residuals
+            let caches = batch.map { KVCache(config: model.config, reserve: $0.count) }
+            cleanLogits = try model.forward(resuming: layer, residuals: residuals, caches: caches, hooks: clean, logits: .all).logits
+        } else {
+            if let layer = hook.layer { clean.observe(.residPre(layer)) { act, ctx in box.residuals[ctx.sequence] = act } }
+            cleanLogits = try model.forward(batch, hooks: clean, logits: .all).logits
+        }
         let cleanLSE = cleanLogits.map(LogitRowMeasures.logSumExp)
         // The evaluated rows of every sequence, reconstructed in one encode and decode.
         var x: [Float] = [], counts: [Int] = []

@@ -35,12 +35,13 @@ extension Loupe.SAE {
             was trained on), then whole sequences are taken up to the one reaching --max-tokens \
             (default 16384).
 
-            Cost: per batch one clean pass and three replaced passes (SAE, zero, mean) that \
-            resume at the hook's block from the clean pass's residual stream, plus one pass up to \
-            the hook's block for the mean, each unembedding every position: about \
-            1 + (L+1)/n + 3(n-L)/n forward passes per token at block L of n (3 at block 15 of 30). \
-            Logits of a batch take --batch-tokens x vocabulary x 4 bytes (200 MB for 1024 tokens \
-            of SmolLM2), twice.
+            Cost: one pass up to the hook's block (for the mean; it keeps the residual stream \
+            entering that block, 2.3 KB per token for d_model 576, up to 1 GiB), then per batch a \
+            clean pass and three replaced passes (SAE, zero, mean) resumed at that block, each \
+            unembedding every position: about (L+1)/n + 4(n-L)/n forward passes per token at \
+            block L of n (2.5 at block 15 of 30; beyond 1 GiB of residuals the clean pass runs \
+            whole, one more pass's lower part). Logits of a batch take --batch-tokens x \
+            vocabulary x 4 bytes (200 MB for 1024 tokens of SmolLM2), twice.
 
             --out-dir DIR writes sae-eval.json and feature_density.csv (per latent: rows fired \
             on, density, dead, dense). Progress lines go to stderr.
