@@ -91,5 +91,14 @@ struct SparseAutoencoderRealModelTests {
         #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", empty]).contains("no prompts"))
         #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", short]).contains("no next-token prediction"))
         #expect(loupeError(["sae", "eval", "--sae", sae]).contains("--corpus"))
+        // An SAE folder whose metadata names no hook needs --hook.
+        let noHook = dir.appendingPathComponent("sae-no-hook").path
+        try FileManager.default.copyItem(atPath: sae, toPath: noHook)
+        var cfg = try json(String(contentsOfFile: noHook + "/cfg.json", encoding: .utf8)) as! [String: Any]
+        var meta = cfg["metadata"] as! [String: Any]
+        meta["hook_name"] = nil
+        cfg["metadata"] = meta
+        try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: noHook + "/cfg.json"))
+        #expect(loupeError(["sae", "eval", "--sae", noHook, "--prompts", heldOut]).contains("names no hook (metadata.hook_name); give --hook"))
     }
 }
