@@ -44,5 +44,61 @@ struct SparseAutoencoderRealModelTests {
         #expect(loupeError(["steer", "derive", "--sae", sae, "--feature", "1152", "--out", direction]).contains("has 1152 latents"))
         #expect(loupeError(["steer", "derive", "--sae", sae, "--feature", "3", "--layer", "4", "--out", direction])
                     .contains("trained on blocks.15.hook_resid_post"))
+
+        try evaluateInTheForwardPass(sae: sae, dir: dir)
+    }
+
+    /// `sae eval` of the SAE just trained, on 40 held-out sentiment prompts (lines 151-190),
+    /// and its refusals.
+    func evaluateInTheForwardPass(sae: String, dir: URL) throws {
+        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("probes/sentiment/sentiment.jsonl"), encoding: .utf8)
+            .split(separator: "\n").dropFirst(150).prefix(40)
+        let heldOut = dir.appendingPathComponent("held-out.jsonl").path, outDir = dir.appendingPathComponent("eval").path
+        try lines.joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
+        let out = try json(runLoupe(["sae", "eval", "--sae", sae, "--prompts", heldOut, "--out-dir", outDir, "--format", "json"])) as! [String: Any]
+        for key in ["ce_loss_score", "ce_loss_score_mean_ablation", "ce_loss_without_sae", "ce_loss_with_sae", "ce_loss_with_ablation",
+                    "ce_loss_with_mean_ablation", "kl_div_score", "kl_div_score_mean_ablation", "kl_div_with_sae", "kl_div_with_ablation",
+                    "explained_variance", "mse", "cossim", "l2_ratio", "relative_reconstruction_bias", "l0", "l1", "dead_latents",
+                    "dense_latents", "tokens", "hook"] {
+            #expect(out[key] != nil, "missing \(key)")
+        }
+        #expect(out["hook"] as? String == "blocks.15.hook_resid_post" && out["includes_position_0"] as? Bool == false)
+        #expect(out["sequences"] as? Int == 40 && out["tokens"] as? Int == (out["kl_positions"] as? Int))
+        #expect((out["ce_predictions"] as! Int) == (out["tokens"] as! Int) - 40)
+        // Trained for 32 steps on 915 rows of the same template ("Our hotel last night was
+        // superb."), the SAE gives back most of what zeroing the residual stream costs (18.6
+        // nats against 4.7 clean). ce_loss_score is not bounded by 1: here the reconstruction
+        // predicts the template slightly better than the model (measured 1.015: CE 4.53 with
+        // the SAE, 4.73 clean); KL from the clean run is >= 0, so kl_div_score <= 1 (0.987).
+        let ce = out["ce_loss_score"] as! Double, kl = out["kl_div_score"] as! Double
+        #expect(ce > 0.8 && ce < 1.1 && kl > 0.8 && kl <= 1, "ce_loss_score \(ce), kl_div_score \(kl)")
+        #expect((out["ce_loss_with_ablation"] as! Double) > (out["ce_loss_without_sae"] as! Double))
+        let l0 = out["l0"] as! Double
+        #expect(l0 > 16 && l0 <= 32, "TopK keeps at most k = 32 latents: \(l0)")
+        let csv = try String(contentsOfFile: outDir + "/feature_density.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 1153 && csv[0] == "latent,fired_rows,density,dead,dense")
+        #expect(FileManager.default.fileExists(atPath: outDir + "/sae-eval.json"))
+
+        let text = try runLoupe(["sae", "eval", "--sae", sae, "--prompts", heldOut, "--max-tokens", "30"])
+        #expect(text.contains("position 0 (the attention sink) left untouched") && text.contains("  ce_loss_score "), "\(text)")
+        // Bad input: another hook's width, a hook the model lacks, no text, nothing to score.
+        #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", heldOut, "--hook", "blocks.15.mlp.hook_post"])
+                    .contains("blocks.15.mlp.hook_post has rows of width 1536"))
+        #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", heldOut, "--hook", "blocks.40.hook_resid_post"]).contains("blocks.40.hook_resid_post"))
+        let empty = dir.appendingPathComponent("empty.txt").path, short = dir.appendingPathComponent("short.txt").path
+        try "\n\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        try "the\nhello\n".write(toFile: short, atomically: true, encoding: .utf8)
+        #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", empty]).contains("no prompts"))
+        #expect(loupeError(["sae", "eval", "--sae", sae, "--prompts", short]).contains("no next-token prediction"))
+        #expect(loupeError(["sae", "eval", "--sae", sae]).contains("--corpus"))
+        // An SAE folder whose metadata names no hook needs --hook.
+        let noHook = dir.appendingPathComponent("sae-no-hook").path
+        try FileManager.default.copyItem(atPath: sae, toPath: noHook)
+        var cfg = try json(String(contentsOfFile: noHook + "/cfg.json", encoding: .utf8)) as! [String: Any]
+        var meta = cfg["metadata"] as! [String: Any]
+        meta["hook_name"] = nil
+        cfg["metadata"] = meta
+        try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: noHook + "/cfg.json"))
+        #expect(loupeError(["sae", "eval", "--sae", noHook, "--prompts", heldOut]).contains("names no hook (metadata.hook_name); give --hook"))
     }
 }

@@ -12,6 +12,8 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
     case badTensor(file: String, name: String, expected: [Int], found: [Int]?)
     /// A source with no rows left after filtering.
     case noRows(String)
+    /// An SAE whose `d_in` is not the width of the hook point it is applied at.
+    case hookWidthMismatch(hook: String, hookWidth: Int, saeWidth: Int)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
         case let .badTensor(file, name, expected, found):
             return "\(file): tensor '\(name)' " + (found.map { "has shape \($0), expected \(expected)" } ?? "is missing (expected shape \(expected))")
         case let .noRows(message): return message
+        case let .hookWidthMismatch(hook, hookWidth, saeWidth):
+            return "the SAE reads rows of width \(saeWidth) (d_in), but \(hook) has rows of width \(hookWidth); was it trained at another hook?"
         }
     }
 }

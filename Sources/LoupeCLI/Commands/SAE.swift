@@ -4,23 +4,26 @@ import ArgumentParser
 extension SAEArchitecture: ExpressibleByArgument {}
 
 extension Loupe {
-    /// `loupe sae train|encode`: sparse autoencoders.
+    /// `loupe sae train|encode|eval`: sparse autoencoders.
     struct SAE: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sae",
-            abstract: "Sparse autoencoders: train one on stored activations, encode rows into its latents, read its features.",
+            abstract: "Sparse autoencoders: train one on stored activations, encode rows into its latents, evaluate it in the forward pass, read its features.",
             discussion: """
             An SAE maps a hook point's activation rows (width d_in) to d_sae latents, few of \
             them active per row, and back. Two architectures: standard (ReLU with an L1 penalty \
             weighted by decoder row norms, Anthropic's April 2024 recipe, SAELens `standard`) and \
             topk (Gao et al. 2024: the k largest latents per row, with the auxiliary-k loss on \
-            dead latents). Folders use SAELens's layout (cfg.json + sae_weights.safetensors).
+            dead latents). Folders use SAELens's layout (cfg.json + sae_weights.safetensors). \
+            `sae eval` puts the reconstruction in place of the activation in the real forward \
+            pass and reports SAELens's metrics (ce_loss_score, kl_div_score, explained variance, ...).
 
             Example: loupe capture --corpus corpus.jsonl --context 128 --hooks blocks.15.hook_resid_post --store acts.db
                      loupe sae train --store acts.db --hook blocks.15.hook_resid_post --architecture topk --latents 4608 --k 32 --out sae-l15
                      loupe sae encode --sae sae-l15 --input rows.npy --out latents.npy
+                     loupe sae eval --sae sae-l15 --corpus corpus.jsonl --context 128 --skip-tokens 1000000
                      loupe sae features --sae sae-l15 --store acts.db --sample 12
             """,
-            subcommands: [Train.self, Encode.self, Features.self])
+            subcommands: [Train.self, Encode.self, Eval.self, Features.self])
     }
 }
