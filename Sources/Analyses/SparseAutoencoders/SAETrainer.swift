@@ -7,9 +7,10 @@ public enum SAEArchitecture: String, Sendable, Codable, CaseIterable {
     case standard, topk, jumprelu, batchtopk, matryoshka
 }
 
-/// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard) and Gao et al.
-/// 2024 (TopK), SAELens (JumpReLU, BatchTopK, Matryoshka): Adam (0.9, 0.999), learning-rate warm-up then linear decay to 0 over the last
-/// `decayFraction` of the steps, λ warmed up linearly over the first `l1WarmupFraction`.
+/// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard), Gao et al.
+/// 2024 (TopK) and SAELens (JumpReLU, BatchTopK, Matryoshka): Adam (0.9, 0.999), learning-rate
+/// warm-up then linear decay to 0 over the last `decayFraction` of the steps, λ (L1 or L0)
+/// warmed up linearly over the first `l1WarmupFraction`.
 public struct SAETrainingConfig: Sendable, Codable, Equatable {
     public var architecture: SAEArchitecture
     /// `d_sae`.
