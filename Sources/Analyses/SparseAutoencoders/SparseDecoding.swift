@@ -1,3 +1,4 @@
+import Dispatch
 import Linalg
 
 /// The sparse kernels TopK-style SAEs share: decoding and its backward pass over each row's
@@ -5,16 +6,23 @@ import Linalg
 /// and the unit-norm decoder constraint. Active latents come as `[rows, slots]` index/value
 /// pairs; a slot whose value is 0 is inactive (padding).
 extension SparseAutoencoder {
-    /// `out[row] (+)= Σ_j val[row, j] · W_dec[idx[row, j]]` over each row's active slots.
+    /// `out[row] (+)= Σ_j val[row, j] · W_dec[idx[row, j]]` over each row's active slots (rows
+    /// in parallel chunks; each row's sum in slot order, so the result does not depend on them).
     func sparseDecode(_ idx: [Int32], _ val: [Float], rows n: Int, slots: Int, into out: inout [Float]) {
-        let d = width
+        let d = width, chunks = max(1, min(n, 8))
         parameters.wDec.withUnsafeBufferPointer { w in
             out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<n {
-                    let dst = o.baseAddress! + r * d
-                    for j in 0..<slots where val[r * slots + j] > 0 {
-                        let v = val[r * slots + j], row = w.baseAddress! + Int(idx[r * slots + j]) * d
-                        SAEKernels.axpy(v, row, dst, d)
+                idx.withUnsafeBufferPointer { idx in
+                    val.withUnsafeBufferPointer { val in
+                        nonisolated(unsafe) let (w, o, idx, val) = (w, o, idx, val)
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            for r in stride(from: chunk, to: n, by: chunks) {
+                                let dst = o.baseAddress! + r * d
+                                for j in 0..<slots where val[r * slots + j] > 0 {
+                                    SAEKernels.axpy(val[r * slots + j], w.baseAddress! + Int(idx[r * slots + j]) * d, dst, d)
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -22,21 +30,37 @@ extension SparseAutoencoder {
     }
 
     /// For a loss term with gradient `gOut` `[rows, d_in]` on a sparse decode: adds
-    /// `val · gOut` to the used decoder rows, and returns dL/d(pre) per active slot.
+    /// `val · gOut` to the used decoder rows, and returns dL/d(pre) per active slot. The dot
+    /// products run by rows, the decoder-row sums by latents (each latent's in row order), both
+    /// in parallel chunks, so the result does not depend on the chunking.
     func sparseDecodeBackward(_ idx: [Int32], _ val: [Float], rows n: Int, slots: Int, gOut: [Float],
                               into g: inout SAEParameters) -> [Float] {
-        let d = width
+        let d = width, chunks = max(1, min(n, 8))
         var gSlot = [Float](repeating: 0, count: n * slots)
         parameters.wDec.withUnsafeBufferPointer { w in
             g.wDec.withUnsafeMutableBufferPointer { gw in
                 gOut.withUnsafeBufferPointer { gOut in
-                    for r in 0..<n {
-                        let go = gOut.baseAddress! + r * d
-                        for j in 0..<slots where val[r * slots + j] > 0 {
-                            let i = Int(idx[r * slots + j]), v = val[r * slots + j]
-                            let wi = w.baseAddress! + i * d, gi = gw.baseAddress! + i * d
-                            gSlot[r * slots + j] = SAEKernels.dot(go, wi, d)
-                            SAEKernels.axpy(v, go, gi, d)
+                    gSlot.withUnsafeMutableBufferPointer { gs in
+                        idx.withUnsafeBufferPointer { idx in
+                            val.withUnsafeBufferPointer { val in
+                                nonisolated(unsafe) let (w, gw, gOut, gs, idx, val) = (w, gw, gOut, gs, idx, val)
+                                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                                    for r in stride(from: chunk, to: n, by: chunks) {
+                                        for j in 0..<slots where val[r * slots + j] > 0 {
+                                            let wi = w.baseAddress! + Int(idx[r * slots + j]) * d
+                                            gs[r * slots + j] = SAEKernels.dot(gOut.baseAddress! + r * d, wi, d)
+                                        }
+                                    }
+                                }
+                                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                                    for r in 0..<n {
+                                        for j in 0..<slots where val[r * slots + j] > 0 && Int(idx[r * slots + j]) % chunks == chunk {
+                                            let gi = gw.baseAddress! + Int(idx[r * slots + j]) * d
+                                            SAEKernels.axpy(val[r * slots + j], gOut.baseAddress! + r * d, gi, d)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -46,19 +70,28 @@ extension SparseAutoencoder {
     }
 
     /// The encoder gradients of sparse dL/d(pre) entries: `W_enc[:, i] += grad · centred[row]`,
-    /// `b_enc[i] += grad`, `b_dec -= W_enc · Σ grad` (accumulated transposed, then added once).
+    /// `b_enc[i] += grad`, `b_dec -= W_enc · Σ grad` (accumulated transposed, latents in
+    /// parallel chunks, then added once).
     func addSparseEncoderGradients(_ entries: [(row: Int, latent: Int, grad: Float)], centred: [Float], into g: inout SAEParameters) {
         let d = width, m = latents
         var transposed = [Float](repeating: 0, count: m * d)
         var colSum = [Float](repeating: 0, count: m)
         var touched = [Bool](repeating: false, count: m)
+        for e in entries {
+            colSum[e.latent] += e.grad
+            touched[e.latent] = true
+        }
         transposed.withUnsafeMutableBufferPointer { t in
             centred.withUnsafeBufferPointer { x in
-                for e in entries {
-                    colSum[e.latent] += e.grad
-                    touched[e.latent] = true
-                    let dst = t.baseAddress! + e.latent * d, src = x.baseAddress! + e.row * d, gr = e.grad
-                    SAEKernels.axpy(gr, src, dst, d)
+                entries.withUnsafeBufferPointer { entries in
+                    // Latents split across chunks; each latent's sum in entry order, as sequentially.
+                    nonisolated(unsafe) let (t, x, entries) = (t, x, entries)
+                    let chunks = 8
+                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                        for e in entries where e.latent % chunks == chunk {
+                            SAEKernels.axpy(e.grad, x.baseAddress! + e.row * d, t.baseAddress! + e.latent * d, d)
+                        }
+                    }
                 }
             }
             g.wEnc.withUnsafeMutableBufferPointer { w in
