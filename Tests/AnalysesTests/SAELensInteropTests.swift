@@ -68,19 +68,8 @@ struct SAELensInteropTests {
         for n in sae.parameters.decoderNorms { #expect(abs(n - 1) < 1e-5) }
     }
 
-    /// JumpReLU (threshold > 0). Until this Loupe reads `jumprelu` (the architectures branch adds
-    /// it), the folder must be refused with a clear error naming the field; once it does, the
-    /// encoding must match sae-lens's like the others.
+    /// JumpReLU (per-latent thresholds 0.05-0.4): the encoding matches sae-lens's like the others.
     @Test func jumpReLUFolderFromSAELens() throws {
-        guard SAEArchitecture(rawValue: "jumprelu") != nil else {
-            #expect {
-                _ = try SAEFolder.load(Self.dir.appendingPathComponent("saelens-jumprelu").path)
-            } throws: { error in
-                guard case let SAEError.badConfig(_, field, reason) = error else { return false }
-                return field == "architecture" && reason.contains("jumprelu")
-            }
-            return
-        }
         try Self.checkSAELensFolder("jumprelu", architecture: "jumprelu")
     }
 

@@ -98,6 +98,7 @@ struct SparseAutoencoderRealModelTests {
         var meta = cfg["metadata"] as! [String: Any]
         meta["hook_name"] = nil
         cfg["metadata"] = meta
+        cfg["hook_name"] = nil  // written at the top level too, for sae-lens
         try JSONSerialization.data(withJSONObject: cfg).write(to: URL(fileURLWithPath: noHook + "/cfg.json"))
         #expect(loupeError(["sae", "eval", "--sae", noHook, "--prompts", heldOut]).contains("names no hook (metadata.hook_name); give --hook"))
     }

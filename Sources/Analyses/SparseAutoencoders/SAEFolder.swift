@@ -20,11 +20,13 @@ public struct SAEMetadata: Sendable, Equatable {
 }
 
 /// SAELens's on-disk layout: a folder with `cfg.json` (`d_in`, `d_sae`, `dtype` `float32`,
-/// `architecture` `standard` or `topk` with `k` (and, read only, `rescale_acts_by_decoder_norm`,
-/// folded into the weights on load), `apply_b_dec_to_input` true,
+/// `architecture` `standard`, `topk` with `k` (and, read only, `rescale_acts_by_decoder_norm`,
+/// folded into the weights on load), or `jumprelu`, `apply_b_dec_to_input` true,
 /// `normalize_activations` `none`, `metadata` {`hook_name`, `model_name`, `context_size`, ...})
 /// and `sae_weights.safetensors` (float32 `W_enc` [d_in, d_sae], `W_dec` [d_sae, d_in], `b_enc`,
-/// `b_dec`).
+/// `b_dec`, and for `jumprelu` `threshold` [d_sae]). As SAELens does, BatchTopK and Matryoshka
+/// SAEs are saved for inference as `jumprelu` with their global threshold in every latent
+/// (`metadata.trained_architecture` names what was trained); they load as ``JumpReLUSAE``.
 public enum SAEFolder {
     public static let configName = "cfg.json"
     public static let weightsName = "sae_weights.safetensors"
@@ -40,20 +42,28 @@ public enum SAEFolder {
         meta["model_name"] = metadata.modelName
         meta["context_size"] = metadata.contextSize
         var cfg: [String: Any] = ["d_in": p.width, "d_sae": p.latents, "dtype": "float32", "device": "cpu",
-                                  "architecture": sae.architecture, "apply_b_dec_to_input": true,
+                                  "architecture": sae.inferenceThreshold == nil ? sae.architecture : "jumprelu", "apply_b_dec_to_input": true,
                                   "normalize_activations": "none", "metadata": meta]
         if let topk = sae as? TopKSAE { cfg["k"] = topk.k }
+        if sae.inferenceThreshold != nil, sae.architecture != "jumprelu" {
+            meta["trained_architecture"] = sae.architecture
+            if let b = (sae as? BatchTopKSAE) ?? (sae as? MatryoshkaSAE)?.base { meta["batchtopk_k"] = b.k }
+            if let m = sae as? MatryoshkaSAE { meta["matryoshka_widths"] = m.widths.map(String.init).joined(separator: ",") }
+            cfg["metadata"] = meta
+        }
         // SAELens reads a cfg.json without `metadata.sae_lens_version` as pre-6.0, keeping only
         // top-level metadata keys: these are written at both places.
         for key in ["hook_name", "model_name", "context_size"] { cfg[key] = meta[key] }
         let json = try JSONSerialization.data(withJSONObject: cfg, options: [.prettyPrinted, .sortedKeys])
         try json.write(to: URL(fileURLWithPath: directory + "/" + configName), options: .atomic)
-        try SafetensorsEncoder.write([
+        var tensors: [SafetensorsEncoder.Tensor32] = [
             .init(name: "W_enc", shape: [p.width, p.latents], values: p.wEnc),
             .init(name: "W_dec", shape: [p.latents, p.width], values: p.wDec),
             .init(name: "b_enc", shape: [p.latents], values: p.bEnc),
             .init(name: "b_dec", shape: [p.width], values: p.bDec),
-        ], to: directory + "/" + weightsName)
+        ]
+        if let t = sae.inferenceThreshold { tensors.append(.init(name: "threshold", shape: [p.latents], values: t)) }
+        try SafetensorsEncoder.write(tensors, to: directory + "/" + weightsName)
     }
 
     /// Reads an SAE folder, checking every field and tensor shape.
@@ -79,8 +89,9 @@ public enum SAEFolder {
         guard let architecture = cfg["architecture"] as? String else {
             throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is missing or not a string")
         }
-        guard SAEArchitecture(rawValue: architecture) != nil else {
-            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)'; this Loupe reads standard and topk")
+        guard ["standard", "topk", "jumprelu"].contains(architecture) else {
+            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)'; this Loupe reads standard, topk and "
+                                     + "jumprelu (BatchTopK and Matryoshka SAEs are saved as jumprelu)")
         }
         if let dtype = cfg["dtype"] as? String, !["float32", "torch.float32"].contains(dtype) {
             throw SAEError.badConfig(file: cfgPath, field: "dtype", reason: "is '\(dtype)'; expected float32")
@@ -98,6 +109,13 @@ public enum SAEFolder {
         for (name, shape) in shapes where weights.shape(of: name) != shape {
             throw SAEError.badTensor(file: weightsPath, name: name, expected: shape, found: weights.shape(of: name))
         }
+        let thresholdShape = weights.shape(of: "threshold")
+        if architecture == "jumprelu", thresholdShape != [dSAE] {
+            throw SAEError.badTensor(file: weightsPath, name: "threshold", expected: [dSAE], found: thresholdShape)
+        }
+        if architecture != "jumprelu", thresholdShape != nil {
+            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)', but \(weightsPath) holds a JumpReLU 'threshold' tensor")
+        }
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.tensor(name).scalars }
         var p = try SAEParameters(width: dIn, latents: dSAE)
         p.wEnc = try tensor("W_enc", [dIn, dSAE])
@@ -105,7 +123,13 @@ public enum SAEFolder {
         p.bEnc = try tensor("b_enc", [dSAE])
         p.bDec = try tensor("b_dec", [dIn])
         let sae: any SparseAutoencoder
-        if architecture == "topk" {
+        if architecture == "jumprelu" {
+            p.threshold = try tensor("threshold", [dSAE])
+            if let i = p.threshold.firstIndex(where: { !$0.isFinite }) {
+                throw SAEError.badConfig(file: weightsPath, field: "threshold", reason: "holds \(p.threshold[i]) at latent \(i); thresholds must be finite")
+            }
+            sae = try JumpReLUSAE(parameters: p)
+        } else if architecture == "topk" {
             let k = try int("k")
             guard k <= dSAE else { throw SAEError.badConfig(file: cfgPath, field: "k", reason: "is \(k), more than d_sae \(dSAE)") }
             if let rescale = cfg["rescale_acts_by_decoder_norm"], !(rescale is NSNull) {

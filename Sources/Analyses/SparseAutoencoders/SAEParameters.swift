@@ -1,7 +1,8 @@
 import Linalg
 
 /// The weights of an SAE in SAELens's layout, row-major Float: `W_enc` `[d_in, d_sae]`,
-/// `W_dec` `[d_sae, d_in]`, `b_enc` `[d_sae]`, `b_dec` `[d_in]`. The same shape holds gradients.
+/// `W_dec` `[d_sae, d_in]`, `b_enc` `[d_sae]`, `b_dec` `[d_in]`, and for JumpReLU `threshold`
+/// `[d_sae]` (empty otherwise). The same shape holds gradients.
 public struct SAEParameters: Sendable, Equatable {
     /// Input width (`d_in`).
     public let width: Int
@@ -11,6 +12,8 @@ public struct SAEParameters: Sendable, Equatable {
     public var wDec: [Float]
     public var bEnc: [Float]
     public var bDec: [Float]
+    /// JumpReLU's per-latent threshold θ (SAELens `threshold`); empty for other architectures.
+    public var threshold: [Float] = []
 
     /// All-zero parameters.
     /// - Throws: ``SAEError/badSize(_:)`` when a size is not positive or `d_in * d_sae` overflows.

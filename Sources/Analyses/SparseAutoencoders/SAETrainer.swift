@@ -1,14 +1,16 @@
 import Foundation
 import Linalg
 
-/// The two architectures this slice trains.
+/// The architectures the trainer builds: ``StandardSAE``, ``TopKSAE``, ``JumpReLUSAE``,
+/// ``BatchTopKSAE`` and ``MatryoshkaSAE`` (Matryoshka BatchTopK).
 public enum SAEArchitecture: String, Sendable, Codable, CaseIterable {
-    case standard, topk
+    case standard, topk, jumprelu, batchtopk, matryoshka
 }
 
-/// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard) and Gao et al.
-/// 2024 (TopK): Adam (0.9, 0.999), learning-rate warm-up then linear decay to 0 over the last
-/// `decayFraction` of the steps, λ warmed up linearly over the first `l1WarmupFraction`.
+/// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard), Gao et al.
+/// 2024 (TopK) and SAELens (JumpReLU, BatchTopK, Matryoshka): Adam (0.9, 0.999), learning-rate
+/// warm-up then linear decay to 0 over the last `decayFraction` of the steps, λ (L1 or L0)
+/// warmed up linearly over the first `l1WarmupFraction`.
 public struct SAETrainingConfig: Sendable, Codable, Equatable {
     public var architecture: SAEArchitecture
     /// `d_sae`.
@@ -33,11 +35,22 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     public var auxAlpha: Float
     /// Report progress every this many steps.
     public var progressEvery: Int
+    /// JumpReLU: the L0 coefficient λ (after warm-up; SAELens `l0_coefficient`, 1).
+    public var l0Coefficient: Float
+    /// JumpReLU: the straight-through kernel's bandwidth ε and the initial threshold θ
+    /// (SAELens `jumprelu_bandwidth` and `jumprelu_init_threshold`, both 0.001).
+    public var bandwidth: Float
+    public var initialThreshold: Float
+    /// Matryoshka: prefix widths (nil: d_sae/16, /8, /4, /2, d_sae).
+    public var matryoshkaWidths: [Int]?
+    /// BatchTopK and Matryoshka: the threshold estimate's rate (SAELens `topk_threshold_lr`).
+    public var thresholdRate: Double
 
     public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
                 batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
                 l1WarmupFraction: Double = 0.05, deadWindow: Int = 1_000_000, auxK: Int? = nil, auxAlpha: Float = 1.0 / 32,
-                progressEvery: Int = 50) {
+                progressEvery: Int = 50, l0Coefficient: Float = 1, bandwidth: Float = 0.001, initialThreshold: Float = 0.001,
+                matryoshkaWidths: [Int]? = nil, thresholdRate: Double = 0.01) {
         self.architecture = architecture
         self.latents = latents
         self.k = k
@@ -53,6 +66,11 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
         self.auxK = auxK
         self.auxAlpha = auxAlpha
         self.progressEvery = progressEvery
+        self.l0Coefficient = l0Coefficient
+        self.bandwidth = bandwidth
+        self.initialThreshold = initialThreshold
+        self.matryoshkaWidths = matryoshkaWidths
+        self.thresholdRate = thresholdRate
     }
 
     /// Steps the budget gives (every batch is full; the last step may pass the budget).
@@ -70,11 +88,25 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
         return learningRate * Float(f)
     }
 
-    /// The L1 coefficient at `step`: linear warm-up from 0 over the first `l1WarmupFraction` of steps.
-    public func l1Coefficient(at step: Int) -> Float {
+    /// The sparsity warm-up factor at `step`: linear from 0 to 1 over the first
+    /// `l1WarmupFraction` of steps (used for L1 and L0 alike).
+    public func sparsityWarmup(at step: Int) -> Float {
         let warm = Double(steps) * l1WarmupFraction
-        guard warm >= 1 else { return l1Coefficient }
-        return l1Coefficient * Float(min(1, Double(step + 1) / warm))
+        guard warm >= 1 else { return 1 }
+        return Float(min(1, Double(step + 1) / warm))
+    }
+
+    /// The L1 coefficient at `step`, warmed up.
+    public func l1Coefficient(at step: Int) -> Float { l1Coefficient * sparsityWarmup(at: step) }
+
+    /// The sparsity coefficient in force at `step`: λ of L1 (standard) or of L0 (JumpReLU),
+    /// warmed up alike; 0 for the TopK family.
+    public func sparsityCoefficient(at step: Int) -> Float {
+        switch architecture {
+        case .standard: return l1Coefficient(at: step)
+        case .jumprelu: return l0Coefficient * sparsityWarmup(at: step)
+        case .topk, .batchtopk, .matryoshka: return 0
+        }
     }
 
     /// - Throws: ``SAEError/badSize(_:)`` naming the first value out of range.
@@ -90,7 +122,21 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
         guard deadWindow > 0 else { throw SAEError.badSize("dead window \(deadWindow) must be positive") }
         let (scratch, overflow) = batchSize.multipliedReportingOverflow(by: latents)
         guard !overflow, scratch <= Int(Int32.max) else { throw SAEError.badSize("batch \(batchSize) x d_sae \(latents) is too large for one sgemm") }
-        if architecture == .topk, !(1...latents).contains(k) { throw SAEError.badSize("TopK k \(k) must be in 1...\(latents) (d_sae)") }
+        if [SAEArchitecture.topk, .batchtopk, .matryoshka].contains(architecture), !(1...latents).contains(k) {
+            throw SAEError.badSize("\(architecture == .topk ? "TopK" : "BatchTopK") k \(k) must be in 1...\(latents) (d_sae)")
+        }
+        if architecture == .jumprelu {
+            guard l0Coefficient >= 0, l0Coefficient.isFinite else { throw SAEError.badSize("L0 coefficient \(l0Coefficient) must be >= 0") }
+            guard bandwidth > 0, bandwidth.isFinite else { throw SAEError.badSize("JumpReLU bandwidth \(bandwidth) must be positive") }
+            guard initialThreshold > 0, initialThreshold.isFinite else { throw SAEError.badSize("JumpReLU initial threshold \(initialThreshold) must be positive") }
+        }
+        guard thresholdRate > 0, thresholdRate <= 1 else { throw SAEError.badSize("threshold rate \(thresholdRate) must be in (0, 1]") }
+        if architecture == .matryoshka, let w = matryoshkaWidths {
+            guard let first = w.first else { throw SAEError.badSize("Matryoshka widths are empty") }
+            guard first >= k else { throw SAEError.badSize("Matryoshka width \(first) is smaller than k \(k)") }
+            for (a, b) in zip(w, w.dropFirst()) where a >= b { throw SAEError.badSize("Matryoshka widths \(w) must increase strictly") }
+            guard w.last! <= latents else { throw SAEError.badSize("Matryoshka width \(w.last!) is more than d_sae \(latents)") }
+        }
     }
 }
 
@@ -143,7 +189,9 @@ public enum SAETrainer {
         }
         var batch = try next()
         var sae = try makeSAE(config: config, width: d, firstBatch: batch)
-        var adams = (0..<4).map { _ in Adam(learningRate: config.learningRate) }
+        var adams = (0..<5).map { _ in Adam(learningRate: config.learningRate) }
+        // JumpReLU: Adam steps log θ (SAELens's log_threshold) with dL/dθ · θ.
+        var logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
         var sinceFired = [Int](repeating: 0, count: config.latents)
         var seen = 0, window = Window()
         let start = Date()
@@ -151,16 +199,21 @@ public enum SAETrainer {
         for step in 0..<config.steps {
             if step > 0 { batch = try next() }
             let dead = sinceFired.map { $0 >= config.deadWindow }
-            let options = SAELossOptions(sparsityCoefficient: config.l1Coefficient(at: step), dead: dead)
+            let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
             var (stats, g) = try sae.lossAndGradients(batch, options: options)
+            sae.observe(stats)
             sae.constrainGradient(&g)
             let lr = config.learningRate(at: step)
             var p = sae.parameters
-            for i in 0..<4 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
+            for i in 0..<5 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
             adams[0].step(&p.wEnc, gradient: g.wEnc)
             adams[1].step(&p.wDec, gradient: g.wDec)
             adams[2].step(&p.bEnc, gradient: g.bEnc)
             adams[3].step(&p.bDec, gradient: g.bDec)
+            if !logThreshold.isEmpty, g.threshold.count == logThreshold.count {
+                adams[4].step(&logThreshold, gradient: zip(g.threshold, p.threshold).map { $0 * $1 })
+                p.threshold = logThreshold.map { Float(exp(Double($0))) }
+            }
             sae.parameters = p
             sae.constrainParameters()
             seen += stats.rows
@@ -182,12 +235,21 @@ public enum SAETrainer {
     /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch`.
     static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor) throws -> any SparseAutoencoder {
         var p = try SAEParameters.initialized(width: d, latents: config.latents,
-                                              decoderNorm: config.architecture == .topk ? 1 : 0.1, seed: config.seed &+ 1)
+                                              decoderNorm: [SAEArchitecture.standard, .jumprelu].contains(config.architecture) ? 0.1 : 1,
+                                              seed: config.seed &+ 1)
         let n = firstBatch.shape[0]
         for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
         switch config.architecture {
         case .standard: return StandardSAE(parameters: p)
         case .topk: return try TopKSAE(parameters: p, k: config.k, auxK: config.auxK, auxAlpha: config.auxAlpha)
+        case .jumprelu:
+            p.threshold = [Float](repeating: config.initialThreshold, count: config.latents)
+            return try JumpReLUSAE(parameters: p, bandwidth: config.bandwidth)
+        case .batchtopk, .matryoshka:
+            let base = try BatchTopKSAE(parameters: p, k: config.k, auxK: config.auxK, auxAlpha: config.auxAlpha,
+                                        thresholdRate: config.thresholdRate)
+            guard config.architecture == .matryoshka else { return base }
+            return try MatryoshkaSAE(base: base, widths: config.matryoshkaWidths ?? MatryoshkaSAE.defaultWidths(latents: config.latents, k: config.k))
         }
     }
 

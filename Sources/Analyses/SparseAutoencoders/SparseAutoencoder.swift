@@ -32,13 +32,16 @@ public struct SAEBatchStats: Sendable {
     public var totalVariance: Double
     /// Per latent, how many rows it fired on.
     public var fired: [Int32]
+    /// BatchTopK: the smallest activation kept in the batch (nil when none or not BatchTopK).
+    public var smallestActive: Float? = nil
 }
 
 /// A sparse autoencoder over rows of width `d_in` with `d_sae` latents, in SAELens's layout
 /// (``SAEParameters``); encoding subtracts `b_dec` from the input first
 /// (`apply_b_dec_to_input`). Architectures differ in the encoder's nonlinearity and the loss.
 public protocol SparseAutoencoder: Sendable {
-    /// SAELens's `architecture` value (`standard`, `topk`).
+    /// SAELens's `architecture` value (`standard`, `topk`, `jumprelu`, `batchtopk`,
+    /// `matryoshka_batchtopk`; the last two are saved as `jumprelu`).
     var architecture: String { get }
     /// The weights (and the shape of gradients).
     var parameters: SAEParameters { get set }
@@ -50,6 +53,12 @@ public protocol SparseAutoencoder: Sendable {
     func constrainGradient(_ gradient: inout SAEParameters)
     /// Restores constraints after a step (TopK: decoder rows at unit norm).
     mutating func constrainParameters()
+    /// Per-architecture state updated from a training batch's statistics (BatchTopK: the
+    /// threshold estimate); called once per step before the optimizer step.
+    mutating func observe(_ stats: SAEBatchStats)
+    /// The per-latent JumpReLU threshold inference uses (saved as SAELens `threshold` with
+    /// `architecture: jumprelu`); nil for architectures without one.
+    var inferenceThreshold: [Float]? { get }
 }
 
 extension SparseAutoencoder {
@@ -60,6 +69,8 @@ extension SparseAutoencoder {
 
     public func constrainGradient(_ gradient: inout SAEParameters) {}
     public mutating func constrainParameters() {}
+    public mutating func observe(_ stats: SAEBatchStats) {}
+    public var inferenceThreshold: [Float]? { nil }
 
     /// Reconstructions `[rows, d_in]` of latents `f` `[rows, d_sae]`: `f · W_dec + b_dec`.
     public func decode(_ f: Tensor) throws -> Tensor {

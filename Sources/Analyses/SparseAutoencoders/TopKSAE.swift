@@ -83,46 +83,6 @@ public struct TopKSAE: SparseAutoencoder {
         }
     }
 
-    /// `out[row] (+)= Σ_j val[row, j] · W_dec[idx[row, j]]` over each row's active slots.
-    func sparseDecode(_ idx: [Int32], _ val: [Float], rows n: Int, slots: Int, into out: inout [Float]) {
-        let d = width
-        parameters.wDec.withUnsafeBufferPointer { w in
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<n {
-                    let dst = o.baseAddress! + r * d
-                    for j in 0..<slots where val[r * slots + j] > 0 {
-                        let v = val[r * slots + j], row = w.baseAddress! + Int(idx[r * slots + j]) * d
-                        Self.axpy(v, row, dst, d)
-                    }
-                }
-            }
-        }
-    }
-
-    /// For a loss term with gradient `gOut` `[rows, d_in]` on a sparse decode: adds
-    /// `val · gOut` to the used decoder rows, and returns dL/d(pre) per active slot.
-    func sparseDecodeBackward(_ idx: [Int32], _ val: [Float], rows n: Int, slots: Int, gOut: [Float],
-                              into g: inout SAEParameters) -> [Float] {
-        let d = width
-        var gSlot = [Float](repeating: 0, count: n * slots)
-        parameters.wDec.withUnsafeBufferPointer { w in
-            g.wDec.withUnsafeMutableBufferPointer { gw in
-                gOut.withUnsafeBufferPointer { gOut in
-                    for r in 0..<n {
-                        let go = gOut.baseAddress! + r * d
-                        for j in 0..<slots where val[r * slots + j] > 0 {
-                            let i = Int(idx[r * slots + j]), v = val[r * slots + j]
-                            let wi = w.baseAddress! + i * d, gi = gw.baseAddress! + i * d
-                            gSlot[r * slots + j] = Self.dot(go, wi, d)
-                            Self.axpy(v, go, gi, d)
-                        }
-                    }
-                }
-            }
-        }
-        return gSlot
-    }
-
     public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0], d = width, m = latents
@@ -134,27 +94,13 @@ public struct TopKSAE: SparseAutoencoder {
         var r = recon, squared = 0.0
         for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
         var g = try SAEParameters(width: d, latents: m)
-        var gOut = r.map { $0 * 2 / Float(n) }
+        let gOut = r.map { $0 * 2 / Float(n) }
         for row in 0..<n { for c in 0..<d { g.bDec[c] += gOut[row * d + c] } }
         var entries: [(row: Int, latent: Int, grad: Float)] = []
         let gMain = sparseDecodeBackward(idx, val, rows: n, slots: k, gOut: gOut, into: &g)
         for s in gMain.indices where val[s] > 0 { entries.append((s / k, Int(idx[s]), gMain[s])) }
         // Auxiliary-k loss on dead latents against the residual e = x - x̂ = -r.
-        var aux = 0.0
-        let deadCount = options.dead?.reduce(0) { $0 + ($1 ? 1 : 0) } ?? 0
-        if let dead = options.dead, deadCount > 0, auxAlpha > 0 {
-            let slots = min(auxK, deadCount)
-            let (aIdx, aVal) = Self.topK(pre, rows: n, columns: m, k: slots, allowed: dead)
-            var diff = r  // ê - e = ê + r
-            sparseDecode(aIdx, aVal, rows: n, slots: slots, into: &diff)
-            let scale = auxAlpha * min(Float(deadCount) / Float(auxK), 1)
-            var auxSquared = 0.0
-            for v in diff { auxSquared += Double(v) * Double(v) }
-            aux = Double(scale) * auxSquared / Double(n)
-            gOut = diff.map { $0 * 2 * scale / Float(n) }
-            let gAux = sparseDecodeBackward(aIdx, aVal, rows: n, slots: slots, gOut: gOut, into: &g)
-            for s in gAux.indices where aVal[s] > 0 { entries.append((s / slots, Int(aIdx[s]), gAux[s])) }
-        }
+        let aux = auxiliaryLoss(pre: pre, residual: r, rows: n, dead: options.dead, auxK: auxK, alpha: auxAlpha, into: &g, entries: &entries)
         addSparseEncoderGradients(entries, centred: centred, into: &g)
         var fired = [Int32](repeating: 0, count: m)
         var active = 0
@@ -165,83 +111,9 @@ public struct TopKSAE: SparseAutoencoder {
         return (stats, g)
     }
 
-    /// The encoder gradients of sparse dL/d(pre) entries: `W_enc[:, i] += grad · centred[row]`,
-    /// `b_enc[i] += grad`, `b_dec -= W_enc · Σ grad` (accumulated transposed, then added once).
-    func addSparseEncoderGradients(_ entries: [(row: Int, latent: Int, grad: Float)], centred: [Float], into g: inout SAEParameters) {
-        let d = width, m = latents
-        var transposed = [Float](repeating: 0, count: m * d)
-        var colSum = [Float](repeating: 0, count: m)
-        var touched = [Bool](repeating: false, count: m)
-        transposed.withUnsafeMutableBufferPointer { t in
-            centred.withUnsafeBufferPointer { x in
-                for e in entries {
-                    colSum[e.latent] += e.grad
-                    touched[e.latent] = true
-                    let dst = t.baseAddress! + e.latent * d, src = x.baseAddress! + e.row * d, gr = e.grad
-                    Self.axpy(gr, src, dst, d)
-                }
-            }
-            g.wEnc.withUnsafeMutableBufferPointer { w in
-                for i in 0..<m where touched[i] {
-                    g.bEnc[i] += colSum[i]
-                    for c in 0..<d { w[c * m + i] += t[i * d + c] }
-                }
-            }
-        }
-        var through = [Float](repeating: 0, count: d)
-        parameters.wEnc.withUnsafeBufferPointer { w in
-            colSum.withUnsafeBufferPointer { x in
-                through.withUnsafeMutableBufferPointer { y in BLAS.gemv(n: d, k: m, w: w.baseAddress!, x: x.baseAddress!, y: y.baseAddress!) }
-            }
-        }
-        for c in 0..<d { g.bDec[c] -= through[c] }
-    }
-
-    /// `y[0..<n] += a * x[0..<n]`, eight lanes at a time.
-    @inline(__always)
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var c = 0
-        let va = SIMD8<Float>(repeating: a)
-        while c + 8 <= n {
-            let vx = UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self)
-            let vy = UnsafeRawPointer(y + c).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + c).storeBytes(of: vy + va * vx, as: SIMD8<Float>.self)
-            c += 8
-        }
-        while c < n { y[c] += a * x[c]; c += 1 }
-    }
-
-    /// `Σ x[i] y[i]` over `0..<n`, in eight partial sums.
-    @inline(__always)
-    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-        var c = 0
-        var acc = SIMD8<Float>(repeating: 0)
-        while c + 8 <= n {
-            acc += UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + c).loadUnaligned(as: SIMD8<Float>.self)
-            c += 8
-        }
-        var total = acc.sum()
-        while c < n { total += x[c] * y[c]; c += 1 }
-        return total
-    }
-
-    /// Removes from each decoder row's gradient its component along that row (the unit-norm
-    /// constraint's tangent space).
-    public func constrainGradient(_ gradient: inout SAEParameters) {
-        let d = width
-        for i in 0..<latents {
-            var dot: Float = 0, norm2: Float = 0
-            for c in 0..<d { dot += gradient.wDec[i * d + c] * parameters.wDec[i * d + c]; norm2 += parameters.wDec[i * d + c] * parameters.wDec[i * d + c] }
-            guard norm2 > 0 else { continue }
-            for c in 0..<d { gradient.wDec[i * d + c] -= dot / norm2 * parameters.wDec[i * d + c] }
-        }
-    }
+    /// Removes from each decoder row's gradient its component along that row.
+    public func constrainGradient(_ gradient: inout SAEParameters) { projectDecoderGradient(&gradient) }
 
     /// Rescales every decoder row to unit norm.
-    public mutating func constrainParameters() {
-        let d = width
-        for (i, norm) in parameters.decoderNorms.enumerated() where norm > 0 {
-            for c in 0..<d { parameters.wDec[i * d + c] /= norm }
-        }
-    }
+    public mutating func constrainParameters() { normalizeDecoderRows() }
 }

@@ -15,24 +15,50 @@ extension Loupe.SAE {
             sink) and rows whose norm exceeds --outlier-factor times the median are left out and counted
               --input X.npy        a [rows, d_in] float matrix
 
+            Architectures (--architecture):
+              standard    ReLU, loss MSE + --l1 x sum_i f_i |W_dec,i| (Anthropic, April 2024)
+              topk        the --k largest activations per row, decoder rows at unit norm, the \
+            auxiliary-k loss on dead latents (Gao et al. 2024)
+              jumprelu    f = pre where pre > a learned per-latent threshold (Rajamanoharan et \
+            al. 2024); loss MSE + --l0-coefficient x L0, the threshold trained in log space with \
+            straight-through rectangle-kernel gradients of width --bandwidth, starting at \
+            --initial-threshold (SAELens defaults: 1, 0.001, 0.001)
+              batchtopk   the k x rows largest activations of the whole batch (k per row on \
+            average; Bussmann et al. 2024), auxiliary-k loss as topk; a global threshold tracks \
+            the smallest kept activation, and the saved SAE is a JumpReLU with that threshold
+              matryoshka  Matryoshka BatchTopK (Bussmann et al. 2025): batchtopk plus, for every \
+            prefix width of --matryoshka-widths (default d_sae/16,/8,/4,/2,d_sae), the squared \
+            error of that prefix reconstructing alone; saved like batchtopk
+            jumprelu, batchtopk and matryoshka are saved as SAELens's `jumprelu` with a \
+            `threshold` tensor [d_sae] (metadata.trained_architecture names what was trained).
+
             Training: Adam, learning rate warmed up over --warmup-steps and decayed linearly to 0 \
-            over the last 20% of steps; the L1 coefficient warmed up over the first 5%; b_dec \
+            over the last 20% of steps; the L1 (or L0) coefficient warmed up over the first 5%; b_dec \
             starts at the first batch's mean. --tokens rows are used in all (passes repeat in new \
             orders). A latent is dead when it has not fired in the last --dead-window rows \
             (default: a fifth of the budget, at most 1,000,000). Progress lines report loss, L0, \
             explained variance (1 - squared error / variance of the rows) and the dead fraction.
 
             Output: DIR/cfg.json and DIR/sae_weights.safetensors.
+
+            Example:
+              loupe sae train --store acts.db --hook blocks.15.hook_resid_post --architecture \
+            matryoshka --latents 4608 --k 32 --matryoshka-widths 288,1152,4608 --out sae-l15
             """)
 
         @Option(help: "An activation store made by `loupe capture`.") var store: String?
         @Option(help: "With --store: the hook point to train on, e.g. blocks.15.hook_resid_post.") var hook: String?
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "A [rows, d_in] .npy matrix to train on instead of a store.") var input: String?
-        @Option(help: "standard or topk.") var architecture: SAEArchitecture = .topk
+        @Option(help: "standard, topk, jumprelu, batchtopk or matryoshka.") var architecture: SAEArchitecture = .topk
         @Option(help: "Number of latents (d_sae).") var latents: Int
-        @Option(help: "topk: active latents per row.") var k: Int = 32
+        @Option(help: "topk: active latents per row; batchtopk, matryoshka: per row on average over a batch.") var k: Int = 32
         @Option(help: "standard: the L1 coefficient (after warm-up).") var l1: Float = 5
+        @Option(name: .customLong("l0-coefficient"), help: "jumprelu: the L0 coefficient (after warm-up).") var l0Coefficient: Float = 1
+        @Option(help: "jumprelu: bandwidth of the threshold's straight-through kernel.") var bandwidth: Float = 0.001
+        @Option(name: .customLong("initial-threshold"), help: "jumprelu: every latent's starting threshold.") var initialThreshold: Float = 0.001
+        @Option(name: .customLong("matryoshka-widths"), help: "matryoshka: comma-separated prefix widths, increasing, the first >= k (default: d_sae/16,/8,/4,/2,d_sae; d_sae is appended if missing).")
+        var matryoshkaWidths: String?
         @Option(help: "Adam's learning rate (peak).") var lr: Float = 4e-4
         @Option(name: .customLong("batch-size"), help: "Rows per step.") var batchSize: Int = 4096
         @Option(help: "Rows to train on in all.") var tokens: Int = 1_000_000
@@ -49,12 +75,20 @@ extension Loupe.SAE {
             if (store == nil) != (hook == nil) { throw ValidationError("--store and --hook go together") }
             if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
             if outlierFactor <= 0 { throw ValidationError("--outlier-factor must be positive") }
+            if matryoshkaWidths != nil && architecture != .matryoshka { throw ValidationError("--matryoshka-widths goes with --architecture matryoshka") }
+        }
+
+        /// The training configuration the options give.
+        func makeConfig() throws -> SAETrainingConfig {
+            SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
+                              batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
+                              deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
+                              l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
+                              matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
         }
 
         func run() throws {
-            let config = SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
-                                           batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
-                                           deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery)
+            let config = try makeConfig()
             let report: (SAEProgress) -> Void = { p in
                 Console.progress("step \(p.step)/\(p.steps)  tokens \(p.tokens)  loss \(fmt(p.loss))  L0 \(fmt(p.l0))  "
                                  + "explained variance \(fmt(p.explainedVariance))  dead \(fmt(p.deadFraction))  \(Int(p.tokensPerSecond)) tokens/s")

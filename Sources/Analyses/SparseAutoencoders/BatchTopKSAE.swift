@@ -1,0 +1,119 @@
+import Linalg
+
+/// The BatchTopK SAE (Bussmann et al. 2024; SAELens `batchtopk`). Training keeps the `k · rows`
+/// largest ReLU'd pre-activations of the whole batch (``BatchTopKSelection``), so rows share a
+/// budget of k on average; the loss is `|x - x̂|²` plus TopK's auxiliary-k loss (row means),
+/// decoder rows at unit norm. A global threshold tracks the smallest kept activation (an
+/// exponential moving average with rate `thresholdRate`, as SAELens's `topk_threshold`), and
+/// inference is a JumpReLU with that threshold for every latent: ``encode(_:)`` keeps
+/// `pre > threshold`, so one row's encoding does not depend on the rest of its batch. SAELens
+/// saves it as `jumprelu` with `threshold` filled with the estimate, and so does ``SAEFolder``.
+///
+/// The decoder and its gradient touch only the active latents of each row.
+public struct BatchTopKSAE: SparseAutoencoder {
+    public var parameters: SAEParameters
+    /// Active latents per row on average over a batch.
+    public let k: Int
+    /// Latents of the auxiliary loss per row and its weight (as ``TopKSAE``).
+    public var auxK: Int
+    public var auxAlpha: Float
+    /// The running estimate of the smallest kept activation: the inference threshold.
+    public var threshold: Double
+    /// The estimate's update rate per step (SAELens `topk_threshold_lr`, 0.01).
+    public var thresholdRate: Double
+    public var architecture: String { "batchtopk" }
+    /// The JumpReLU threshold of inference, the same for every latent.
+    public var inferenceThreshold: [Float]? { [Float](repeating: Float(threshold), count: latents) }
+
+    /// - Throws: ``SAEError/badSize(_:)`` unless `1 <= k <= d_sae`.
+    public init(parameters: SAEParameters, k: Int, auxK: Int? = nil, auxAlpha: Float = 1.0 / 32,
+                threshold: Double = 0, thresholdRate: Double = 0.01) throws {
+        guard k >= 1, k <= parameters.latents else { throw SAEError.badSize("BatchTopK k \(k) must be in 1...\(parameters.latents) (d_sae)") }
+        self.parameters = parameters
+        self.k = k
+        self.auxK = max(1, min(auxK ?? parameters.width / 2, parameters.latents))
+        self.auxAlpha = auxAlpha
+        self.threshold = threshold
+        self.thresholdRate = thresholdRate
+    }
+
+    /// Inference: `f_i = pre_i` where `pre_i > threshold` (and `> 0`), else 0.
+    public func encode(_ x: Tensor) throws -> Tensor {
+        try checkInput(x)
+        let t = Float(threshold)
+        var (pre, _) = preActivations(x)
+        for i in pre.indices where !(pre[i] > t && pre[i] > 0) { pre[i] = 0 }
+        return Tensor(shape: [x.shape[0], latents], scalars: pre)
+    }
+
+    /// Training's encoding of a whole batch: the `k · rows` largest activations kept.
+    public func encodeBatch(_ x: Tensor) throws -> Tensor {
+        try checkInput(x)
+        let n = x.shape[0], m = latents
+        let (pre, _) = preActivations(x)
+        let s = BatchTopKSelection(pre, rows: n, columns: m, width: m, count: k * n)
+        var out = [Float](repeating: 0, count: n * m)
+        for r in 0..<n { for j in 0..<s.slots where s.val[r * s.slots + j] > 0 { out[r * m + Int(s.idx[r * s.slots + j])] = s.val[r * s.slots + j] } }
+        return Tensor(shape: [n, m], scalars: out)
+    }
+
+    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+        try checkInput(x)
+        let n = x.shape[0]
+        guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
+        let (pre, centred) = preActivations(x)
+        var g = try SAEParameters(width: width, latents: latents)
+        var entries: [(row: Int, latent: Int, grad: Float)] = []
+        let level = prefixLoss(x, pre: pre, width: latents, into: &g, entries: &entries)
+        let aux = auxiliaryLoss(pre: pre, residual: level.residual, rows: n, dead: options.dead, auxK: auxK, alpha: auxAlpha,
+                                into: &g, entries: &entries)
+        addSparseEncoderGradients(entries, centred: centred, into: &g)
+        return (level.stats(x, extra: aux), g)
+    }
+
+    /// One reconstruction from the BatchTopK of the first `width` latents: adds its squared
+    /// error's gradient (row mean) to `g` (decoder, `b_dec`) and `entries` (pre-activations).
+    func prefixLoss(_ x: Tensor, pre: [Float], width w: Int, into g: inout SAEParameters,
+                    entries: inout [(row: Int, latent: Int, grad: Float)]) -> PrefixLoss {
+        let n = x.shape[0], d = width
+        let s = BatchTopKSelection(pre, rows: n, columns: latents, width: w, count: k * n)
+        var r = (0..<n).flatMap { _ in parameters.bDec }
+        sparseDecode(s.idx, s.val, rows: n, slots: s.slots, into: &r)
+        var squared = 0.0
+        for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
+        let gOut = r.map { $0 * 2 / Float(n) }
+        for row in 0..<n { for c in 0..<d { g.bDec[c] += gOut[row * d + c] } }
+        let gSlot = sparseDecodeBackward(s.idx, s.val, rows: n, slots: s.slots, gOut: gOut, into: &g)
+        for j in gSlot.indices where s.val[j] > 0 { entries.append((j / s.slots, Int(s.idx[j]), gSlot[j])) }
+        return PrefixLoss(selection: s, residual: r, squared: squared, latents: latents)
+    }
+
+    /// Moves the threshold estimate toward the batch's smallest kept activation.
+    public mutating func observe(_ stats: SAEBatchStats) {
+        guard let s = stats.smallestActive else { return }
+        threshold = (1 - thresholdRate) * threshold + thresholdRate * Double(s)
+    }
+
+    public func constrainGradient(_ gradient: inout SAEParameters) { projectDecoderGradient(&gradient) }
+    public mutating func constrainParameters() { normalizeDecoderRows() }
+}
+
+/// One BatchTopK reconstruction's selection, residual `x̂ - x` and squared error.
+struct PrefixLoss {
+    var selection: BatchTopKSelection
+    var residual: [Float]
+    var squared: Double
+    var latents: Int
+
+    /// The batch's statistics with `extra` (row mean) added to the loss as the penalty.
+    func stats(_ x: Tensor, extra: Double) -> SAEBatchStats {
+        let n = x.shape[0], s = selection
+        var fired = [Int32](repeating: 0, count: latents)
+        var active = 0
+        for j in s.val.indices where s.val[j] > 0 { fired[Int(s.idx[j])] += 1; active += 1 }
+        let mse = squared / Double(n)
+        return SAEBatchStats(rows: n, loss: mse + extra, mse: mse, penalty: extra, l0: Double(active) / Double(n),
+                             squaredError: squared, totalVariance: BatchTopKSAE.totalVariance(x), fired: fired,
+                             smallestActive: s.smallest)
+    }
+}
