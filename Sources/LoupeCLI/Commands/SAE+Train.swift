@@ -118,7 +118,8 @@ extension Loupe.SAE {
                                                 tokens: f.tokens, loss: f.loss, l0: f.l0, explainedVariance: f.explainedVariance,
                                                 deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out))
             }
-            Console.out("\(result.sae.architecture) SAE d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens, \(Int(f.tokensPerSecond)) tokens/s")
+            Console.progress("\(Int(f.tokensPerSecond)) tokens/s")  // timing on stderr: stdout holds results only
+            Console.out("\(result.sae.architecture) SAE d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
             Console.out("since the last progress line: loss \(fmt(f.loss)), L0 \(fmt(f.l0)), explained variance \(fmt(f.explainedVariance)), dead fraction \(fmt(f.deadFraction))")
             for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) { Console.out("left out (\(reason)): \(count) rows") }
             Console.out("wrote \(out)")
