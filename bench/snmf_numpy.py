@@ -34,8 +34,8 @@ if (out / "x.npy").exists():
 else:
     rng = np.random.default_rng(0)
     x = np.maximum(rng.standard_normal((N, D), dtype=np.float32), np.float32(-0.17))  # GELU-like floor
-x = np.ascontiguousarray(x, dtype=np.float32)
     np.save(out / "x.npy", x)
+x = np.ascontiguousarray(x, dtype=np.float32)
 N, D = x.shape  # a matrix given in --out may have any size (bench/snmf_acceptance.sh's rows)
 a = np.ascontiguousarray(x.T)  # d x n, tokens as columns
 keep = max(1, math.ceil(SPARSITY * D))

@@ -154,6 +154,26 @@ struct SNMFTests {
         #expect(throws: SNMFError.self) { try SemiNMF(config: config).fitHierarchy(rows, ranks: []) }
     }
 
+    /// The linear-time sparsity step keeps exactly what a stable sort by decreasing magnitude
+    /// keeps, ties (many, from a coarse grid of values of both signs) to the lower index.
+    @Test(arguments: [1, 3, 7, 19, 39])
+    func sparsityStepKeepsWhatASortKeeps(_ keep: Int) {
+        var rng = SeededRandom(seed: UInt64(keep))
+        let (k, d) = (6, 40)
+        let features = (0..<(k * d)).map { _ in Float(Int(rng.next() % 9) - 4) / 2 }
+        var fast = features
+        SemiNMF.sparsify(&fast, k: k, d: d, keep: keep)
+        var reference = features
+        for i in 0..<k {
+            let order = (0..<d).sorted { a, b in
+                let (x, y) = (abs(features[i * d + a]), abs(features[i * d + b]))
+                return x != y ? x > y : a < b
+            }
+            for j in order[keep...] { reference[i * d + j] = 0 }
+        }
+        #expect(fast == reference)
+    }
+
     @Test func recoversPlantedSparseFeatures() throws {
         let (n, d, k) = (500, 60, 5)
         var rng = SeededRandom(seed: 42)

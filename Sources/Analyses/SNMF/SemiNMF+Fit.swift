@@ -56,19 +56,47 @@ extension SemiNMF {
     }
 
     /// Keeps the `keep` largest-magnitude entries of each row of `features` (`[k, d]`) and
-    /// zeroes the rest; ties go to the lower index.
-    static func sparsify(_ features: inout [Float], k: Int, d: Int, keep: Int) {
-        guard keep < d else { return }
-        var order = [Int](repeating: 0, count: d)
+    /// zeroes the rest; ties go to the lower index. Linear time per row: the `keep`-th largest
+    /// magnitude by quickselect on a copy, then a scan keeping what is above it and, of what
+    /// equals it, the lowest indices (the same entries a stable sort would keep).
+    public static func sparsify(_ features: inout [Float], k: Int, d: Int, keep: Int) {
+        guard keep < d, keep > 0 else {
+            if keep <= 0 { for i in 0..<(k * d) { features[i] = 0 } }
+            return
+        }
+        var magnitudes = [Float](repeating: 0, count: d)
         for i in 0..<k {
             let base = i * d
-            for j in 0..<d { order[j] = j }
-            order.sort { a, b in
-                let (x, y) = (abs(features[base + a]), abs(features[base + b]))
-                return x != y ? x > y : a < b
+            for j in 0..<d { magnitudes[j] = abs(features[base + j]) }
+            let cut = SemiNMF.select(&magnitudes, rank: keep - 1)  // the keep-th largest
+            var above = 0
+            for j in 0..<d where abs(features[base + j]) > cut { above += 1 }
+            var ties = keep - above
+            for j in 0..<d {
+                let m = abs(features[base + j])
+                if m > cut { continue }
+                if m == cut && ties > 0 { ties -= 1; continue }
+                features[base + j] = 0
             }
-            for j in order[keep...] { features[base + j] = 0 }
         }
+    }
+
+    /// The value that would sit at index `rank` if `values` were sorted in decreasing order
+    /// (Hoare's quickselect with a median-of-three pivot; reorders `values`).
+    static func select(_ values: inout [Float], rank: Int) -> Float {
+        var (lo, hi) = (0, values.count - 1)
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            let pivot = max(min(values[lo], values[mid]), min(max(values[lo], values[mid]), values[hi]))
+            var (i, j) = (lo, hi)
+            while i <= j {
+                while values[i] > pivot { i += 1 }
+                while values[j] < pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if rank <= j { hi = j } else if rank >= i { lo = i } else { return values[rank] }
+        }
+        return values[rank]
     }
 
     /// Fits `rows` from `start` (nil: the configured initialization).
