@@ -49,7 +49,7 @@ struct SNMFTests {
     /// The streamed fit (chunks of 37 rows, which divide neither n nor anything else) against
     /// the in-memory fit of the same rows from the same settings: the same iterates up to
     /// summation order, for both starts, with and without sparsity.
-    @Test(arguments: [(SemiNMF.Initialization.random, 0.0), (.svd, 0.0), (.random, 0.25), (.svd, 0.25)])
+    @Test(arguments: [(SemiNMF.Initialization.random, 0.0), (.svd, 0.0), (.random, 0.25), (.svd, 0.25), (.svd, 0.02)])
     func streamingInChunksEqualsTheInMemoryFit(_ setting: (SemiNMF.Initialization, Double)) throws {
         let rows = try Self.gaussianRows(n: 300, d: 48, seed: 11)
         let config = SemiNMF.Config(rank: 6, sparsity: setting.1, initialization: setting.0, seed: 5, iterations: 25,
@@ -172,6 +172,23 @@ struct SNMFTests {
             for j in order[keep...] { reference[i * d + j] = 0 }
         }
         #expect(fast == reference)
+    }
+
+    /// `ZᵀXᵀ` from Z's nonzeros (the path fits take below 5% nonzero weights, e.g. at the default
+    /// 1% sparsity) equals the dense sgemm to float rounding.
+    @Test func sparseFeatureProductEqualsTheDenseOne() {
+        var rng = SeededRandom(seed: 17)
+        let (n, d, k) = (700, 300, 9)
+        let x = (0..<(n * d)).map { _ in rng.nextGaussian() }
+        var features = [Float](repeating: 0, count: k * d)
+        for f in 0..<k { for _ in 0..<3 { features[f * d + Int(rng.next() % UInt64(d))] = rng.nextGaussian() } }
+        var dense = [Float](repeating: 0, count: k * n)
+        x.withUnsafeBufferPointer { xp in features.withUnsafeBufferPointer { fp in dense.withUnsafeMutableBufferPointer { c in
+            BLAS.gemmTransposedB(m: k, n: n, k: d, a: fp.baseAddress!, b: xp.baseAddress!, c: c.baseAddress!)
+        } } }
+        let sparse = x.withUnsafeBufferPointer { SemiNMF.sparseFeatureProduct(features: features, k: k, d: d, x: $0, n: n) }
+        #expect(zip(sparse, dense).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        #expect(sparse.contains { $0 != 0 })
     }
 
     @Test func recoversPlantedSparseFeatures() throws {

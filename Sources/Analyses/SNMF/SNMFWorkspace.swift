@@ -23,19 +23,12 @@ struct SNMFWorkspace {
         minus = za
     }
 
-    /// `ZᵀA = Zᵀ Xᵀ` and `ZᵀZ`.
+    /// `ZᵀA = Zᵀ Xᵀ` (from the nonzeros when Z is sparse enough) and `ZᵀZ`.
     mutating func multiplyZ() {
         let (n, d, k) = (n, d, k)
-        features.withUnsafeBufferPointer { f in
-            x.withUnsafeBufferPointer { xp in
-                za.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemmTransposedB(m: k, n: n, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: c.baseAddress!)
-                }
-            }
-            zz.withUnsafeMutableBufferPointer { c in
-                BLAS.gemmTransposedB(m: k, n: k, k: d, a: f.baseAddress!, b: f.baseAddress!, c: c.baseAddress!)
-            }
-        }
+        let features = self.features
+        za = x.withUnsafeBufferPointer { SemiNMF.featureProduct(features, k: k, d: d, x: $0, n: n) }
+        zz = SemiNMF.gram(features, rows: k, width: d)
     }
 
     /// `Y Yᵀ`.

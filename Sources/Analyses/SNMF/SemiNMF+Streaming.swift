@@ -208,14 +208,9 @@ struct StreamState {
             let c = chunk.shape[0]
             var y = [Float](repeating: 0, count: k * c)
             for i in 0..<k { for j in 0..<c { y[i * c + j] = codes[i * n + first + j] } }
-            var za = [Float](repeating: 0, count: k * c)
-            features.withUnsafeBufferPointer { f in
-                chunk.withUnsafeBufferPointer { xp in
-                    za.withUnsafeMutableBufferPointer { out in
-                        BLAS.gemmTransposedB(m: k, n: c, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: out.baseAddress!)
-                    }
-                    total += (0..<(c * d)).reduce(0.0) { $0 + Double(xp[$1]) * Double(xp[$1]) }
-                }
+            let za = chunk.withUnsafeBufferPointer { xp in
+                total += (0..<(c * d)).reduce(0.0) { $0 + Double(xp[$1]) * Double(xp[$1]) }
+                return SemiNMF.featureProduct(features, k: k, d: d, x: xp, n: c)
             }
             if let epsilon {
                 var plus = [Float](repeating: 0, count: k * c), minus = plus
