@@ -111,8 +111,12 @@ struct SAEEvaluationRealModelTests {
         var sae = try Self.exactSAE(width: 576)
         sae.parameters.wDec = [Float](repeating: 0, count: sae.parameters.wDec.count)
         let r = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: SAEEvaluationConfig(hook: Self.hook))
-        #expect(abs(r.ceLossScore!) < 1e-6 && abs(r.klDivScore!) < 1e-6, "\(r.ceLossScore!) \(r.klDivScore!)")
-        #expect(abs(r.ceLossWithSAE - r.ceLossWithAblation) < 1e-6)
+        // The SAE run and the zero-ablation run feed the model the same zeros, but they are
+        // separate passes: with tests running side by side OpenBLAS's thread count and kernel
+        // path can differ between them, so they agree to float rounding (seen: 6e-6 on a CE of
+        // 13), not bit for bit. A wrong replacement moves CE by more than 1e-2.
+        #expect(abs(r.ceLossScore!) < 1e-5 && abs(r.klDivScore!) < 1e-5, "\(r.ceLossScore!) \(r.klDivScore!)")
+        #expect(abs(r.ceLossWithSAE - r.ceLossWithAblation) < 1e-5 * r.ceLossWithAblation)
         // Explained variance of x̂ = 0: 1 - Σ|x|² / Σ|x - mean|², recomputed from captured rows.
         let x = try Self.rows(m, seqs, at: Self.hook)
         let d = 576, n = Double(x.count)
