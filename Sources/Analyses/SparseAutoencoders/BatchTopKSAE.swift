@@ -88,10 +88,16 @@ public struct BatchTopKSAE: SparseAutoencoder {
         return PrefixLoss(selection: s, residual: r, squared: squared, latents: latents)
     }
 
-    /// Moves the threshold estimate toward the batch's smallest kept activation.
+    /// Batches the threshold estimate has seen.
+    public var thresholdObservations = 0
+
+    /// Moves the threshold estimate toward the batch's smallest kept activation. The first
+    /// batch sets it (SAELens starts the average at 0, which after a short run leaves the
+    /// threshold far below the cut: measured, 32 steps gave an inference L0 of 312 for k 32).
     public mutating func observe(_ stats: SAEBatchStats) {
         guard let s = stats.smallestActive else { return }
-        threshold = (1 - thresholdRate) * threshold + thresholdRate * Double(s)
+        threshold = thresholdObservations == 0 ? Double(s) : (1 - thresholdRate) * threshold + thresholdRate * Double(s)
+        thresholdObservations += 1
     }
 
     public func constrainGradient(_ gradient: inout SAEParameters) { projectDecoderGradient(&gradient) }
