@@ -68,7 +68,7 @@ struct SNMFTests {
         #expect(Self.relative(oneChunk.features, whole.features) < 1e-4)
     }
 
-    @Test func streamingRefusesWhatItCannotDo() throws {
+    @Test func streamingWideInputsAndBadSettings() throws {
         // Fewer tokens than neurons: the svd start reads the rows and starts as in memory.
         let rows = try Self.gaussianRows(n: 20, d: 48, seed: 1)
         let svd = SemiNMF.Config(rank: 4, initialization: .svd, iterations: 5, tolerance: 0)

@@ -44,43 +44,12 @@ struct SNMFWorkspace {
     /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged); a zero
     /// row is left alone.
     mutating func normalize() {
-        for i in 0..<k {
-            let norm = codes.withUnsafeBufferPointer { BLAS.norm(n: n, x: $0.baseAddress! + i * n) }
-            guard norm > 0, norm.isFinite else { continue }
-            for j in 0..<n { codes[i * n + j] /= norm }
-            for j in 0..<d { features[i * d + j] *= norm }
-        }
+        SemiNMF.normalizeRows(codes: &codes, n: n, features: &features, width: d, k: k)
     }
 
     /// Ding et al.'s multiplicative update of Y from `ZᵀA` and `ZᵀZ`.
     mutating func updateCodes(epsilon: Float) {
-        let (n, k) = (n, k)
-        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
-        codes.withUnsafeBufferPointer { y in
-            pos.withUnsafeBufferPointer { mp in
-                plus.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(m: k, n: n, k: k, a: mp.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
-                }
-            }
-            neg.withUnsafeBufferPointer { mp in
-                minus.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(m: k, n: n, k: k, a: mp.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
-                }
-            }
-        }
-        codes.withUnsafeMutableBufferPointer { y in
-            za.withUnsafeBufferPointer { a in
-                plus.withUnsafeBufferPointer { p in
-                    minus.withUnsafeBufferPointer { m in
-                        for i in 0..<(k * n) {
-                            let numerator = max(a[i], 0) + m[i]
-                            let denominator = max(-a[i], 0) + p[i] + epsilon
-                            if denominator > 0 { y[i] *= (numerator / denominator).squareRoot() }
-                        }
-                    }
-                }
-            }
-        }
+        SemiNMF.dingUpdate(&codes, za: za, zz: zz, k: k, columns: n, epsilon: epsilon, plus: &plus, minus: &minus)
     }
 
     /// `‖A‖² - 2 Σ Y ⊙ ZᵀA + Σ ZᵀZ ⊙ YYᵀ`, in Double.

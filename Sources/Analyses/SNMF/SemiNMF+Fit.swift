@@ -7,16 +7,7 @@ extension SemiNMF {
     /// the SVD start's Gram matrix and LAPACK's copies `28 m²` with `m = min(n, d)`.
     public static func memoryBytes(tokens n: Int, neurons d: Int, rank k: Int) -> Int? {
         let m = min(n, d)
-        let terms: [(Int, Int, Int)] = [(4, n, d), (20, k, n), (28, k, d), (28, m, m)]
-        var total = 0
-        for (c, a, b) in terms {
-            let (ab, o1) = a.multipliedReportingOverflow(by: b)
-            let (cab, o2) = ab.multipliedReportingOverflow(by: c)
-            let (sum, o3) = total.addingReportingOverflow(cab)
-            if o1 || o2 || o3 { return nil }
-            total = sum
-        }
-        return total
+        return checkedBytes([(4, n, d), (20, k, n), (28, k, d), (28, m, m)])
     }
 
     /// Checks `1 <= k <= min(n, d)` and that the fit's arrays can be sized.
@@ -32,7 +23,6 @@ extension SemiNMF {
     /// solve of the k x k system in Double (never an inverse). `yy` is `Y Yᵀ` when known.
     static func zStep(x: Tensor, codes: [Float], k: Int, ridge: Double, yy known: [Float]? = nil) throws -> [Float] {
         let (n, d) = (x.shape[0], x.shape[1])
-        var yy = known ?? [Float](repeating: 0, count: k * k)
         var b = [Float](repeating: 0, count: k * d)
         codes.withUnsafeBufferPointer { y in
             x.withUnsafeBufferPointer { xp in
@@ -40,19 +30,8 @@ extension SemiNMF {
                     BLAS.gemm(m: k, n: d, k: n, a: y.baseAddress!, b: xp.baseAddress!, c: bp.baseAddress!)
                 }
             }
-            if known == nil {
-                yy.withUnsafeMutableBufferPointer { g in
-                    BLAS.gemmTransposedB(m: k, n: k, k: n, a: y.baseAddress!, b: y.baseAddress!, c: g.baseAddress!)
-                }
-            }
         }
-        var system = yy.map(Double.init)
-        for i in 0..<k { system[i * k + i] += ridge }
-        do {
-            return try LAPACK.choleskySolve(system, b.map(Double.init), n: k, rightHandSides: d).map { Float($0) }
-        } catch let error as LinalgError {
-            throw SNMFError.singularSystem("Y Yᵀ + \(ridge)·I (k = \(k)) cannot be factored: \(error); raise the ridge")
-        }
+        return try solveZ(yx: b, yy: known ?? gram(codes, rows: k, width: n), k: k, d: d, ridge: ridge)
     }
 
     /// Keeps the `keep` largest-magnitude entries of each row of `features` (`[k, d]`) and

@@ -144,11 +144,7 @@ struct HierarchyTuner {
 
     /// Solves `(S + ridge·I) W = B` for symmetric `s` `[k, k]` and `b` `[k, cols]`.
     func solve(_ s: [Float], _ b: [Float], k: Int, cols: Int, ridge: Double) throws -> [Float] {
-        var system = s.map(Double.init)
-        for i in 0..<k { system[i * k + i] += ridge }
-        do { return try LAPACK.choleskySolve(system, b.map(Double.init), n: k, rightHandSides: cols).map { Float($0) } } catch let error as LinalgError {
-            throw SNMFError.singularSystem("a \(k) x \(k) hierarchy system cannot be factored: \(error); raise the ridge")
-        }
+        try SemiNMF.ridgeSolve(s, b, k: k, cols: cols, ridge: ridge, what: "a hierarchy level's H̃H̃ᵀ")
     }
 
     /// `M` (`[k, below]`) solving `G M P + μ M = C + μ M_old` for symmetric `G` `[k, k]`, `P`
@@ -214,24 +210,15 @@ struct HierarchyTuner {
     mutating func updateCodes() throws {
         let (kL, last) = (ranks.last!, ranks.count - 1)
         let below = last == 0 ? d : ranks[last - 1]
-        for f in 0..<kL {
-            let norm = codes.withUnsafeBufferPointer { BLAS.norm(n: n, x: $0.baseAddress! + f * n) }
-            guard norm > 0, norm.isFinite else { continue }
-            for t in 0..<n { codes[f * n + t] /= norm }
-            for j in 0..<below { mixing[last][f * below + j] *= norm }
-        }
+        SemiNMF.normalizeRows(codes: &codes, n: n, features: &mixing[last], width: below, k: kL)
         let phiT = HierarchyTuner.chain(mixing, through: last, ranks: ranks, d: d)
         var za = [Float](repeating: 0, count: kL * n)
         phiT.withUnsafeBufferPointer { f in x.withUnsafeBufferPointer { xp in za.withUnsafeMutableBufferPointer { o in
             BLAS.gemmTransposedB(m: kL, n: n, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: o.baseAddress!)
         } } }
         let zz = SemiNMF.gram(phiT, rows: kL, width: d)
-        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
-        let plus = HierarchyTuner.product(pos, codes, m: kL, q: kL, p: n), minus = HierarchyTuner.product(neg, codes, m: kL, q: kL, p: n)
-        for i in 0..<(kL * n) {
-            let denominator = max(-za[i], 0) + plus[i] + epsilon
-            if denominator > 0 { codes[i] *= ((max(za[i], 0) + minus[i]) / denominator).squareRoot() }
-        }
+        var plus = [Float](repeating: 0, count: kL * n), minus = plus
+        SemiNMF.dingUpdate(&codes, za: za, zz: zz, k: kL, columns: n, epsilon: epsilon, plus: &plus, minus: &minus)
     }
 
     /// `‖A - Φ Y_L‖²` from `‖A‖²`, `Σ Y ⊙ ΦᵀA` and `Σ ΦᵀΦ ⊙ YYᵀ`.

@@ -6,16 +6,7 @@ extension SemiNMF {
     /// Double solve `28kd`; the SVD start's `d x d` Gram matrix and LAPACK's copies `28d²`;
     /// the rows' origins `24n`. The rows themselves are never all in memory.
     public static func streamingMemoryBytes(tokens n: Int, neurons d: Int, rank k: Int, chunkRows c: Int) -> Int? {
-        let terms: [(Int, Int, Int)] = [(8, k, n), (4, c, d + 4 * k), (28, k, d), (28, d, d), (24, n, 1)]
-        var total = 0
-        for (f, a, b) in terms {
-            let (ab, o1) = a.multipliedReportingOverflow(by: b)
-            let (fab, o2) = ab.multipliedReportingOverflow(by: f)
-            let (sum, o3) = total.addingReportingOverflow(fab)
-            if o1 || o2 || o3 { return nil }
-            total = sum
-        }
-        return total
+        checkedBytes([(8, k, n), (4, c, d + 4 * k), (28, k, d), (28, d, d), (24, n, 1)])
     }
 
     /// Fits rows read `chunkRows` at a time, one pass over them per iteration, with the same
@@ -108,13 +99,7 @@ extension SemiNMF {
 
     /// `Zᵀ = (Y Yᵀ + λI)⁻¹ (Y X)` by a Cholesky solve in Double.
     static func solveZ(yx: [Float], yy: [Float], k: Int, d: Int, ridge: Double) throws -> [Float] {
-        var system = yy.map(Double.init)
-        for i in 0..<k { system[i * k + i] += ridge }
-        do {
-            return try LAPACK.choleskySolve(system, yx.map(Double.init), n: k, rightHandSides: d).map { Float($0) }
-        } catch let error as LinalgError {
-            throw SNMFError.singularSystem("Y Yᵀ + \(ridge)·I (k = \(k)) cannot be factored: \(error); raise the ridge")
-        }
+        try ridgeSolve(yy, yx, k: k, cols: d, ridge: ridge, what: "Y Yᵀ")
     }
 }
 
@@ -185,12 +170,7 @@ struct StreamState {
 
     /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged).
     mutating func normalize() {
-        for i in 0..<k {
-            let norm = codes.withUnsafeBufferPointer { BLAS.norm(n: n, x: $0.baseAddress! + i * n) }
-            guard norm > 0, norm.isFinite else { continue }
-            for j in 0..<n { codes[i * n + j] /= norm }
-            for j in 0..<d { features[i * d + j] *= norm }
-        }
+        SemiNMF.normalizeRows(codes: &codes, n: n, features: &features, width: d, k: k)
     }
 
     /// One pass: per chunk `ZᵀA_c`; with `update` (the epsilon) Ding et al.'s update of the
@@ -198,8 +178,8 @@ struct StreamState {
     mutating func pass(update epsilon: Float?) throws {
         var (total, cross) = (0.0, 0.0)
         var yx = [Float](repeating: 0, count: k * d)
-        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
-        let (k, d, n) = (k, d, n)
+        let (k, d, n, zz) = (k, d, n, zz)
+        var plus = [Float](repeating: 0, count: k * min(chunkRows, n)), minus = plus
         var codes: [Float] = []
         swap(&codes, &self.codes)  // updated in place, not copied
         defer { swap(&codes, &self.codes) }
@@ -213,16 +193,8 @@ struct StreamState {
                 return SemiNMF.featureProduct(features, k: k, d: d, x: xp, n: c)
             }
             if let epsilon {
-                var plus = [Float](repeating: 0, count: k * c), minus = plus
-                y.withUnsafeBufferPointer { yp in
-                    pos.withUnsafeBufferPointer { m in plus.withUnsafeMutableBufferPointer { o in BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!) } }
-                    neg.withUnsafeBufferPointer { m in minus.withUnsafeMutableBufferPointer { o in BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!) } }
-                }
-                for i in 0..<(k * c) {
-                    let numerator = max(za[i], 0) + minus[i]
-                    let denominator = max(-za[i], 0) + plus[i] + epsilon
-                    if denominator > 0 { y[i] *= (numerator / denominator).squareRoot() }
-                }
+                if plus.count < k * c { (plus, minus) = ([Float](repeating: 0, count: k * c), [Float](repeating: 0, count: k * c)) }
+                SemiNMF.dingUpdate(&y, za: za, zz: zz, k: k, columns: c, epsilon: epsilon, plus: &plus, minus: &minus)
                 for i in 0..<k { for j in 0..<c { codes[i * n + first + j] = y[i * c + j] } }
             }
             for i in 0..<(k * c) { cross += Double(y[i]) * Double(za[i]) }
