@@ -62,6 +62,8 @@ let package = Package(
             "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ProbesTests", dependencies: ["Probes", "Linalg", "Formats", "LoupeTestSupport"]),
-        .testTarget(name: "LoupeCLITests", dependencies: ["LoupeCLI", "Analyses", "Store", "Probes", "LoupeTestSupport"]),
+        .testTarget(name: "LoupeCLITests", dependencies: [
+            "LoupeCLI", "Analyses", "Store", "Probes", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

@@ -87,20 +87,32 @@ public struct ActivationReader: Sequence, IteratorProtocol {
         var widths = Set<Int>()
         var entries: [Entry] = []
         try store.read { db in
+            // From the prompts the capture records, so a missing activation row is an error, not a gap.
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT a.id, a.shape, p.idx, p.tokens, p.metadata, cp.positions FROM activation a
-                JOIN capture_prompt cp ON cp.capture_id = a.capture_id AND cp.prompt_id = a.prompt_id
-                JOIN prompt p ON p.id = a.prompt_id
-                WHERE a.capture_id = ? AND a.hook = ? ORDER BY p.idx
-                """, arguments: [capture.id, hook])
-            while let r = try rows.next() {
-                let shape = try store.decodeShape(r["shape"], row: "activation \(r["id"] as Int64)")
-                widths.insert(shape.dropFirst().reduce(1, *))
-                let positions = IntBlob.decode(r["positions"])
-                let tokens = IntBlob.decode(r["tokens"])
-                entries.append(Entry(activationID: r["id"], promptIndex: r["idx"], positions: positions,
-                                     tokens: positions.map { $0 < tokens.count ? tokens[$0] : -1 },
-                                     metadata: JSONValue.metadata(r["metadata"])))
+                SELECT a.id, a.shape, a.dtype, length(a.data) AS bytes, p.idx, p.line, p.tokens, p.metadata, cp.positions
+                FROM capture_prompt cp JOIN prompt p ON p.id = cp.prompt_id
+                LEFT JOIN activation a ON a.capture_id = cp.capture_id AND a.prompt_id = cp.prompt_id AND a.hook = ?
+                WHERE cp.capture_id = ? ORDER BY p.idx
+                """, arguments: [hook, capture.id])
+            while let row = try rows.next() {
+                let r = StoredRow(row: row, path: store.path,
+                                  name: "capture \(capture.id) hook \(hook) prompt \(row["idx"] as DatabaseValue) (line \(row["line"] as DatabaseValue))")
+                guard !(row["id"] as DatabaseValue).isNull else {
+                    throw StoreError.corruptRow(path: store.path, row: r.name, reason: "the capture records this prompt but its activation row is missing; `loupe store verify` lists every such gap")
+                }
+                let shape = try store.decodeShape(r.text("shape"), row: r.name)
+                let rowWidth = StoredShape.count(Array(shape.dropFirst())) ?? 0
+                let tokens = try r.int32s("tokens")
+                let positions = try store.checkedPositions(r, rows: shape[0], tokens: tokens.count)
+                let stored = try r.text("dtype")
+                guard stored == capture.dtype.rawValue else { throw r.corrupt("dtype", "is '\(stored)' in a \(capture.dtype.rawValue) capture") }
+                let bytes = try r.int("bytes")
+                guard let expected = StoredShape.count(shape).flatMap({ StoredShape.bytes($0, capture.dtype.size) }), bytes == expected else {
+                    throw r.corrupt("data", "holds \(bytes) bytes for shape \(shape) of \(stored)")
+                }
+                widths.insert(rowWidth)
+                entries.append(Entry(activationID: try r.value("id"), promptIndex: try r.int("idx", atLeast: 0), positions: positions,
+                                     tokens: positions.map { tokens[$0] }, metadata: try r.metadata("metadata")))
             }
         }
         guard widths.count <= 1 else {

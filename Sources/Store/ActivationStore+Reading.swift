@@ -35,11 +35,13 @@ extension ActivationStore {
                 FROM capture c JOIN model m ON m.id = c.model_id JOIN dataset d ON d.id = c.dataset_id
                 ORDER BY c.id
                 """)
-            return rows.map { r in
-                CaptureSummary(id: r["id"], model: r["model"], modelHash: r["file_hash"], dataset: r["dataset"],
-                               hooks: (try? JSONDecoder().decode([String].self, from: Data((r["hooks"] as String).utf8))) ?? [],
-                               positions: r["positions"], dtype: r["dtype"], promptsDone: r["done"],
-                               promptsTotal: r["prompt_count"], rowsPerHook: r["rows"], bytes: r["bytes"], created: r["created"])
+            return try rows.map { row in
+                let r = StoredRow(row: row, path: path, name: "capture \(row["id"] as DatabaseValue)")
+                return CaptureSummary(id: try r.value("id"), model: try r.text("model"), modelHash: try r.text("file_hash"),
+                                      dataset: try r.text("dataset"), hooks: try r.json("hooks", as: [String].self),
+                                      positions: try r.text("positions"), dtype: try r.text("dtype"),
+                                      promptsDone: try r.int("done"), promptsTotal: try r.int("prompt_count", atLeast: 0),
+                                      rowsPerHook: try r.int("rows"), bytes: try r.value("bytes"), created: try r.text("created"))
             }
         }
     }
@@ -62,22 +64,27 @@ extension ActivationStore {
     /// - Throws: ``StoreError/notFound(path:what:)``.
     public func capture(id: Int64) throws -> CaptureRecord {
         try read { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM capture WHERE id = ?", arguments: [id]) else {
                 throw StoreError.notFound(path: path, what: "capture \(id)")
             }
-            let hooks = (try? JSONDecoder().decode([String].self, from: Data((r["hooks"] as String).utf8))) ?? []
-            return CaptureRecord(id: r["id"], modelID: r["model_id"], datasetID: r["dataset_id"], hooks: hooks,
-                                 positions: r["positions"], dtype: ActivationDType(rawValue: r["dtype"]) ?? .f32)
+            let r = StoredRow(row: row, path: path, name: "capture \(id)")
+            let dtype = try r.text("dtype")
+            guard let type = ActivationDType(rawValue: dtype) else { throw r.corrupt("dtype", "names no activation type: '\(dtype)'") }
+            return CaptureRecord(id: id, modelID: try r.value("model_id"), datasetID: try r.value("dataset_id"),
+                                 hooks: try r.json("hooks", as: [String].self), positions: try r.text("positions"), dtype: type)
         }
     }
 
     /// The models that captured into this store.
     public func models() throws -> [ModelIdentity] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM model ORDER BY id").compactMap { r in
-                guard let config = try? JSONDecoder().decode(TransformerConfigBox.self, from: Data((r["config"] as String).utf8)) else { return nil }
-                return ModelIdentity(name: r["name"], architecture: r["architecture"], path: r["path"], fileHash: r["file_hash"],
-                                     fileSize: r["file_size"], tokenizerHash: r["tokenizer_hash"], config: config.value)
+            try db.storedRows("SELECT * FROM model ORDER BY id", path: path, name: { "model \($0["id"] as DatabaseValue)" }).compactMap { r in
+                // A config this build no longer decodes skips its model; every other field must be sound.
+                let (name, architecture, file) = (try r.text("name"), try r.text("architecture"), try r.text("path"))
+                let (hash, size, tokenizer) = (try r.text("file_hash"), try r.value("file_size", as: Int64.self), try r.text("tokenizer_hash"))
+                guard let config = try? r.json("config", as: TransformerConfigBox.self) else { return nil }
+                return ModelIdentity(name: name, architecture: architecture, path: file, fileHash: hash, fileSize: size,
+                                     tokenizerHash: tokenizer, config: config.value)
             }
         }
     }
@@ -85,44 +92,61 @@ extension ActivationStore {
     /// The prompts of a dataset, in order.
     public func prompts(dataset: Int64) throws -> [StoredPrompt] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, idx, line, text, tokens, metadata FROM prompt WHERE dataset_id = ? ORDER BY idx",
-                             arguments: [dataset]).map(Self.prompt)
+            try db.storedRows("SELECT id, idx, line, text, tokens, metadata FROM prompt WHERE dataset_id = ? ORDER BY idx",
+                              [dataset], path: path, name: { "prompt \($0["idx"] as DatabaseValue) of dataset \(dataset)" }).map(Self.prompt)
         }
     }
 
-    static func prompt(_ r: Row) -> StoredPrompt {
-        StoredPrompt(id: r["id"], index: r["idx"], line: r["line"], text: String(decoding: r["text"] as Data, as: UTF8.self),
-                     tokens: IntBlob.decode(r["tokens"]), metadata: JSONValue.metadata(r["metadata"]))
+    static func prompt(_ r: StoredRow) throws -> StoredPrompt {
+        StoredPrompt(id: try r.value("id"), index: try r.int("idx", atLeast: 0), line: try r.int("line"),
+                     text: String(decoding: try r.value("text", as: Data.self), as: UTF8.self),
+                     tokens: try r.int32s("tokens"), metadata: try r.metadata("metadata"))
     }
 
     /// The stored activation of `hook` for one prompt, decoded to float32, with the
     /// positions its rows are; nil when the capture does not hold that prompt.
     public func activation(capture: CaptureRecord, hook: String, prompt: Int64) throws -> (tensor: Tensor, positions: [Int])? {
         try read { db in
-            guard let r = try Row.fetchOne(db, sql: """
-                SELECT a.shape, a.dtype, a.data, cp.positions FROM activation a
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.shape, a.dtype, a.data, cp.positions, p.tokens FROM activation a
                 JOIN capture_prompt cp ON cp.capture_id = a.capture_id AND cp.prompt_id = a.prompt_id
+                JOIN prompt p ON p.id = a.prompt_id
                 WHERE a.capture_id = ? AND a.hook = ? AND a.prompt_id = ?
                 """, arguments: [capture.id, hook, prompt]) else { return nil }
-            let shape = try decodeShape(r["shape"], row: "capture \(capture.id) hook \(hook) prompt \(prompt)")
-            let t = try decodeBlob(r["data"], shape: shape, dtype: r["dtype"], row: "capture \(capture.id) hook \(hook) prompt \(prompt)")
-            return (t, IntBlob.decode(r["positions"]))
+            let r = StoredRow(row: row, path: path, name: "capture \(capture.id) hook \(hook) prompt \(prompt)")
+            let shape = try decodeShape(r.text("shape"), row: r.name)
+            let positions = try checkedPositions(r, rows: shape.first ?? 0, tokens: try r.int32s("tokens").count)
+            let t = try decodeBlob(r.value("data"), shape: shape, dtype: r.text("dtype"), row: r.name)
+            return (t, positions)
         }
     }
 
+    /// A stored shape: a nonempty JSON list of sizes whose product fits in memory arithmetic.
     func decodeShape(_ json: String, row: String) throws -> [Int] {
-        guard let shape = try? JSONDecoder().decode([Int].self, from: Data(json.utf8)), shape.allSatisfy({ $0 >= 0 }) else {
-            throw StoreError.corruptRow(path: path, row: row, reason: "shape '\(json)' is not a list of sizes")
+        guard let shape = try? JSONDecoder().decode([Int].self, from: Data(json.utf8)), !shape.isEmpty,
+              let count = StoredShape.count(shape), StoredShape.bytes(count, 4) != nil else {
+            throw StoreError.corruptRow(path: path, row: row, reason: "shape '\(StoredRow.clip(json))' is not a list of sizes whose product fits in 64 bits")
         }
         return shape
+    }
+
+    /// The positions a capture kept for a prompt: one per stored row, each a position of the prompt.
+    func checkedPositions(_ r: StoredRow, rows: Int, tokens: Int) throws -> [Int] {
+        let positions = try r.int32s("positions")
+        guard positions.count == rows else {
+            throw r.corrupt("positions", "lists \(positions.count) positions for \(rows) stored rows")
+        }
+        if let bad = positions.first(where: { $0 < 0 || $0 >= tokens }) {
+            throw r.corrupt("positions", "holds position \(bad), outside the prompt's \(tokens) tokens")
+        }
+        return positions
     }
 
     func decodeBlob(_ data: Data, shape: [Int], dtype: String, row: String) throws -> Tensor {
         guard let type = ActivationDType(rawValue: dtype) else {
             throw StoreError.corruptRow(path: path, row: row, reason: "unknown dtype '\(dtype)'")
         }
-        let count = shape.reduce(1, *)
-        guard data.count == count * type.size else {
+        guard let count = StoredShape.count(shape), let bytes = StoredShape.bytes(count, type.size), data.count == bytes else {
             throw StoreError.corruptRow(path: path, row: row, reason: "\(data.count) bytes for shape \(shape) of \(dtype)")
         }
         var scalars = [Float](repeating: 0, count: count)

@@ -13,12 +13,13 @@ extension ActivationStore {
         try write { db in
             if let id = try Int64.fetchOne(db, sql: "SELECT id FROM model WHERE file_hash = ? AND tokenizer_hash = ?",
                                            arguments: [model.fileHash, model.tokenizerHash]) { return id }
-            if !allowMismatch, let other = try Row.fetchOne(db, sql: "SELECT name, path, file_hash, tokenizer_hash FROM model ORDER BY id LIMIT 1") {
-                let storedHash: String = other["file_hash"]
+            if !allowMismatch, let row = try Row.fetchOne(db, sql: "SELECT name, path, file_hash, tokenizer_hash FROM model ORDER BY id LIMIT 1") {
+                let other = StoredRow(row: row, path: path, name: "the store's first model")
+                let storedHash = try other.text("file_hash")
                 if storedHash == model.fileHash {
-                    throw StoreError.tokenizerMismatch(path: path, storedHash: other["tokenizer_hash"], givenHash: model.tokenizerHash)
+                    throw StoreError.tokenizerMismatch(path: path, storedHash: try other.text("tokenizer_hash"), givenHash: model.tokenizerHash)
                 }
-                throw StoreError.modelMismatch(path: path, stored: "\(other["name"] as String) (\(other["path"] as String))",
+                throw StoreError.modelMismatch(path: path, stored: "\(try other.text("name")) (\(try other.text("path")))",
                                                storedHash: storedHash, given: "\(model.name) (\(model.path))",
                                                givenHash: model.fileHash)
             }

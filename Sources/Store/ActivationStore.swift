@@ -13,7 +13,8 @@ public final class ActivationStore {
     let pool: DatabasePool
 
     /// Opens the store at `path`, creating it when `create` is true and it does not exist,
-    /// and brings an older schema up to date.
+    /// and brings an older schema up to date. Without `create`, an empty file or an empty
+    /// SQLite database is refused rather than made into a store.
     /// - Throws: ``StoreError/notFound(path:what:)`` when absent and not creating,
     ///   ``StoreError/notAStore(path:reason:)`` for a file that is not a Loupe store,
     ///   ``StoreError/schemaTooNew(path:found:supported:)``.
@@ -23,6 +24,11 @@ public final class ActivationStore {
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { throw StoreError.notAStore(path: path, reason: "a folder") }
         if !exists && !create { throw StoreError.notFound(path: path, what: "store file") }
+        // Opening an empty file would write a store into it: a read must never do that.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if exists && !create && size == 0 {
+            throw StoreError.notAStore(path: path, reason: "an empty file; `loupe capture` makes stores")
+        }
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
@@ -39,7 +45,7 @@ public final class ActivationStore {
                 try (Int32.fetchOne(db, sql: "PRAGMA application_id"), Int.fetchOne(db, sql: "PRAGMA user_version"))
             }
             if current.0 != Schema.applicationID || current.1 != Schema.version {
-                try pool.writeWithoutTransaction { try Schema.migrate($0, path: path) }
+                try pool.writeWithoutTransaction { try Schema.migrate($0, path: path, create: create) }
             }
         } catch let error as DatabaseError {
             throw StoreError.notAStore(path: path, reason: error.message ?? "\(error.resultCode)")

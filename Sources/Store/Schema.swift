@@ -81,7 +81,7 @@ enum Schema {
     /// Checks that `db` is a Loupe store (or empty) and brings its schema up to date.
     /// - Throws: ``StoreError/notAStore(path:reason:)`` for another application's database,
     ///   ``StoreError/schemaTooNew(path:found:supported:)`` for a newer store.
-    static func migrate(_ db: Database, path: String) throws {
+    static func migrate(_ db: Database, path: String, create: Bool) throws {
         let app = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let found = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") ?? 0
@@ -89,6 +89,9 @@ enum Schema {
             throw StoreError.notAStore(path: path, reason: "an SQLite database of another application (application_id \(app))")
         }
         if found > version { throw StoreError.schemaTooNew(path: path, found: found, supported: version) }
+        if found == 0 && !create {
+            throw StoreError.notAStore(path: path, reason: "an empty SQLite database; `loupe capture` makes stores")
+        }
         guard found < version else { return }
         try db.inTransaction {
             for sql in migrations[found...] { try db.execute(sql: sql) }

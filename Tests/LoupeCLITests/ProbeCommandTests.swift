@@ -39,6 +39,15 @@ struct ProbeCommandTests {
             #expect((l["controlAccuracy"] as! Double) <= 0.45, "layer \(layer): \(l)")
         }
 
+        // Another model's --model on this store: refused, not trained on the store's activations.
+        let other = TemporaryDirectory()
+        defer { other.remove() }
+        let tiny = other.write("tiny.gguf", TinyGGUF.bytes(try TinyModels.model(TinyModels.llamaConfig())))
+        let refused = loupeError([
+            "probe", "train", "--store", store, "--dataset", probeDataset("subject-category"), "--hooks",
+            "blocks.[0-5].hook_resid_post", "--model", tiny, "--out", categoryOut])
+        #expect(refused.contains("\(store) holds activations of") && refused.contains("not of --model"), "\(refused)")
+
         let truthOut = dir.appendingPathComponent("truth").path
         let truth = try probeLayers(runLoupe([
             "probe", "train", "--store", store, "--dataset", probeDataset("facts-true-false"),

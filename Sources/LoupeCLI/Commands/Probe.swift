@@ -111,7 +111,7 @@ extension Loupe {
             let training = ProbeTraining(store: db, definition: definition, label: label ?? definition!.label,
                                          word: word ?? definition?.word, position: position ?? definition?.position ?? .stored,
                                          captureID: capture, experiment: try experiment(controlWord: (word ?? definition?.word) != nil))
-            var loaded: LoadedModel? = nil
+            var loaded = try checkedCaptureModel(db)
             let config = try db.models().first?.config ?? {
                 loaded = try loadCaptureModel(reason: "the store holds no model's captures")
                 return loaded!.config
@@ -158,6 +158,20 @@ extension Loupe {
         func loadCaptureModel(reason: String) throws -> LoadedModel {
             guard let path = captureModel else { throw ProbeError.noCapture(store: store, reason: reason) }
             return try ModelOptions.load(path)
+        }
+
+        /// The model of --model, loaded, when the store already holds captures: it must be the
+        /// store's model (its activations are what the probe trains on), as `capture` requires.
+        func checkedCaptureModel(_ db: ActivationStore) throws -> LoadedModel? {
+            guard model != nil, let stored = try db.models().first else { return nil }
+            let loaded = try loadCaptureModel(reason: "")
+            let given = try ModelIdentity(of: loaded)
+            guard try db.models().contains(where: { $0.fileHash == given.fileHash }) else {
+                throw ValidationError("\(store) holds activations of \(stored.name) (\(stored.path), hash \(stored.fileHash)), not of --model "
+                    + "\(given.name) (\(given.path), hash \(given.fileHash)); the probe would train on the other model's activations: "
+                    + "pass the store's model, or --store a new file for this one")
+            }
+            return loaded
         }
 
         /// Why hooks the store lacks cannot be read, when nothing may be captured.

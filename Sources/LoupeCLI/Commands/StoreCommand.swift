@@ -8,8 +8,8 @@ extension Loupe {
     struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "store",
-            abstract: "List, inspect, export (.npy, .csv) and compact activation stores.",
-            subcommands: [List.self, Show.self, Export.self, Vacuum.self])
+            abstract: "List, inspect, verify, export (.npy, .csv) and compact activation stores.",
+            subcommands: [List.self, Show.self, Verify.self, Export.self, Vacuum.self])
 
         /// `loupe store ls`.
         struct List: ParsableCommand {
@@ -107,6 +107,33 @@ extension Loupe {
                 }
                 try export.close()
                 Console.out("\(rows) rows x \(reader.width) of \(hook) (capture \(record.id)) -> \(out)" + (csv ? "" : " + \(RowExport.labelsPath(out))"))
+            }
+        }
+
+        /// `loupe store verify`.
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Check a store: SQLite's integrity check, then Loupe's own invariants.",
+                discussion: """
+                Loupe's checks: every value decodes (UTF-8 text, JSON, shapes whose sizes fit), \
+                every prompt a capture records has one activation per hook with one row per kept \
+                position, each position lies inside its prompt, no activation belongs to a prompt \
+                or hook the capture lacks, and every blob's length matches its shape and dtype. \
+                Prints each problem and exits 1 when there is any, 0 for a sound store. Reads only.
+                Example: loupe store verify runs/sentiment.db
+                """)
+            @Argument(help: "The store file.") var store: String
+
+            func run() throws {
+                let db = try ActivationStore(path: store)
+                let integrity = try db.integrityCheck()
+                let problems = (integrity == ["ok"] ? [] : integrity.map { "sqlite: \($0)" }) + (try db.verify())
+                for p in problems { Console.out(p) }
+                guard problems.isEmpty else {
+                    Console.out("\(store): \(problems.count) problem(s)")
+                    throw ExitCode(1)
+                }
+                Console.out("\(store): ok (SQLite integrity and Loupe's invariants)")
             }
         }
 
