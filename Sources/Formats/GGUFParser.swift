@@ -171,17 +171,21 @@ struct GGUFParser {
         }
         var dims: [Int] = []
         var elements = 1
+        // The product of the nonzero dimensions must fit too: a zero first would otherwise hide
+        // dimensions whose product overflows wherever the shape is multiplied out later.
+        var nonzero = 1
         for j in 0..<Int(nDims) {
             let dimAt = reader.offset
             let d = try reader.read(UInt64.self)
             guard d <= UInt64(Int64.max) else {
                 throw .invalidValue(at(dimAt), reason: "dimension \(j) is \(d), above the maximum \(Int64.max)")
             }
-            let (product, overflow) = elements.multipliedReportingOverflow(by: Int(d))
+            let (product, overflow) = nonzero.multipliedReportingOverflow(by: Swift.max(1, Int(d)))
             guard !overflow else {
                 throw .invalidValue(at(dimAt), reason: "element count overflows 64 bits at dimension \(j) (\(d))")
             }
-            elements = product
+            nonzero = product
+            elements = d == 0 ? 0 : elements * Int(d)
             dims.append(Int(d))
         }
         let typeAt = reader.offset

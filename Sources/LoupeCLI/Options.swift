@@ -15,6 +15,15 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
+    /// Most OpenBLAS threads accepted (OpenBLAS itself caps at its build's limit).
+    static let maxThreads = 1024
+
+    func validate() throws {
+        if let threads, !(1...Self.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be between 1 and \(Self.maxThreads), not \(threads)")
+        }
+    }
+
     /// Loads the model, reporting progress on stderr.
     func load() throws -> LoadedModel { try Self.load(model, threads: threads) }
 

@@ -52,6 +52,7 @@ public enum ModelLoader {
                                                  supported: ModelFamilyRegistry.ggufNames)
         }
         let config = try entry.family.config(gguf: gguf, architecture: entry)
+        try config.validate(file: path)
         let reader = WeightReader(gguf)
         let weights = try entry.family.weights(gguf: reader, config: config, architecture: entry)
         let model = try Transformer(config: config, weights: weights, file: path)
@@ -65,7 +66,7 @@ public enum ModelLoader {
             throw ModelError.unrecognizedModelPath(path: directory)
         }
         let json = try HFConfig(path: configPath)
-        let type = json.string("model_type") ?? "(none)"
+        let type = try json.string("model_type") ?? "(none)"
         guard let entry = ModelFamilyRegistry.huggingFace(type) else {
             throw ModelError.unknownArchitecture(file: configPath, architecture: type,
                                                  supported: ModelFamilyRegistry.huggingFaceNames)
@@ -73,6 +74,7 @@ public enum ModelLoader {
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         let reader = WeightReader(checkpoint)
         let config = try entry.family.config(hf: json)
+        try config.validate(file: configPath)
         let weights = try entry.family.weights(hf: reader, config: config)
         let model = try Transformer(config: config, weights: weights, file: directory)
         let tokenizerConfig = directory + "/tokenizer_config.json"

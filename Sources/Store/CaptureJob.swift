@@ -99,6 +99,14 @@ public struct CaptureJob: Sendable {
     /// - Throws: ``StoreError`` for a position that does not fit a prompt, a store made with
     ///   another model, or SQLite failures; ``ModelError`` from the pass.
     public func run(_ input: Input, model: LoadedModel, progress: (Capturer.Progress) -> Void = { _ in }) throws -> Outcome {
+        let context = model.config.contextLength
+        if let long = input.prompts.first(where: { $0.tokens.count > context }) {
+            throw StoreError.badPromptFile(path: input.source, line: long.record.line,
+                                           reason: "\(long.tokens.count) tokens, longer than the model's context of \(context) tokens")
+        }
+        if let empty = input.prompts.first(where: { $0.tokens.isEmpty }) {
+            throw StoreError.badPromptFile(path: input.source, line: empty.record.line, reason: "no tokens: nothing to capture")
+        }
         let kept = try input.prompts.map { e in
             try positions.resolve(tokens: e.tokens, subject: e.record.subject, tokenizer: model.tokenizer,
                                   prompt: "\(input.source):\(e.record.line)")

@@ -55,7 +55,9 @@ public enum PromptFile {
             throw StoreError.badPromptFile(path: path, line: 0, reason: "cannot read the file")
         }
         guard let content = String(data: data, encoding: .utf8) else {
-            throw StoreError.badPromptFile(path: path, line: 0, reason: "not UTF-8 text")
+            let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false)
+            let bad = lines.firstIndex { String(data: Data($0), encoding: .utf8) == nil }.map { $0 + 1 } ?? 0
+            throw StoreError.badPromptFile(path: path, line: bad, reason: "not UTF-8 text")
         }
         // "\r\n" is one Character in Swift, so split on both.
         var lines = content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)

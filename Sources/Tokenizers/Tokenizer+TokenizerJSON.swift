@@ -10,6 +10,9 @@ extension TokenizerSpec {
     /// BOS/EOS addition comes from the post-processor (`TemplateProcessing`), overridden by
     /// the config's `add_bos_token`/`add_eos_token`.
     /// - Throws: ``TokenizerError`` naming the file and the component it cannot handle.
+    /// Most unused ids a tokenizer.json may leave between its entries.
+    static let maxIDGap = 1 << 16
+
     public init(tokenizerJSON path: String, tokenizerConfig configPath: String? = nil) throws {
         let file = try HFTokenizerJSON(path: path)
         let model = try file.model()
@@ -18,6 +21,15 @@ extension TokenizerSpec {
         let normalization = try file.normalization()
         let pre = try file.preTokenizer()
 
+        // Ids index arrays sized from the largest: bound them by what the file holds (a few
+        // unused ids between entries are allowed), so one id of 1e9 cannot cost gigabytes.
+        let limit = model.vocab.count + added.count + Self.maxIDGap
+        if let (text, id) = model.vocab.first(where: { $0.value < 0 || $0.value >= limit }) {
+            throw TokenizerError.invalid(source: path, detail: "token '\(text)' has id \(id); the file holds \(model.vocab.count + added.count) tokens, so ids must lie in 0..<\(limit)")
+        }
+        if let t = added.first(where: { $0.id < 0 || $0.id >= limit }) {
+            throw TokenizerError.invalid(source: path, detail: "added token '\(t.content)' has id \(t.id); the file holds \(model.vocab.count + added.count) tokens, so ids must lie in 0..<\(limit)")
+        }
         let count = max(model.vocab.values.max() ?? -1, added.map(\.id).max() ?? -1) + 1
         var tokens = [String?](repeating: nil, count: count)
         var types = [TokenType](repeating: .normal, count: count)

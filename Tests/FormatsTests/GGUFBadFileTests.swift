@@ -232,6 +232,11 @@ import Testing
         guard case .invalidValue(_, let r3)? = overflow else { Issue.record("overflow"); return }
         #expect(r3.contains("element count overflows"))
 
+        // A zero first used to hide the rest: [0, 2^40, 2^40, 2^40] parsed, then overflowed wherever the shape was multiplied out.
+        let zeroFirst = one(.init(name: "big", dimensions: [0, 1 << 40, 1 << 40, 1 << 40], type: .f32, data: []))
+        guard case .invalidValue(_, let r6)? = zeroFirst else { Issue.record("zero-first overflow"); return }
+        #expect(r6.contains("element count overflows 64 bits at dimension 2"), "\(r6)")
+
         let bytesOverflow = one(.init(name: "big", dimensions: [1 << 31, 1 << 31], type: .f32, data: []))
         guard case .invalidValue(_, let r4)? = bytesOverflow else { Issue.record("byte overflow"); return }
         #expect(r4.contains("byte size"))

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Linalg
 import LoupeCLI
 import LoupeTestSupport
@@ -129,6 +130,23 @@ struct CaptureCommandTests {
 
         let vacuum = try runLoupe(["store", "vacuum", store])
         #expect(vacuum.contains("integrity ok"), "\(vacuum)")
+        #expect(try runLoupe(["store", "verify", store]) == "\(store): ok (SQLite integrity and Loupe's invariants)\n")
+
+        // One activation row deleted behind Loupe's back: export fails naming the gap, verify lists it.
+        try DatabaseQueue(path: store).write { try $0.execute(sql: "DELETE FROM activation WHERE hook = 'blocks.11.hook_resid_post' AND prompt_id = 2") }
+        let gap = loupeError(["store", "export", store, "--hook", "blocks.11.hook_resid_post", "--out", npy])
+        #expect(gap.contains("capture 1 hook blocks.11.hook_resid_post prompt 1 (line 2): the capture records this prompt but its activation row is missing"), "\(gap)")
+        #expect(loupeError(["store", "verify", store]) != "(no error)")  // exits 1, after listing the problem
+    }
+
+    @Test func aPromptLongerThanTheContextNamesItsLineBeforeTheStoreIsMade() throws {
+        let dir = try captureFolder()
+        let prompts = dir.appendingPathComponent("long.txt").path
+        try ("A short one\n" + String(repeating: " word", count: 9000) + "\nanother\n").write(toFile: prompts, atomically: true, encoding: .utf8)
+        let store = dir.appendingPathComponent("long.db").path
+        let message = loupeError(["capture", "--prompts", prompts, "--hooks", "hook_embed", "--store", store])
+        #expect(message.contains("\(prompts):2: ") && message.contains("tokens, longer than the model's context of 8192 tokens"), "\(message)")
+        #expect(!FileManager.default.fileExists(atPath: store))
     }
 
     @Test func overwriteStartsANewStoreInANewFolder() throws {

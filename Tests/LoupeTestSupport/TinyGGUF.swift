@@ -17,8 +17,10 @@ public enum TinyGGUF {
     }
 
     /// The file's bytes. `drop` leaves out one tensor; `reshape` writes one as `[count/2, 2]`.
+    /// `overriding` replaces (or adds) metadata values by key, to write files whose metadata lies.
     public static func bytes(_ model: Transformer, architecture: String = "llama", permuteQK: Bool = true,
-                             drop: String? = nil, reshape: String? = nil) -> [UInt8] {
+                             drop: String? = nil, reshape: String? = nil,
+                             overriding: [String: GGUFValue] = [:]) -> [UInt8] {
         let c = model.config, w = model.weights
         var tensors: [GGUFWriter.TensorEntry] = []
         func add(_ name: String, _ t: Tensor) {
@@ -54,6 +56,8 @@ public enum TinyGGUF {
             ("tokenizer.ggml.token_type", .array(tokens.map { _ in .int32(1) })),
             ("tokenizer.ggml.merges", .array([])),
         ]
-        return GGUFWriter(metadata: metadata, tensors: tensors).build().bytes
+        var edited = metadata.map { (key, value) in (key, overriding[key] ?? value) }
+        edited += overriding.filter { key, _ in !metadata.contains { $0.0 == key } }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return GGUFWriter(metadata: edited, tensors: tensors).build().bytes
     }
 }

@@ -31,6 +31,9 @@ import Testing
         let full = try model.generate(prompt: [1, 2], maxNewTokens: 50)
         #expect(full.stopReason == .contextFull)
         #expect(full.tokens.count == 8)
+        // A budget far beyond the context reserves only the context (it used to reserve the budget).
+        let huge = try model.generate(prompt: [1, 2], maxNewTokens: Int.max)
+        #expect(huge.stopReason == .contextFull && huge.tokens == full.tokens)
     }
 
     @Test func samplingIsSeededAndRespectsTopK() {

@@ -72,6 +72,39 @@ import Testing
         }
     }
 
+    /// A copy of fixture `name` whose config.json has `edit` applied; returns the error of loading it.
+    func loadErrorWithConfig(_ name: String, _ edit: (inout [String: Any]) -> Void) throws -> String {
+        let src = directory(name)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-config-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for f in try FileManager.default.contentsOfDirectory(atPath: src.path) where f != "config.json" {
+            try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent(f), withDestinationURL: src.appendingPathComponent(f))
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: src.appendingPathComponent("config.json"))) as! [String: Any]
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+        do { _ = try ModelLoader.load(path: dir.path); return "(no error)" } catch { return "\(error)" }
+    }
+
+    @Test func configValuesOfTheWrongTypeOrThatCannotWorkAreNamed() throws {
+        // Strings where numbers belong used to fall back to the defaults silently.
+        #expect(try loadErrorWithConfig("tiny-llama") { $0["rms_norm_eps"] = "1e-5" }
+                .hasSuffix("config.json: metadata 'rms_norm_eps' is \"1e-5\", expected a number"))
+        #expect(try loadErrorWithConfig("tiny-llama") { $0["rope_theta"] = "10000"; $0["rope_parameters"] = nil; $0["rope_scaling"] = nil }
+                .contains("rope_theta' is \"10000\", expected a number"))
+        // Zero heads used to divide by zero while the config was built.
+        #expect(try loadErrorWithConfig("tiny-llama") { $0["num_attention_heads"] = 0 }
+                .hasSuffix("config.json: metadata 'head count' is 0, expected a size between 1 and 2147483648"))
+        #expect(try loadErrorWithConfig("tiny-gpt2") { $0["n_head"] = 0 }.contains("metadata 'head count' is 0"))
+        // A layer count far beyond the weights: refused before anything is sized from it.
+        #expect(try loadErrorWithConfig("tiny-llama") { $0["num_hidden_layers"] = 1_000_000_000 }
+                .contains("metadata 'layer count' says 1000000000 layers but the file has weights for"))
+        // GPT-2's fused c_attn of the wrong width: the file's tensor is named, no precondition trips.
+        #expect(try loadErrorWithConfig("tiny-gpt2") { $0["n_embd"] = (($0["n_embd"] as? Int) ?? 32) * 2 }
+                .contains("has shape"))
+    }
+
     @Test func aMissingTensorIsNamed() throws {
         // Copy tiny-qwen2 without one weight: the error names the file and the missing tensor.
         let src = directory("tiny-qwen2")

@@ -57,5 +57,11 @@ func errorText(_ body: () throws -> Void) -> String {
         let kind = try temporaryFile("p.csv", "a\n")
         #expect(errorText { _ = try PromptFile.read(kind) }.contains("use .txt, .jsonl or .tsv"))
         #expect(errorText { _ = try PromptFile.read("/nonexistent/p.txt") } == "/nonexistent/p.txt: cannot read the file")
+        // Bad UTF-8 names its line.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-utf8-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let latin1 = dir.appendingPathComponent("latin1.txt")
+        try Data("one\ntwo\ncaf".utf8 + [0xE9] + Data(" au lait\nfour\n".utf8)).write(to: latin1)
+        #expect(errorText { _ = try PromptFile.read(latin1.path) } == "\(latin1.path):3: not UTF-8 text")
     }
 }

@@ -116,6 +116,20 @@ import Tokenizers
         expectError(containing: ["byte_fallback"]) { try Tokenizer(tokenizerJSON: fallback) }
 
         expectError(containing: ["/no/such/tokenizer.json"]) { try Tokenizer(tokenizerJSON: "/no/such/tokenizer.json") }
+
+        // One id of 1e9 used to allocate 16 GB and a billion placeholder names.
+        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true]
+        let hugeID = try Fixtures.temporaryJSON([
+            "model": ["type": "BPE", "vocab": ["a": 0, "b": 1_000_000_000], "merges": [String]()],
+            "pre_tokenizer": byteLevel, "decoder": ["type": "ByteLevel"],
+        ])
+        expectError(containing: ["token 'b' has id 1000000000", "the file holds 2 tokens", "0..<65538"]) { try Tokenizer(tokenizerJSON: hugeID) }
+        let negative = try Fixtures.temporaryJSON([
+            "model": ["type": "BPE", "vocab": ["a": 0], "merges": [String]()],
+            "pre_tokenizer": byteLevel, "decoder": ["type": "ByteLevel"],
+            "added_tokens": [["id": -5, "content": "<x>", "special": true]],
+        ])
+        expectError(containing: ["added token '<x>' has id -5"]) { try Tokenizer(tokenizerJSON: negative) }
     }
 
     @Test func unknownPreTokenizerNameListsTheKnownOnes() {

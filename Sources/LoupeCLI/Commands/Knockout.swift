@@ -44,7 +44,7 @@ extension Loupe {
         }
 
         func validate() throws {
-            if window < 1 { throw ValidationError("--window must be at least 1") }
+            if !(1...1024).contains(window) { throw ValidationError("--window must be between 1 and 1024 layers, not \(window)") }
             _ = try parsedBlocks()
         }
 

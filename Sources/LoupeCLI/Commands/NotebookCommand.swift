@@ -54,8 +54,20 @@ extension Loupe {
             }
         }
 
+        /// The notebooks running in this task, outermost first: a cell that runs a notebook
+        /// already in the chain would recurse until the stack overflows.
+        @TaskLocal static var chain: [String] = []
+
         /// Runs one notebook; returns how many cells differ (with --check).
         func runNotebook(_ path: String) throws -> Int {
+            let canonical = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            if Self.chain.contains(canonical) {
+                throw ValidationError("notebook \(path) runs itself: " + (Self.chain + [canonical]).joined(separator: " -> "))
+            }
+            return try Self.$chain.withValue(Self.chain + [canonical]) { try runNotebookBody(path) }
+        }
+
+        func runNotebookBody(_ path: String) throws -> Int {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ValidationError("cannot read notebook \(path)")
             }

@@ -67,8 +67,8 @@ extension Loupe {
                 throw ValidationError("--facts traces the file's facts: it cannot be combined with --prompt, --subject, --target or --noise")
             }
             _ = try parsedKinds()
-            if samples < 1 { throw ValidationError("--samples must be at least 1") }
-            if window < 1 { throw ValidationError("--window must be at least 1") }
+            if !(1...10_000).contains(samples) { throw ValidationError("--samples must be between 1 and 10000 (each costs a corrupted pass per cell), not \(samples)") }
+            if !(1...1024).contains(window) { throw ValidationError("--window must be between 1 and 1024 layers, not \(window)") }
             if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
         }
 

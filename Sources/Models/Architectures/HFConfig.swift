@@ -20,14 +20,22 @@ struct HFConfig {
     func int(_ key: String) throws -> Int {
         guard let v = values[key] else { throw ModelError.missingMetadata(file: file, key: key) }
         guard let i = v.int, i >= 0 else {
-            throw ModelError.badMetadata(file: file, key: key, reason: "is \(v), expected a non-negative integer")
+            throw ModelError.badMetadata(file: file, key: key, reason: "is \(jsonText(v)), expected a non-negative integer")
         }
         return i
     }
-    func optionalInt(_ key: String) -> Int? { values[key]?.int }
-    func double(_ key: String) -> Double? { values[key]?.double }
-    func string(_ key: String) -> String? { values[key]?.string }
-    func bool(_ key: String) -> Bool? { values[key]?.bool }
+    // Optional keys: absent or null gives nil (the family's default); present with the wrong
+    // JSON type is an error, never a silent fallback to the default.
+    func optionalInt(_ key: String) throws -> Int? { try typed(key, "an integer") { $0.int } }
+    func double(_ key: String) throws -> Double? { try typed(key, "a number") { $0.double } }
+    func string(_ key: String) throws -> String? { try typed(key, "a string") { $0.string } }
+    func bool(_ key: String) throws -> Bool? { try typed(key, "true or false") { $0.bool } }
+
+    func typed<T>(_ key: String, _ what: String, _ get: (JSONValue) -> T?) throws -> T? {
+        guard let v = values[key], v != .null else { return nil }
+        guard let t = get(v) else { throw ModelError.badMetadata(file: file, key: key, reason: "is \(jsonText(v)), expected \(what)") }
+        return t
+    }
 
     /// RoPE settings: transformers 5 writes `rope_parameters`, earlier versions `rope_scaling`.
     var ropeParameters: [String: JSONValue]? {

@@ -12,8 +12,13 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
         let m = GGUFMetadataReader(gguf), arch = architecture.name
         let dModel = try m.int("\(arch).embedding_length")
         let nHeads = try m.int("\(arch).attention.head_count")
-        let headDim = try m.optionalInt("\(arch).attention.key_length") ?? dModel / nHeads
-        let vocab = try gguf.tensorInfo("token_embd.weight").map { $0.shape[0] }
+        let headDim = try m.optionalInt("\(arch).attention.key_length") ?? dModel / nHeads  // m.int: nHeads >= 1
+        let vocab = try gguf.tensorInfo("token_embd.weight").map { info in
+            guard info.shape.count == 2 else {
+                throw ModelError.tensorShape(file: gguf.path, tensor: "token_embd.weight", expected: [-1, dModel], found: info.shape)
+            }
+            return info.shape[0]
+        }
             ?? m.array("tokenizer.ggml.tokens").count
         var scaling: RoPEScaling? = nil
         if let type = try m.optionalString("\(arch).rope.scaling.type"), type != "none" {
@@ -54,12 +59,14 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
     static func weights(gguf reader: WeightReader, config c: TransformerConfig,
                         architecture: GGUFArchitecture) throws -> TransformerWeights {
         let permuted = architecture.permutedQK
+        let (d, qw, kvw, f) = (c.dModel, c.nHeads * c.headDim, c.nKVHeads * c.headDim, c.dMLP)
+        try reader.requireLayers(c.nLayers) { "blk.\($0).attn_q.weight" }
         let layers = try (0..<c.nLayers).map { l -> LayerWeights in
             let p = "blk.\(l)."
-            var wq = try reader.require(p + "attn_q.weight")
-            var wk = try reader.require(p + "attn_k.weight")
-            var bq = try reader.optional(p + "attn_q.bias")
-            var bk = try reader.optional(p + "attn_k.bias")
+            var wq = try reader.require(p + "attn_q.weight", shape: [qw, d])
+            var wk = try reader.require(p + "attn_k.weight", shape: [kvw, d])
+            var bq = try reader.optional(p + "attn_q.bias", shape: [qw])
+            var bk = try reader.optional(p + "attn_k.bias", shape: [kvw])
             if permuted {
                 wq = unpermuteRoPERows(wq, heads: c.nHeads)
                 wk = unpermuteRoPERows(wk, heads: c.nKVHeads)
@@ -67,22 +74,22 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
                 bk = bk.map { unpermuteRoPERows($0, heads: c.nKVHeads) }
             }
             return LayerWeights(
-                attnNorm: try reader.require(p + "attn_norm.weight"), attnNormBias: nil,
-                wq: wq, wk: wk, wv: try reader.require(p + "attn_v.weight"),
-                wo: try reader.require(p + "attn_output.weight"),
-                bq: bq, bk: bk, bv: try reader.optional(p + "attn_v.bias"),
-                bo: try reader.optional(p + "attn_output.bias"),
-                mlpNorm: try reader.require(p + "ffn_norm.weight"), mlpNormBias: nil,
-                wGate: try reader.require(p + "ffn_gate.weight"),
-                wUp: try reader.require(p + "ffn_up.weight"), bUp: nil,
-                wDown: try reader.require(p + "ffn_down.weight"), bDown: nil)
+                attnNorm: try reader.require(p + "attn_norm.weight", shape: [d]), attnNormBias: nil,
+                wq: wq, wk: wk, wv: try reader.require(p + "attn_v.weight", shape: [kvw, d]),
+                wo: try reader.require(p + "attn_output.weight", shape: [d, qw]),
+                bq: bq, bk: bk, bv: try reader.optional(p + "attn_v.bias", shape: [kvw]),
+                bo: try reader.optional(p + "attn_output.bias", shape: [d]),
+                mlpNorm: try reader.require(p + "ffn_norm.weight", shape: [d]), mlpNormBias: nil,
+                wGate: try reader.require(p + "ffn_gate.weight", shape: [f, d]),
+                wUp: try reader.require(p + "ffn_up.weight", shape: [f, d]), bUp: nil,
+                wDown: try reader.require(p + "ffn_down.weight", shape: [d, f]), bDown: nil)
         }
-        let embed = try reader.require("token_embd.weight")
+        let embed = try reader.require("token_embd.weight", shape: [c.vocabSize, d])
         _ = reader.has("rope_freqs.weight") ? try reader.require("rope_freqs.weight") : nil
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
-            finalNorm: try reader.require("output_norm.weight"), finalNormBias: nil,
-            unembed: try reader.optional("output.weight") ?? embed)
+            finalNorm: try reader.require("output_norm.weight", shape: [d]), finalNormBias: nil,
+            unembed: try reader.optional("output.weight", shape: [c.vocabSize, d]) ?? embed)
     }
 
     /// Config from a Hugging Face `config.json` (`model_type` llama, qwen2, mistral, ...).
@@ -102,60 +109,75 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
             switch type {
             case "linear": scaling = .linear(factor: try num("factor"))
             case "llama3":
+                let original = try num("original_max_position_embeddings")
+                guard original >= 1, original <= Float(1 << 30), original == original.rounded() else {
+                    throw ModelError.badMetadata(file: file, key: "rope_scaling.original_max_position_embeddings",
+                                                 reason: "is \(original), expected a whole number of positions between 1 and 2^30")
+                }
                 scaling = .llama3(factor: try num("factor"), lowFreqFactor: try num("low_freq_factor"),
-                                  highFreqFactor: try num("high_freq_factor"),
-                                  originalContext: Int(try num("original_max_position_embeddings")))
+                                  highFreqFactor: try num("high_freq_factor"), originalContext: Int(original))
             default:
                 throw ModelError.badMetadata(file: file, key: "rope_scaling.rope_type",
                                              reason: "is '\(type)'; supported: default, linear, llama3")
             }
         }
-        let modelType = j.string("model_type") ?? "llama"
+        let modelType = try j.string("model_type") ?? "llama"
         return TransformerConfig(
             architecture: modelType,
-            name: j.string("_name_or_path") ?? modelType,
+            name: try j.string("_name_or_path") ?? modelType,
             vocabSize: try j.int("vocab_size"),
             dModel: dModel,
             nLayers: try j.int("num_hidden_layers"),
             nHeads: nHeads,
-            nKVHeads: j.optionalInt("num_key_value_heads") ?? nHeads,
-            headDim: j.optionalInt("head_dim") ?? dModel / nHeads,
+            nKVHeads: try j.optionalInt("num_key_value_heads") ?? nHeads,
+            headDim: try j.optionalInt("head_dim") ?? (nHeads > 0 ? dModel / nHeads : 0),
             dMLP: try j.int("intermediate_size"),
             contextLength: try j.int("max_position_embeddings"),
             normKind: .rmsNorm,
-            normEps: Float(j.double("rms_norm_eps") ?? 1e-6),
+            normEps: Float(try j.double("rms_norm_eps") ?? 1e-6),
             mlpKind: .swiGLU,
             positionKind: .rotary,
-            ropeTheta: Float(rope?["rope_theta"]?.double ?? j.double("rope_theta") ?? 10_000),
+            ropeTheta: Float(try ropeTheta(rope, j) ?? 10_000),
             ropeScaling: scaling,
-            tiedEmbeddings: j.bool("tie_word_embeddings") ?? false,
-            attentionBias: modelType == "qwen2" || (j.bool("attention_bias") ?? false))
+            tiedEmbeddings: try j.bool("tie_word_embeddings") ?? false,
+            attentionBias: try modelType == "qwen2" || (j.bool("attention_bias") ?? false))
+    }
+
+    /// `rope_theta` from the RoPE parameters or the top level (a non-number is an error).
+    static func ropeTheta(_ rope: [String: JSONValue]?, _ j: HFConfig) throws -> Double? {
+        if let v = rope?["rope_theta"], v != .null {
+            guard let d = v.double else { throw ModelError.badMetadata(file: j.file, key: "rope_parameters.rope_theta", reason: "is \(jsonText(v)), expected a number") }
+            return d
+        }
+        return try j.double("rope_theta")
     }
 
     /// Weights from Hugging Face names (`model.layers.L.self_attn.q_proj.weight`, ...).
     static func weights(hf reader: WeightReader, config c: TransformerConfig) throws -> TransformerWeights {
+        let (d, qw, kvw, f) = (c.dModel, c.nHeads * c.headDim, c.nKVHeads * c.headDim, c.dMLP)
+        try reader.requireLayers(c.nLayers) { "model.layers.\($0).self_attn.q_proj.weight" }
         let layers = try (0..<c.nLayers).map { l -> LayerWeights in
             let p = "model.layers.\(l)."
             return LayerWeights(
-                attnNorm: try reader.require(p + "input_layernorm.weight"), attnNormBias: nil,
-                wq: try reader.require(p + "self_attn.q_proj.weight"),
-                wk: try reader.require(p + "self_attn.k_proj.weight"),
-                wv: try reader.require(p + "self_attn.v_proj.weight"),
-                wo: try reader.require(p + "self_attn.o_proj.weight"),
-                bq: try reader.optional(p + "self_attn.q_proj.bias"),
-                bk: try reader.optional(p + "self_attn.k_proj.bias"),
-                bv: try reader.optional(p + "self_attn.v_proj.bias"),
-                bo: try reader.optional(p + "self_attn.o_proj.bias"),
-                mlpNorm: try reader.require(p + "post_attention_layernorm.weight"), mlpNormBias: nil,
-                wGate: try reader.require(p + "mlp.gate_proj.weight"),
-                wUp: try reader.require(p + "mlp.up_proj.weight"), bUp: nil,
-                wDown: try reader.require(p + "mlp.down_proj.weight"), bDown: nil)
+                attnNorm: try reader.require(p + "input_layernorm.weight", shape: [d]), attnNormBias: nil,
+                wq: try reader.require(p + "self_attn.q_proj.weight", shape: [qw, d]),
+                wk: try reader.require(p + "self_attn.k_proj.weight", shape: [kvw, d]),
+                wv: try reader.require(p + "self_attn.v_proj.weight", shape: [kvw, d]),
+                wo: try reader.require(p + "self_attn.o_proj.weight", shape: [d, qw]),
+                bq: try reader.optional(p + "self_attn.q_proj.bias", shape: [qw]),
+                bk: try reader.optional(p + "self_attn.k_proj.bias", shape: [kvw]),
+                bv: try reader.optional(p + "self_attn.v_proj.bias", shape: [kvw]),
+                bo: try reader.optional(p + "self_attn.o_proj.bias", shape: [d]),
+                mlpNorm: try reader.require(p + "post_attention_layernorm.weight", shape: [d]), mlpNormBias: nil,
+                wGate: try reader.require(p + "mlp.gate_proj.weight", shape: [f, d]),
+                wUp: try reader.require(p + "mlp.up_proj.weight", shape: [f, d]), bUp: nil,
+                wDown: try reader.require(p + "mlp.down_proj.weight", shape: [d, f]), bDown: nil)
         }
-        let embed = try reader.require("model.embed_tokens.weight")
-        let head = c.tiedEmbeddings ? nil : try reader.require("lm_head.weight")
+        let embed = try reader.require("model.embed_tokens.weight", shape: [c.vocabSize, d])
+        let head = c.tiedEmbeddings ? nil : try reader.require("lm_head.weight", shape: [c.vocabSize, d])
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
-            finalNorm: try reader.require("model.norm.weight"), finalNormBias: nil,
+            finalNorm: try reader.require("model.norm.weight", shape: [d]), finalNormBias: nil,
             unembed: head ?? embed)
     }
 

@@ -17,10 +17,37 @@ final class WeightReader {
         return try source.tensor(name)
     }
 
+    /// The tensor `name`, whose shape the file must give as `shape` (checked from the header,
+    /// before any element is read or any loop runs over it).
+    func require(_ name: String, shape: [Int]) throws -> Tensor {
+        if let found = source.shape(of: name), found != shape {
+            throw ModelError.tensorShape(file: file, tensor: name, expected: shape, found: found)
+        }
+        return try require(name)
+    }
+
     /// The tensor `name` when the checkpoint has it.
     func optional(_ name: String) throws -> Tensor? {
         guard source.shape(of: name) != nil else { return nil }
         return try require(name)
+    }
+
+    /// The tensor `name` of shape `shape` when the checkpoint has it.
+    func optional(_ name: String, shape: [Int]) throws -> Tensor? {
+        guard source.shape(of: name) != nil else { return nil }
+        return try require(name, shape: shape)
+    }
+
+    /// Throws unless the checkpoint holds `tensor(l)` for every layer `l` below `count`, so a
+    /// layer count in the metadata larger than the file is an error before anything is sized
+    /// from it. Counts the layers present (stopping at the first gap), never `count` itself.
+    func requireLayers(_ count: Int, tensor: (Int) -> String) throws {
+        var present = 0
+        while present < count && has(tensor(present)) { present += 1 }
+        guard present == count else {
+            throw ModelError.badMetadata(file: file, key: "layer count",
+                                         reason: "says \(count) layers but the file has weights for \(present) (no '\(tensor(present))')")
+        }
     }
 
     /// Whether the checkpoint has `name`.

@@ -35,7 +35,9 @@ extension Transformer {
                          stopTokens: Set<Int> = [], hooks: HookSet = HookSet(), useCache: Bool = true,
                          onToken: ((Int) -> Bool)? = nil) throws -> GenerationResult {
         var sampler = Sampler(sampling)
-        let cache = KVCache(config: config, reserve: prompt.count + maxNewTokens)
+        // Generation stops when the context is full, so the cache never needs more than it.
+        let wanted = prompt.count.addingReportingOverflow(Swift.max(0, maxNewTokens))
+        let cache = KVCache(config: config, reserve: wanted.overflow ? config.contextLength : Swift.min(wanted.partialValue, config.contextLength))
         var result = GenerationResult(prompt: prompt, tokens: [], stopReason: .maxTokens,
                                       prefillSeconds: 0, decodeSeconds: 0)
         var clock = ContinuousClock.now
