@@ -89,14 +89,22 @@ extension ActivationStore {
     }
 
     /// Writes a batch of captured prompts in one transaction: all of it or, if the process
-    /// dies or anything throws, none of it.
-    public func append(_ batch: [CapturedPrompt], to capture: CaptureRecord) throws {
+    /// dies or anything throws, none of it. Prompts another process already committed to the
+    /// capture are skipped (their bits are the same: batches are cut the same way in every
+    /// process), so several captures into one store finish it together. Returns the ids of
+    /// the prompts written.
+    @discardableResult
+    public func append(_ batch: [CapturedPrompt], to capture: CaptureRecord) throws -> Set<Int64> {
         try write { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO activation (capture_id, hook, prompt_id, shape, dtype, data) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             let done = try db.cachedStatement(sql: "INSERT INTO capture_prompt (capture_id, prompt_id, positions) VALUES (?, ?, ?)")
+            let held = try db.cachedStatement(sql: "SELECT 1 FROM capture_prompt WHERE capture_id = ? AND prompt_id = ?")
+            var written = Set<Int64>()
             for prompt in batch {
+                if try Int.fetchOne(held, arguments: [capture.id, prompt.promptID]) != nil { continue }
+                written.insert(prompt.promptID)
                 for a in prompt.activations {
                     insert.setUncheckedArguments([capture.id, a.hook, prompt.promptID, JSONValue.encode(a.shape),
                                                   capture.dtype.rawValue, a.data])
@@ -104,6 +112,7 @@ extension ActivationStore {
                 }
                 try done.execute(arguments: [capture.id, prompt.promptID, IntBlob.encode(prompt.positions)])
             }
+            return written
         }
     }
 }
