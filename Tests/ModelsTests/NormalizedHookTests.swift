@@ -104,21 +104,24 @@ enum HandNorm {
         _ = try model.forward(tokens, hooks: set)
         let weightRow = (0..<d).map { lw.mlpNorm.scalars[$0] + (lw.mlpNormBias?.scalars[$0] ?? 0) }
         #expect(ones.tensor(.mlpIn(0))!.scalars == (0..<4).flatMap { _ in weightRow })
-        let clean = try model.forward(tokens).logits[0]
+        let clean = try model.forward(tokens, logits: .all).logits[0]
         var zero1 = HookSet()
         zero1.zeroAblate(.ln1Normalized(1), positions: .positions([3]))
-        let changed = try model.forward(tokens, hooks: zero1).logits[0]
+        let changed = try model.forward(tokens, hooks: zero1, logits: .all).logits[0]
         #expect(changed.row(3) != clean.row(3) && changed.row(2) == clean.row(2))
     }
 
-    /// Observing the new points (the unfused path) gives the same logits as no hooks (the fused kernel).
+    /// Observing the new points (the unfused path) gives the same logits as the fused kernel
+    /// (both runs observe resid_pre of every layer, so both run every block on all rows).
     @Test(arguments: ["llama", "gpt2"]) func observingKeepsTheLogits(_ family: String) throws {
         let config = family == "llama" ? TinyModels.llamaConfig() : TinyModels.gpt2Config()
         let model = try TinyModels.model(config)
         let tokens = [[5, 4, 3, 2, 1]]
-        var hooks = HookSet()
+        var plain = HookSet()
+        for l in 0..<2 { plain.observe(.residPre(l)) { _, _ in } }
+        var hooks = plain
         for l in 0..<2 { for p in [HookPoint.ln1Normalized(l), .ln2Normalized(l), .mlpIn(l)] { hooks.observe(p) { _, _ in } } }
-        #expect(try model.forward(tokens, hooks: hooks).logits[0] == model.forward(tokens).logits[0])
+        #expect(try model.forward(tokens, hooks: hooks, logits: .all).logits[0] == model.forward(tokens, hooks: plain, logits: .all).logits[0])
         #expect(HookPoint(name: "blocks.3.ln2.hook_normalized") == .ln2Normalized(3))
         #expect(HookPoint(name: "blocks.0.mlp.hook_in") == .mlpIn(0))
         #expect(HookPoint.residMid(2) < .ln2Normalized(2) && .ln2Normalized(2) < .mlpIn(2) && .mlpIn(2) < .mlpPre(2))
