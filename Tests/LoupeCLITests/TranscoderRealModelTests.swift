@@ -1,5 +1,6 @@
 import Analyses
 import Foundation
+import Linalg
 import LoupeCLI
 import LoupeTestSupport
 import Testing
@@ -31,11 +32,20 @@ struct TranscoderRealModelTests {
         let ce = eval["ce_loss_score"] as! Double, ev = eval["explained_variance"] as! Double
         print("layer-8 transcoder (8192 training rows): ce_loss_score \(ce), vs mean ablation \(eval["ce_loss_score_mean_ablation"] ?? "-"), explained variance \(ev), L0 \(eval["l0"] ?? "-")")
         #expect(eval["hook"] as? String == "\(input) -> \(output)")
-        #expect(ce > 0 && ce <= 1, "ce_loss_score \(ce)")
+        // On these one-template sentences layer 8's MLP matters little (zero-ablating it costs
+        // a fraction of a nat), and the transcoder's output predicts the template better than
+        // the MLP's: measured ce_loss_score 1.27 (4.3 against mean ablation), explained
+        // variance 0.43, after 32 steps. ce_loss_score is not bounded by 1; KL from the clean
+        // run is >= 0, so kl_div_score is.
+        let kl = eval["kl_div_score"] as! Double
+        #expect(ce > 0.5 && ce < 2, "ce_loss_score \(ce)")
+        #expect(kl > 0 && kl <= 1, "kl_div_score \(kl)")
         #expect((eval["ce_loss_with_sae"] as! Double) < (eval["ce_loss_with_ablation"] as! Double))
-        #expect(ev > 0, "explained variance of hook_mlp_out \(ev)")
-        // Encoding works on the input side.
-        #expect(try runLoupe(["sae", "encode", "--help"]).contains("--sae"))
+        #expect(ev > 0.2, "explained variance of hook_mlp_out \(ev)")
+        // The transcoder loads as one and encodes rows of its input hook's width.
+        let (loaded, meta) = try SAEFolder.load(tc)
+        #expect(loaded.isTranscoder && meta.hookNameOut == output && meta.hookName == input)
+        #expect(try loaded.encode(Tensor(shape: [2, 576], scalars: [Float](repeating: 0.1, count: 1152))).shape == [2, 1152])
 
         // Bad input: a target hook the store lacks, an output hook in another block, a plain
         // SAE given an output hook, a skip term without a target.
