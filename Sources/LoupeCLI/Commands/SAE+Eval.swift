@@ -129,7 +129,7 @@ extension Loupe.SAE {
 
         /// The text output: what was evaluated, the metrics table, the latents.
         static func lines(_ r: SAEEvaluationResult, sae: String) -> [String] {
-            var out = ["\(r.architecture) SAE \(sae) (d_in \(r.dIn), d_sae \(r.dSAE)) at \(r.hook)",
+            var out = ["\(r.architecture)\(r.architecture.hasSuffix("transcoder") ? "" : " SAE") \(sae) (d_in \(r.dIn), d_sae \(r.dSAE)) at \(r.hook)",
                        "\(r.sequences) sequences: \(r.tokens) activation rows, \(r.cePredictions) next-token predictions, \(r.klPositions) KL positions",
                        r.includesPosition0 ? "position 0 replaced and measured (--include-position-0)"
                            : "position 0 (the attention sink) left untouched in every run and out of every metric", ""]

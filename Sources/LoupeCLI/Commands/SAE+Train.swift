@@ -142,7 +142,7 @@ extension Loupe.SAE {
                                                 deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out))
             }
             Console.progress("\(Int(f.tokensPerSecond)) tokens/s")  // timing on stderr: stdout holds results only
-            Console.out("\(result.sae.architecture) SAE d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
+            Console.out("\(result.sae.architecture) \(result.sae.isTranscoder ? "transcoder" : "SAE") d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
             Console.out("since the last progress line: loss \(fmt(f.loss)), L0 \(fmt(f.l0)), explained variance \(fmt(f.explainedVariance)), dead fraction \(fmt(f.deadFraction))")
             for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) { Console.out("left out (\(reason)): \(count) rows") }
             Console.out("wrote \(out)")
