@@ -108,7 +108,7 @@ struct Pass {
         let c = config, lw = model.weights.layers[l], d = c.dModel
         try hook(.residPre(l), x, tail: [d])
 
-        norm(x, weight: lw.attnNorm, bias: lw.attnNormBias, into: h)
+        try norm(x, weight: lw.attnNorm, bias: lw.attnNormBias, into: h, normalized: .ln1Normalized(l))
         linear(h, lw.wq, lw.bq, into: q)                        // [rows, nHeads * headDim]
         linear(h, lw.wk, lw.bk, into: k)                        // [rows, nKVHeads * headDim]
         linear(h, lw.wv, lw.bv, into: v)                        // [rows, nKVHeads * headDim]
@@ -136,7 +136,8 @@ struct Pass {
     /// The MLP sublayer: `x += MLP(norm(x))`, from `resid_mid` to `resid_post`.
     mutating func mlp(_ l: Int) throws {
         let c = config, lw = model.weights.layers[l], d = c.dModel
-        norm(x, weight: lw.mlpNorm, bias: lw.mlpNormBias, into: h)
+        try norm(x, weight: lw.mlpNorm, bias: lw.mlpNormBias, into: h, normalized: .ln2Normalized(l))
+        try hook(.mlpIn(l), h, tail: [d])
         let f = c.dMLP
         switch c.mlpKind {
         case .swiGLU:
@@ -250,6 +251,23 @@ struct Pass {
                 }
             }
         }
+    }
+
+    /// ``norm(_:weight:bias:into:)`` with the `normalized` hook point (`ln1`/`ln2.hook_normalized`)
+    /// between the normalization and the weight (and bias) when a hook is registered there, so
+    /// a replaced value is what the weight multiplies; the fused kernel otherwise (the same
+    /// floats: `x · s · 1 · w (+ 0 + b)` rounds as `x · s · w (+ b)`).
+    func norm(_ input: FloatBuffer, weight: Tensor, bias: Tensor?, into out: FloatBuffer, normalized point: HookPoint) throws {
+        guard hooked, hooks.hooks(at: point) != nil else { return norm(input, weight: weight, bias: bias, into: out) }
+        let d = config.dModel
+        let ones = Tensor(shape: [d], scalars: [Float](repeating: 1, count: d))
+        norm(input, weight: ones, bias: bias.map { _ in Tensor(shape: [d], scalars: [Float](repeating: 0, count: d)) }, into: out)
+        try hook(point, out, tail: [d])
+        let op = out.pointer
+        weight.withUnsafeBufferPointer { w in
+            for r in 0..<rows { for j in 0..<d { op[r * d + j] *= w[j] } }
+        }
+        bias?.withUnsafeBufferPointer { b in Kernels.addBias(b.baseAddress!, to: op, rows: rows, width: d) }
     }
 
     /// Rotary embedding of every row of `buffer` (`[rows, heads, headDim]`) at its position.

@@ -57,32 +57,34 @@ public struct BatchTopKSAE: SparseAutoencoder {
         return Tensor(shape: [n, m], scalars: out)
     }
 
-    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+    public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0]
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
         let (pre, centred) = preActivations(x)
         var g = try SAEParameters(width: width, latents: latents)
         var entries: [(row: Int, latent: Int, grad: Float)] = []
-        let level = prefixLoss(x, pre: pre, width: latents, into: &g, entries: &entries)
+        let (base, variance) = try residualBase(x, target: target)
+        let level = prefixLoss(x, base: base, pre: pre, width: latents, into: &g, entries: &entries)
         let aux = auxiliaryLoss(pre: pre, residual: level.residual, rows: n, dead: options.dead, auxK: auxK, alpha: auxAlpha,
                                 into: &g, entries: &entries)
         addSparseEncoderGradients(entries, centred: centred, into: &g)
-        return (level.stats(x, extra: aux), g)
+        return (level.stats(rows: n, variance: variance, extra: aux), g)
     }
 
-    /// One reconstruction from the BatchTopK of the first `width` latents: adds its squared
-    /// error's gradient (row mean) to `g` (decoder, `b_dec`) and `entries` (pre-activations).
-    func prefixLoss(_ x: Tensor, pre: [Float], width w: Int, into g: inout SAEParameters,
+    /// One reconstruction from the BatchTopK of the first `width` latents, from `base`
+    /// (``residualBase(_:target:)``): adds its squared error's gradient (row mean) to `g`
+    /// (decoder, `b_dec`, `W_skip`) and `entries` (pre-activations).
+    func prefixLoss(_ x: Tensor, base: [Float], pre: [Float], width w: Int, into g: inout SAEParameters,
                     entries: inout [(row: Int, latent: Int, grad: Float)]) -> PrefixLoss {
-        let n = x.shape[0], d = width
+        let n = x.shape[0]
         let s = BatchTopKSelection(pre, rows: n, columns: latents, width: w, count: k * n)
-        var r = (0..<n).flatMap { _ in parameters.bDec }
+        var r = base
         sparseDecode(s.idx, s.val, rows: n, slots: s.slots, into: &r)
         var squared = 0.0
-        for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
+        for v in r { squared += Double(v) * Double(v) }
         let gOut = r.map { $0 * 2 / Float(n) }
-        for row in 0..<n { for c in 0..<d { g.bDec[c] += gOut[row * d + c] } }
+        addOutputGradients(gOut: gOut, x: x, into: &g)
         let gSlot = sparseDecodeBackward(s.idx, s.val, rows: n, slots: s.slots, gOut: gOut, into: &g)
         for j in gSlot.indices where s.val[j] > 0 { entries.append((j / s.slots, Int(s.idx[j]), gSlot[j])) }
         return PrefixLoss(selection: s, residual: r, squared: squared, latents: latents)
@@ -111,15 +113,16 @@ struct PrefixLoss {
     var squared: Double
     var latents: Int
 
-    /// The batch's statistics with `extra` (row mean) added to the loss as the penalty.
-    func stats(_ x: Tensor, extra: Double) -> SAEBatchStats {
-        let n = x.shape[0], s = selection
+    /// The batch's statistics (`variance`: the target's, as ``SparseAutoencoder/residualBase(_:target:)``)
+    /// with `extra` (row mean) added to the loss as the penalty.
+    func stats(rows n: Int, variance: Double, extra: Double) -> SAEBatchStats {
+        let s = selection
         var fired = [Int32](repeating: 0, count: latents)
         var active = 0
         for j in s.val.indices where s.val[j] > 0 { fired[Int(s.idx[j])] += 1; active += 1 }
         let mse = squared / Double(n)
         return SAEBatchStats(rows: n, loss: mse + extra, mse: mse, penalty: extra, l0: Double(active) / Double(n),
-                             squaredError: squared, totalVariance: BatchTopKSAE.totalVariance(x), fired: fired,
+                             squaredError: squared, totalVariance: variance, fired: fired,
                              smallestActive: s.smallest)
     }
 }

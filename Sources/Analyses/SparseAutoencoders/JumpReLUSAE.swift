@@ -40,7 +40,7 @@ public struct JumpReLUSAE: SparseAutoencoder {
         return Tensor(shape: [x.shape[0], m], scalars: pre)
     }
 
-    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+    public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0], d = width, m = latents
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
@@ -54,13 +54,14 @@ public struct JumpReLUSAE: SparseAutoencoder {
                 if pre[row * m + i] > t[i] && pre[row * m + i] > 0 { fired[i] += 1; active += 1 } else { f[row * m + i] = 0 }
             }
         }
-        var r = try decode(Tensor(shape: [n, m], scalars: f)).scalars
-        var squared = 0.0
-        for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
+        let (base, variance) = try residualBase(x, target: target)
+        let dense = denseResidual(f, rows: n, base: base)
+        var r = dense.residual
+        let squared = dense.squared
         var g = try SAEParameters(width: d, latents: m)
         g.threshold = [Float](repeating: 0, count: m)
         for i in r.indices { r[i] *= 2 / Float(n) }  // dL/dx̂
-        for row in 0..<n { for j in 0..<d { g.bDec[j] += r[row * d + j] } }
+        addOutputGradients(gOut: r, x: x, into: &g)
         f.withUnsafeBufferPointer { a in
             r.withUnsafeBufferPointer { b in
                 g.wDec.withUnsafeMutableBufferPointer { c in
@@ -89,7 +90,7 @@ public struct JumpReLUSAE: SparseAutoencoder {
         let mse = squared / Double(n), l0 = Double(active) / Double(n)
         let penalty = Double(lambda) * l0
         let stats = SAEBatchStats(rows: n, loss: mse + penalty, mse: mse, penalty: penalty, l0: l0,
-                                  squaredError: squared, totalVariance: Self.totalVariance(x), fired: fired)
+                                  squaredError: squared, totalVariance: variance, fired: fired)
         return (stats, g)
     }
 }

@@ -54,21 +54,22 @@ public struct MatryoshkaSAE: SparseAutoencoder {
 
     public func encode(_ x: Tensor) throws -> Tensor { try base.encode(x) }
 
-    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+    public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0]
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
         let (pre, centred) = preActivations(x)
         var g = try SAEParameters(width: width, latents: latents)
         var entries: [(row: Int, latent: Int, grad: Float)] = []
-        let full = base.prefixLoss(x, pre: pre, width: latents, into: &g, entries: &entries)
+        let (start, variance) = try residualBase(x, target: target)
+        let full = base.prefixLoss(x, base: start, pre: pre, width: latents, into: &g, entries: &entries)
         var extra = base.auxiliaryLoss(pre: pre, residual: full.residual, rows: n, dead: options.dead, auxK: base.auxK,
                                        alpha: base.auxAlpha, into: &g, entries: &entries)
         for w in widths.dropLast() {
-            extra += base.prefixLoss(x, pre: pre, width: w, into: &g, entries: &entries).squared / Double(n)
+            extra += base.prefixLoss(x, base: start, pre: pre, width: w, into: &g, entries: &entries).squared / Double(n)
         }
         addSparseEncoderGradients(entries, centred: centred, into: &g)
-        return (full.stats(x, extra: extra), g)
+        return (full.stats(rows: n, variance: variance, extra: extra), g)
     }
 
     public mutating func observe(_ stats: SAEBatchStats) { base.observe(stats) }

@@ -14,6 +14,8 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
     case noRows(String)
     /// An SAE whose `d_in` is not the width of the hook point it is applied at.
     case hookWidthMismatch(hook: String, hookWidth: Int, saeWidth: Int)
+    /// A transcoder applied without its output hook or at hooks that do not fit it (or an SAE given one).
+    case wrongHook(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
         case let .badTensor(file, name, expected, found):
             return "\(file): tensor '\(name)' " + (found.map { "has shape \($0), expected \(expected)" } ?? "is missing (expected shape \(expected))")
         case let .noRows(message): return message
+        case let .wrongHook(message): return message
         case let .hookWidthMismatch(hook, hookWidth, saeWidth):
             return "the SAE reads rows of width \(saeWidth) (d_in), but \(hook) has rows of width \(hookWidth); was it trained at another hook?"
         }

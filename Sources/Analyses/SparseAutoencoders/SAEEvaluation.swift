@@ -4,8 +4,12 @@ import Models
 
 /// Settings of an ``SAEEvaluation``.
 public struct SAEEvaluationConfig: Sendable {
-    /// The hook point whose activation the SAE replaces.
+    /// The hook point whose activation the SAE reads (and, for a plain SAE, replaces).
     public var hook: HookPoint
+    /// A transcoder's output hook (e.g. `blocks.8.hook_mlp_out` for input `blocks.8.mlp.hook_in`):
+    /// the activation replaced by the transcoder's prediction from `hook` in the same pass, and
+    /// the one zero and mean ablation replace. Nil for a plain SAE.
+    public var targetHook: HookPoint?
     /// Replace and measure position 0 too (default false: the attention sink, whose norm is
     /// ~100x the others, stays as it is in every run and out of every metric).
     public var includesPosition0 = false
@@ -19,8 +23,9 @@ public struct SAEEvaluationConfig: Sendable {
     /// pass resumes there too; otherwise the clean pass starts from the embeddings.
     public var residualCacheBytes = 1 << 30
 
-    public init(hook: HookPoint, includesPosition0: Bool = false) {
+    public init(hook: HookPoint, targetHook: HookPoint? = nil, includesPosition0: Bool = false) {
         self.hook = hook
+        self.targetHook = targetHook
         self.includesPosition0 = includesPosition0
     }
 }
@@ -66,11 +71,26 @@ public enum SAEEvaluation {
         return config.shape(of: hook, positions: 1).dropFirst().reduce(1, *)
     }
 
-    /// Checks that `sae` reads rows of the activation at `hook`.
-    /// - Throws: ``SAEError/hookWidthMismatch(hook:hookWidth:saeWidth:)``, or as ``hookWidth(_:config:)``.
-    public static func check(_ sae: any SparseAutoencoder, hook: HookPoint, config: TransformerConfig) throws {
+    /// Checks that `sae` reads rows of the activation at `hook` and, for a transcoder, writes
+    /// rows of `target`, a later point of the same block.
+    /// - Throws: ``SAEError/hookWidthMismatch(hook:hookWidth:saeWidth:)``, ``SAEError/wrongHook(_:)``,
+    ///   or as ``hookWidth(_:config:)``.
+    public static func check(_ sae: any SparseAutoencoder, hook: HookPoint, target: HookPoint? = nil, config: TransformerConfig) throws {
         let width = try hookWidth(hook, config: config)
         guard width == sae.width else { throw SAEError.hookWidthMismatch(hook: hook.name, hookWidth: width, saeWidth: sae.width) }
+        switch (sae.isTranscoder, target) {
+        case (false, nil): return
+        case (false, let t?): throw SAEError.wrongHook("a plain SAE reconstructs the activation it reads; it has no output hook (\(t.name)) to replace")
+        case (true, nil): throw SAEError.wrongHook("a transcoder needs its output hook (e.g. blocks.L.hook_mlp_out) besides its input hook \(hook.name)")
+        case (true, let t?):
+            let outWidth = try hookWidth(t, config: config)
+            guard outWidth == sae.parameters.outputWidth else {
+                throw SAEError.hookWidthMismatch(hook: t.name, hookWidth: outWidth, saeWidth: sae.parameters.outputWidth)
+            }
+            guard t.layer != nil, t.layer == hook.layer, hook < t else {
+                throw SAEError.wrongHook("a transcoder's output hook \(t.name) must come after its input hook \(hook.name) in the same block")
+            }
+        }
     }
 
     /// The sequences to evaluate: the leading ones up to `skipTokens` tokens left out (text a
@@ -93,7 +113,7 @@ public enum SAEEvaluation {
     ///   a prediction; ``Models/ModelError`` from the pass (e.g. a sequence longer than the context).
     public static func run(_ sae: any SparseAutoencoder, model: Transformer, sequences: [[Int]], config: SAEEvaluationConfig,
                            progress: (Progress) -> Void = { _ in }) throws -> SAEEvaluationResult {
-        try check(sae, hook: config.hook, config: model.config)
+        try check(sae, hook: config.hook, target: config.targetHook, config: model.config)
         guard config.batchSize >= 1, config.batchTokens >= 1 else {
             throw SAEError.badSize("batch of \(config.batchSize) sequences and \(config.batchTokens) tokens: both must be at least 1")
         }
@@ -106,20 +126,21 @@ public enum SAEEvaluation {
         let total = sequences.reduce(0) { $0 + $1.count }
         let (bytes, overflow) = total.multipliedReportingOverflow(by: model.config.dModel * MemoryLayout<Float>.size)
         let keep = config.hook.layer != nil && !overflow && bytes <= config.residualCacheBytes
-        let (mean, residuals) = try meanRow(sae.width, model: model, sequences: sequences, batches: batches, config: config, total: total,
+        let (mean, residuals) = try meanRow(sae.parameters.outputWidth, model: model, sequences: sequences, batches: batches, config: config, total: total,
                                             keepResiduals: keep, progress: progress)
         var totals = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
         let start = DispatchTime.now().uptimeNanoseconds
         var done = 0
         for range in batches {
             let batch = Array(sequences[range])
-            try evaluate(batch, residuals: residuals.map { Array($0[range]) }, sae: sae, model: model, hook: config.hook, first: first,
-                         mean: mean, into: &totals)
+            try evaluate(batch, residuals: residuals.map { Array($0[range]) }, sae: sae, model: model, hook: config.hook,
+                         target: config.targetHook, first: first, mean: mean, into: &totals)
             done += batch.reduce(0) { $0 + $1.count }
             let running = SAEEvaluationResult.score(ablation: totals.ceZero, sae: totals.ceSAE, clean: totals.ceClean)
             progress(Progress(stage: "evaluate", tokens: done, totalTokens: total, seconds: seconds(since: start), ceLossScore: running))
         }
-        return SAEEvaluationResult(totals: totals, hook: config.hook.name, architecture: sae.architecture, sequences: sequences.count,
+        let hookName = config.targetHook.map { "\(config.hook.name) -> \($0.name)" } ?? config.hook.name
+        return SAEEvaluationResult(totals: totals, hook: hookName, architecture: sae.isTranscoder ? sae.architecture + " transcoder" : sae.architecture, sequences: sequences.count,
                                    includesPosition0: config.includesPosition0, denseThreshold: config.denseThreshold)
     }
 
@@ -137,8 +158,8 @@ public enum SAEEvaluation {
         return out
     }
 
-    /// The mean activation row at the hook over the evaluated rows, from passes that stop
-    /// after the hook's block, and (`keepResiduals`, `blocks.L.*` hooks) every sequence's
+    /// The mean activation row at the replaced hook (a transcoder's output hook) over the
+    /// evaluated rows, from passes that stop after the hook's block, and (`keepResiduals`, `blocks.L.*` hooks) every sequence's
     /// residual stream entering block L.
     static func meanRow(_ width: Int, model: Transformer, sequences: [[Int]], batches: [Range<Int>], config: SAEEvaluationConfig,
                         total: Int, keepResiduals: Bool, progress: (Progress) -> Void) throws -> (mean: [Float], residuals: [Tensor]?) {
@@ -150,7 +171,7 @@ public enum SAEEvaluation {
             let batch = Array(sequences[range])
             let box = RowBox(count: batch.count)
             var hooks = HookSet()
-            hooks.observe(config.hook) { act, ctx in box.rows[ctx.sequence] = act.scalars }
+            hooks.observe(config.targetHook ?? config.hook) { act, ctx in box.rows[ctx.sequence] = act.scalars }
             if let layer = config.hook.layer {
                 if keepResiduals { hooks.observe(.residPre(layer)) { act, ctx in box.residuals[ctx.sequence] = act } }
                 try model.forward(batch, hooks: hooks, through: layer)
@@ -177,13 +198,16 @@ public enum SAEEvaluation {
 
     /// One batch: the clean pass (resumed at the hook's block from `residuals` when given),
     /// the reconstruction of its evaluated rows, the three replaced passes, and their sums
-    /// added to `totals`.
+    /// added to `totals`. A transcoder reads `hook` and its prediction replaces `target`: the
+    /// input at `hook` is the same in the clean and the replaced pass (it comes first in the
+    /// block), so the clean pass's rows give the prediction.
     static func evaluate(_ batch: [[Int]], residuals: [Tensor]?, sae: any SparseAutoencoder, model: Transformer, hook: HookPoint,
-                         first: Int, mean: [Float], into totals: inout SAEEvaluationTotals) throws {
-        let width = sae.width
-        let box = RowBox(count: batch.count)
+                         target: HookPoint?, first: Int, mean: [Float], into totals: inout SAEEvaluationTotals) throws {
+        let width = sae.width, outWidth = sae.parameters.outputWidth
+        let box = RowBox(count: batch.count), outBox = RowBox(count: batch.count)
         var clean = HookSet()
         clean.observe(hook) { act, ctx in box.rows[ctx.sequence] = act.scalars }
+        if let target { clean.observe(target) { act, ctx in outBox.rows[ctx.sequence] = act.scalars } }
         let cleanLogits: [Tensor]
         if let layer = hook.layer, let residuals {
             box.residuals = residuals
@@ -195,20 +219,22 @@ public enum SAEEvaluation {
         }
         let cleanLSE = cleanLogits.map(LogitRowMeasures.logSumExp)
         // The evaluated rows of every sequence, reconstructed in one encode and decode.
-        var x: [Float] = [], counts: [Int] = []
+        var x: [Float] = [], y: [Float] = [], counts: [Int] = []
         for (s, tokens) in batch.enumerated() {
             counts.append(max(0, tokens.count - first))
             if tokens.count > first { x += box.rows[s][(first * width)..<(tokens.count * width)] }
+            if tokens.count > first, target != nil { y += outBox.rows[s][(first * outWidth)..<(tokens.count * outWidth)] }
         }
         let n = x.count / width
         var reconstruction: [[Float]] = counts.map { _ in [] }
         if n > 0 {
-            let f = try sae.encode(Tensor(shape: [n, width], scalars: x))
-            let xHat = try sae.decode(f)
-            totals.addRows(x: x, f: f.scalars, xHat: xHat.scalars, rows: n)
+            let input = Tensor(shape: [n, width], scalars: x)
+            let f = try sae.encode(input)
+            let xHat = try sae.output(input)
+            totals.addRows(x: target == nil ? x : y, f: f.scalars, xHat: xHat.scalars, rows: n)
             var offset = 0
             for (s, c) in counts.enumerated() {
-                reconstruction[s] = Array(xHat.scalars[(offset * width)..<((offset + c) * width)])
+                reconstruction[s] = Array(xHat.scalars[(offset * outWidth)..<((offset + c) * outWidth)])
                 offset += c
             }
         }
@@ -220,11 +246,11 @@ public enum SAEEvaluation {
         for s in batch.indices where batch[s].count > first { totals.klCount += batch[s].count - first }
         let replacements: [(Replacement, WritableKeyPath<SAEEvaluationTotals, Double>, WritableKeyPath<SAEEvaluationTotals, Double>)] = [
             (.rows(reconstruction), \.ceSAE, \.klSAE),
-            (.constant([Float](repeating: 0, count: width)), \.ceZero, \.klZero),
+            (.constant([Float](repeating: 0, count: outWidth)), \.ceZero, \.klZero),
             (.constant(mean), \.ceMean, \.klMean),
         ]
         for (replacement, ce, kl) in replacements {
-            let hooks = replacing(hook, from: first, width: width, with: replacement)
+            let hooks = replacing(target ?? hook, from: first, width: outWidth, with: replacement)
             let logits: [Tensor]
             if let layer = hook.layer {
                 let caches = batch.map { KVCache(config: model.config, reserve: $0.count) }

@@ -29,8 +29,9 @@ public struct SAEFeatureSource: DirectionSource {
         self.feature = feature
     }
 
-    /// The hook the SAE reads, when its metadata names one of the model's hook points.
-    public var trainedPoint: HookPoint? { HookPoint(name: metadata.hookName) }
+    /// The hook the SAE's decoder writes, when its metadata names one of the model's hook
+    /// points: the hook it reads, or a transcoder's output hook (`metadata.hook_name_out`).
+    public var trainedPoint: HookPoint? { HookPoint(name: metadata.hookNameOut ?? metadata.hookName) }
 
     public func direction(in context: DerivationContext) throws -> SteeringDirection {
         if let trained = trainedPoint, trained != context.hook {

@@ -10,8 +10,13 @@ public struct SAEMetadata: Sendable, Equatable {
     public var contextSize: Int
     /// Further string fields (training settings) kept as they are.
     public var extra: [String: String]
+    /// A transcoder's output hook (SAELens `hook_name_out`), e.g. `blocks.8.hook_mlp_out`;
+    /// `hookName` is its input hook. Nil for a plain SAE.
+    public var hookNameOut: String?
 
-    public init(hookName: String = "", modelName: String = "", contextSize: Int = 0, extra: [String: String] = [:]) {
+    public init(hookName: String = "", modelName: String = "", contextSize: Int = 0, extra: [String: String] = [:],
+                hookNameOut: String? = nil) {
+        self.hookNameOut = hookNameOut
         self.hookName = hookName
         self.modelName = modelName
         self.contextSize = contextSize
@@ -27,6 +32,15 @@ public struct SAEMetadata: Sendable, Equatable {
 /// `b_dec`, and for `jumprelu` `threshold` [d_sae]). As SAELens does, BatchTopK and Matryoshka
 /// SAEs are saved for inference as `jumprelu` with their global threshold in every latent
 /// (`metadata.trained_architecture` names what was trained); they load as ``JumpReLUSAE``.
+///
+/// Transcoders follow SAELens v6's transcoder classes: `architecture` `transcoder` (ReLU),
+/// `jumprelu_transcoder` (JumpReLU, BatchTopK, Matryoshka), with a skip term
+/// `skip_transcoder` / `jumprelu_skip_transcoder` and the tensor `W_skip` [d_out, d_in];
+/// `d_out`, `apply_b_dec_to_input` false, `metadata.hook_name_out` the output hook. TopK
+/// transcoders, which SAELens lacks, are `topk_transcoder` / `topk_skip_transcoder` with `k`
+/// (Loupe's names). For circuit-tracer's single-layer transcoder loader the config also
+/// carries `feature_input_hook`, `feature_output_hook` and `activation_function`
+/// (`relu`, `jump_relu`, `topk`).
 public enum SAEFolder {
     public static let configName = "cfg.json"
     public static let weightsName = "sae_weights.safetensors"
@@ -41,9 +55,17 @@ public enum SAEFolder {
         meta["hook_name"] = metadata.hookName
         meta["model_name"] = metadata.modelName
         meta["context_size"] = metadata.contextSize
+        if let out = metadata.hookNameOut { meta["hook_name_out"] = out }
+        let saved = sae.inferenceThreshold == nil ? sae.architecture : "jumprelu"
         var cfg: [String: Any] = ["d_in": p.width, "d_sae": p.latents, "dtype": "float32", "device": "cpu",
-                                  "architecture": sae.inferenceThreshold == nil ? sae.architecture : "jumprelu", "apply_b_dec_to_input": true,
-                                  "normalize_activations": "none", "metadata": meta]
+                                  "architecture": p.isTranscoder ? transcoderArchitecture(saved, skip: p.hasSkip) : saved,
+                                  "apply_b_dec_to_input": !p.isTranscoder, "normalize_activations": "none", "metadata": meta]
+        if p.isTranscoder {
+            cfg["d_out"] = p.outputWidth
+            cfg["feature_input_hook"] = metadata.hookName
+            cfg["feature_output_hook"] = metadata.hookNameOut ?? ""
+            cfg["activation_function"] = ["standard": "relu", "jumprelu": "jump_relu", "topk": "topk"][saved] ?? saved
+        }
         if let topk = sae as? TopKSAE { cfg["k"] = topk.k }
         if sae.inferenceThreshold != nil, sae.architecture != "jumprelu" {
             meta["trained_architecture"] = sae.architecture
@@ -63,7 +85,22 @@ public enum SAEFolder {
             .init(name: "b_dec", shape: [p.width], values: p.bDec),
         ]
         if let t = sae.inferenceThreshold { tensors.append(.init(name: "threshold", shape: [p.latents], values: t)) }
+        if p.hasSkip { tensors.append(.init(name: "W_skip", shape: [p.outputWidth, p.width], values: p.wSkip)) }
         try SafetensorsEncoder.write(tensors, to: directory + "/" + weightsName)
+    }
+
+    /// The saved transcoder architecture of a plain one (`standard`, `topk`, `jumprelu`).
+    static func transcoderArchitecture(_ plain: String, skip: Bool) -> String {
+        let base = plain == "standard" ? "" : plain + "_"
+        return base + (skip ? "skip_transcoder" : "transcoder")
+    }
+
+    /// The plain architecture and skip flag of a saved transcoder architecture, or nil.
+    static func parseTranscoderArchitecture(_ name: String) -> (plain: String, skip: Bool)? {
+        for plain in ["standard", "topk", "jumprelu"] {
+            for skip in [false, true] where transcoderArchitecture(plain, skip: skip) == name { return (plain, skip) }
+        }
+        return nil
     }
 
     /// Reads an SAE folder, checking every field and tensor shape.
@@ -86,18 +123,28 @@ public enum SAEFolder {
             return i
         }
         let dIn = try int("d_in"), dSAE = try int("d_sae")
-        guard let architecture = cfg["architecture"] as? String else {
+        guard let savedArchitecture = cfg["architecture"] as? String else {
             throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is missing or not a string")
         }
+        let transcoder = parseTranscoderArchitecture(savedArchitecture)
+        let architecture = transcoder?.plain ?? savedArchitecture
         guard ["standard", "topk", "jumprelu"].contains(architecture) else {
             throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)'; this Loupe reads standard, topk and "
-                                     + "jumprelu (BatchTopK and Matryoshka SAEs are saved as jumprelu)")
+                                     + "jumprelu (BatchTopK and Matryoshka SAEs are saved as jumprelu) and their transcoders "
+                                     + "(transcoder, skip_transcoder, topk_transcoder, jumprelu_transcoder, ...)")
+        }
+        if transcoder != nil {
+            let dOut = try int("d_out")
+            guard dOut == dIn else {
+                throw SAEError.badConfig(file: cfgPath, field: "d_out", reason: "is \(dOut) but d_in is \(dIn); this Loupe reads transcoders with d_out = d_in")
+            }
         }
         if let dtype = cfg["dtype"] as? String, !["float32", "torch.float32"].contains(dtype) {
             throw SAEError.badConfig(file: cfgPath, field: "dtype", reason: "is '\(dtype)'; expected float32")
         }
-        if let apply = cfg["apply_b_dec_to_input"], (apply as? Bool) != true {
-            throw SAEError.badConfig(file: cfgPath, field: "apply_b_dec_to_input", reason: "is \(apply); this Loupe encodes with it true only")
+        if let apply = cfg["apply_b_dec_to_input"], (apply as? Bool) != (transcoder == nil) {
+            throw SAEError.badConfig(file: cfgPath, field: "apply_b_dec_to_input",
+                                     reason: "is \(apply); this Loupe encodes SAEs with it true and transcoders with it false")
         }
         if let norm = cfg["normalize_activations"], !(norm is NSNull), (norm as? String) != "none" {
             throw SAEError.badConfig(file: cfgPath, field: "normalize_activations", reason: "is '\(norm)'; only 'none' is supported")
@@ -116,8 +163,17 @@ public enum SAEFolder {
         if architecture != "jumprelu", thresholdShape != nil {
             throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(architecture)', but \(weightsPath) holds a JumpReLU 'threshold' tensor")
         }
+        let skipShape = weights.shape(of: "W_skip")
+        if transcoder?.skip == true, skipShape != [dIn, dIn] {
+            throw SAEError.badTensor(file: weightsPath, name: "W_skip", expected: [dIn, dIn], found: skipShape)
+        }
+        if transcoder?.skip != true, skipShape != nil {
+            throw SAEError.badConfig(file: cfgPath, field: "architecture", reason: "is '\(savedArchitecture)', but \(weightsPath) holds a 'W_skip' tensor")
+        }
         func tensor(_ name: String, _ shape: [Int]) throws -> [Float] { try weights.tensor(name).scalars }
         var p = try SAEParameters(width: dIn, latents: dSAE)
+        p.isTranscoder = transcoder != nil
+        if transcoder?.skip == true { p.wSkip = try tensor("W_skip", [dIn, dIn]) }
         p.wEnc = try tensor("W_enc", [dIn, dSAE])
         p.wDec = try tensor("W_dec", [dSAE, dIn])
         p.bEnc = try tensor("b_enc", [dSAE])
@@ -144,10 +200,12 @@ public enum SAEFolder {
         }
         let meta = cfg["metadata"] as? [String: Any] ?? [:]
         var extra: [String: String] = [:]
-        for (k, v) in meta where !["hook_name", "model_name", "context_size"].contains(k) { extra[k] = "\(v)" }
+        for (k, v) in meta where !["hook_name", "model_name", "context_size", "hook_name_out"].contains(k) { extra[k] = "\(v)" }
+        let hookOut = meta["hook_name_out"] as? String ?? cfg["feature_output_hook"] as? String
         let metadata = SAEMetadata(hookName: meta["hook_name"] as? String ?? cfg["hook_name"] as? String ?? "",
                                    modelName: meta["model_name"] as? String ?? cfg["model_name"] as? String ?? "",
-                                   contextSize: (meta["context_size"] as? NSNumber)?.intValue ?? 0, extra: extra)
+                                   contextSize: (meta["context_size"] as? NSNumber)?.intValue ?? 0, extra: extra,
+                                   hookNameOut: transcoder == nil ? nil : hookOut)
         return (sae, metadata)
     }
 

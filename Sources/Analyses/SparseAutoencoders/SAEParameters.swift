@@ -14,6 +14,18 @@ public struct SAEParameters: Sendable, Equatable {
     public var bDec: [Float]
     /// JumpReLU's per-latent threshold θ (SAELens `threshold`); empty for other architectures.
     public var threshold: [Float] = []
+    /// A transcoder's linear skip term `W_skip` `[d_out, d_in]` (SAELens `SkipTranscoder`,
+    /// circuit-tracer `W_skip`): the output gains `x · W_skipᵀ`. Empty: no skip term.
+    public var wSkip: [Float] = []
+    /// Whether this is a transcoder: its decoder writes a different activation (the target)
+    /// than the encoder reads, so `b_dec` is not subtracted from the input (SAELens's
+    /// transcoders have `apply_b_dec_to_input` false). `d_out` equals `d_in` here.
+    public var isTranscoder = false
+
+    /// `d_out`, the width the decoder writes (equal to `d_in` in this version).
+    public var outputWidth: Int { width }
+    /// Whether the skip term is present.
+    public var hasSkip: Bool { !wSkip.isEmpty }
 
     /// All-zero parameters.
     /// - Throws: ``SAEError/badSize(_:)`` when a size is not positive or `d_in * d_sae` overflows.

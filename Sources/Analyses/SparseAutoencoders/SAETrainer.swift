@@ -45,6 +45,9 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     public var matryoshkaWidths: [Int]?
     /// BatchTopK and Matryoshka: the threshold estimate's rate (SAELens `topk_threshold_lr`).
     public var thresholdRate: Double
+    /// Transcoders (a source with targets): train a linear skip term `W_skip` `[d_out, d_in]`
+    /// too, starting at zero (SAELens `SkipTranscoder`).
+    public var skip = false
 
     public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
                 batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
@@ -164,32 +167,41 @@ public struct SAETrainingResult: Sendable {
 
 /// Trains an SAE from a source with Adam (one per parameter array), the schedules of the
 /// config, `b_dec` initialized to the mean of the first batch, and dead-latent tracking.
+/// A source with targets (``SAETrainingSource/targetWidth``) trains a transcoder: the output
+/// reconstructs the target rows, `b_dec` starts at their mean, and the input is not centred.
 public enum SAETrainer {
     /// Trains; `progress` is called every `progressEvery` steps and after the last.
     /// - Throws: ``SAEError`` for a bad config, an empty source or non-finite rows.
     public static func train(source: inout some SAETrainingSource, config: SAETrainingConfig,
                              progress: (SAEProgress) -> Void = { _ in }) throws -> SAETrainingResult {
-        let d = source.width
+        let d = source.width, dOut = source.targetWidth
         try config.validate(width: d)
+        if let dOut, dOut != d {
+            throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
+        }
+        if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
         try source.startPass(0)
         var epoch = 0
         // Full batches always: a pass's short last batch is topped up from the next pass.
-        func next() throws -> Tensor {
-            var rows: [Float] = []
+        func next() throws -> (Tensor, Tensor?) {
+            var rows: [Float] = [], targets: [Float] = []
             while rows.count < config.batchSize * d {
-                if let b = try source.nextBatch(rows: config.batchSize - rows.count / d) { rows += b.scalars; continue }
-                epoch += 1
-                try source.startPass(epoch)
-                guard let b = try source.nextBatch(rows: config.batchSize - rows.count / d) else {
-                    throw SAEError.noRows("the training source has no rows")
+                var b = try source.nextPairedBatch(rows: config.batchSize - rows.count / d)
+                if b == nil {
+                    epoch += 1
+                    try source.startPass(epoch)
+                    b = try source.nextPairedBatch(rows: config.batchSize - rows.count / d)
                 }
-                rows += b.scalars
+                guard let b else { throw SAEError.noRows("the training source has no rows") }
+                rows += b.input.scalars
+                if let t = b.target { targets += t.scalars }
             }
-            return Tensor(shape: [config.batchSize, d], scalars: rows)
+            let target = dOut.map { Tensor(shape: [config.batchSize, $0], scalars: targets) }
+            return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
         }
-        var batch = try next()
-        var sae = try makeSAE(config: config, width: d, firstBatch: batch)
-        var adams = (0..<5).map { _ in Adam(learningRate: config.learningRate) }
+        var (batch, target) = try next()
+        var sae = try makeSAE(config: config, width: d, firstBatch: target ?? batch, transcoder: dOut != nil)
+        var adams = (0..<6).map { _ in Adam(learningRate: config.learningRate) }
         // JumpReLU: Adam steps log θ (SAELens's log_threshold) with dL/dθ · θ.
         var logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
         var sinceFired = [Int](repeating: 0, count: config.latents)
@@ -197,15 +209,16 @@ public enum SAETrainer {
         let start = Date()
         var last: SAEProgress?
         for step in 0..<config.steps {
-            if step > 0 { batch = try next() }
+            if step > 0 { (batch, target) = try next() }
             let dead = sinceFired.map { $0 >= config.deadWindow }
             let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
-            var (stats, g) = try sae.lossAndGradients(batch, options: options)
+            var (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
             sae.observe(stats)
             sae.constrainGradient(&g)
             let lr = config.learningRate(at: step)
             var p = sae.parameters
-            for i in 0..<5 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
+            for i in 0..<6 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
+            if p.hasSkip { adams[5].step(&p.wSkip, gradient: g.wSkip) }
             adams[0].step(&p.wEnc, gradient: g.wEnc)
             adams[1].step(&p.wDec, gradient: g.wDec)
             adams[2].step(&p.bEnc, gradient: g.bEnc)
@@ -232,11 +245,14 @@ public enum SAETrainer {
         return SAETrainingResult(sae: sae, final: last, skipped: source.skipped, seconds: Date().timeIntervalSince(start))
     }
 
-    /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch`.
-    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor) throws -> any SparseAutoencoder {
+    /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch` (a
+    /// transcoder's: of its first target batch).
+    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false) throws -> any SparseAutoencoder {
         var p = try SAEParameters.initialized(width: d, latents: config.latents,
                                               decoderNorm: [SAEArchitecture.standard, .jumprelu].contains(config.architecture) ? 0.1 : 1,
                                               seed: config.seed &+ 1)
+        p.isTranscoder = transcoder
+        if config.skip { p.wSkip = [Float](repeating: 0, count: p.outputWidth * d) }
         let n = firstBatch.shape[0]
         for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
         switch config.architecture {

@@ -48,7 +48,9 @@ public protocol SparseAutoencoder: Sendable {
     /// Latents `[rows, d_sae]` of `x` `[rows, d_in]`.
     func encode(_ x: Tensor) throws -> Tensor
     /// The loss on batch `x` `[rows, d_in]` and its gradient with respect to every parameter.
-    func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters)
+    /// `target` `[rows, d_out]` is what the output reconstructs (a transcoder's target hook,
+    /// e.g. the MLP output for the MLP input `x`); nil: `x` itself (a plain SAE).
+    func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters)
     /// Edits a gradient before the optimizer step (TopK: removes the part along decoder rows).
     func constrainGradient(_ gradient: inout SAEParameters)
     /// Restores constraints after a step (TopK: decoder rows at unit norm).
@@ -66,6 +68,14 @@ extension SparseAutoencoder {
     public var width: Int { parameters.width }
     /// `d_sae`.
     public var latents: Int { parameters.latents }
+
+    /// The loss of a plain SAE (the target is `x`).
+    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+        try lossAndGradients(x, target: nil, options: options)
+    }
+
+    /// Whether this is a transcoder (``SAEParameters/isTranscoder``).
+    public var isTranscoder: Bool { parameters.isTranscoder }
 
     public func constrainGradient(_ gradient: inout SAEParameters) {}
     public mutating func constrainParameters() {}
@@ -87,6 +97,87 @@ extension SparseAutoencoder {
             }
         }
         return out
+    }
+
+    /// The output `[rows, d_out]` for input `x` `[rows, d_in]`: `decode(encode(x))`, plus
+    /// `x · W_skipᵀ` for a transcoder with a skip term. For a plain SAE, the reconstruction.
+    public func output(_ x: Tensor) throws -> Tensor {
+        let f = try encode(x)
+        var out = try decode(f)
+        if parameters.hasSkip {
+            let (n, d) = (x.shape[0], width)
+            x.withUnsafeBufferPointer { a in
+                parameters.wSkip.withUnsafeBufferPointer { w in
+                    out.withUnsafeMutableBufferPointer { c in
+                        BLAS.gemmTransposedB(m: n, n: parameters.outputWidth, k: d, a: a.baseAddress!, b: w.baseAddress!, c: c.baseAddress!, beta: 1)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The start of the residual `ŷ - y` before the latents' decoder rows are added, per row:
+    /// `b_dec + x · W_skipᵀ - y` `[rows, d_out]` (`y` the target, or `x` without one), and
+    /// `y`'s total variance (see ``totalVariance(_:)``).
+    /// - Throws: ``SAEError`` when the target is not `[rows, d_out]` or holds NaN/infinity.
+    func residualBase(_ x: Tensor, target: Tensor?) throws -> (base: [Float], variance: Double) {
+        let n = x.shape[0], dOut = parameters.outputWidth
+        if let target {
+            guard target.rank == 2, target.shape[0] == n, target.shape[1] == dOut else {
+                throw SAEError.widthMismatch(expected: dOut, found: target.rank == 2 ? target.shape[1] : target.count,
+                                             what: "target matrix \(target.shape) for \(n) input rows")
+            }
+            if let bad = target.scalars.firstIndex(where: { !$0.isFinite }) { throw SAEError.nonFinite(row: bad / dOut, what: "target matrix") }
+        }
+        let y = target ?? x
+        var base = [Float](repeating: 0, count: n * dOut)
+        let bDec = parameters.bDec
+        y.withUnsafeBufferPointer { yp in
+            for r in 0..<n { for j in 0..<dOut { base[r * dOut + j] = bDec[j] - yp[r * dOut + j] } }
+        }
+        if parameters.hasSkip {
+            x.withUnsafeBufferPointer { a in
+                parameters.wSkip.withUnsafeBufferPointer { w in
+                    base.withUnsafeMutableBufferPointer { c in
+                        BLAS.gemmTransposedB(m: n, n: dOut, k: width, a: a.baseAddress!, b: w.baseAddress!, c: c.baseAddress!, beta: 1)
+                    }
+                }
+            }
+        }
+        return (base, Self.totalVariance(y))
+    }
+
+    /// The residual `ŷ - y = f · W_dec + base` `[rows, d_out]` of dense latents `f` `[rows, d_sae]`
+    /// (`base` from ``residualBase(_:target:)``) and its squared sum.
+    func denseResidual(_ f: [Float], rows n: Int, base: [Float]) -> (residual: [Float], squared: Double) {
+        var r = base
+        f.withUnsafeBufferPointer { a in
+            parameters.wDec.withUnsafeBufferPointer { b in
+                r.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: n, n: parameters.outputWidth, k: latents, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, beta: 1)
+                }
+            }
+        }
+        var squared = 0.0
+        for v in r { squared += Double(v) * Double(v) }
+        return (r, squared)
+    }
+
+    /// The output-side gradients of `gOut` = dL/dŷ `[rows, d_out]`: `b_dec += Σ gOut` and, with a
+    /// skip term, `W_skip += gOutᵀ x`.
+    func addOutputGradients(gOut: [Float], x: Tensor, into g: inout SAEParameters) {
+        let n = x.shape[0], dOut = parameters.outputWidth
+        for r in 0..<n { for c in 0..<dOut { g.bDec[c] += gOut[r * dOut + c] } }
+        guard parameters.hasSkip else { return }
+        if g.wSkip.count != parameters.wSkip.count { g.wSkip = [Float](repeating: 0, count: parameters.wSkip.count) }
+        gOut.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { b in
+                g.wSkip.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemmTransposedA(m: dOut, n: width, k: n, a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!, beta: 1)
+                }
+            }
+        }
     }
 
     /// Latents `[rows, d_sae]` of a `[rows, d_in]` matrix of any size, `batchSize` rows at a time.
@@ -117,12 +208,12 @@ extension SparseAutoencoder {
     }
 
     /// The encoder's pre-activations `(x - b_dec) · W_enc + b_enc` `[rows, d_sae]` and the
-    /// centred input `x - b_dec` `[rows, d_in]`.
+    /// centred input `x - b_dec` `[rows, d_in]` (a transcoder's input is not centred: `x`).
     func preActivations(_ x: Tensor) -> (pre: [Float], centred: [Float]) {
         let n = x.shape[0], d = width, m = latents
         var centred = x.scalars
         let bDec = parameters.bDec
-        for r in 0..<n { for j in 0..<d { centred[r * d + j] -= bDec[j] } }
+        if !parameters.isTranscoder { for r in 0..<n { for j in 0..<d { centred[r * d + j] -= bDec[j] } } }
         var pre = [Float](repeating: 0, count: n * m)
         for r in 0..<n { for i in 0..<m { pre[r * m + i] = parameters.bEnc[i] } }
         centred.withUnsafeBufferPointer { a in
@@ -147,7 +238,7 @@ extension SparseAutoencoder {
     }
 
     /// Adds the encoder-side gradients from `gPre` `[rows, d_sae]` (dL/d pre-activation):
-    /// `W_enc += centredᵀ gPre`, `b_enc += Σ gPre`, `b_dec -= W_enc · Σ gPre`.
+    /// `W_enc += centredᵀ gPre`, `b_enc += Σ gPre`, `b_dec -= W_enc · Σ gPre` (not for transcoders).
     func addEncoderGradients(gPre: [Float], centred: [Float], rows n: Int, into g: inout SAEParameters) {
         let d = width, m = latents
         centred.withUnsafeBufferPointer { a in
@@ -160,6 +251,7 @@ extension SparseAutoencoder {
         var colSum = [Float](repeating: 0, count: m)
         for r in 0..<n { for i in 0..<m { colSum[i] += gPre[r * m + i] } }
         for i in 0..<m { g.bEnc[i] += colSum[i] }
+        guard !parameters.isTranscoder else { return }
         var through = [Float](repeating: 0, count: d)
         parameters.wEnc.withUnsafeBufferPointer { w in
             colSum.withUnsafeBufferPointer { x in

@@ -70,7 +70,7 @@ extension SparseAutoencoder {
     }
 
     /// The encoder gradients of sparse dL/d(pre) entries: `W_enc[:, i] += grad · centred[row]`,
-    /// `b_enc[i] += grad`, `b_dec -= W_enc · Σ grad` (accumulated transposed, latents in
+    /// `b_enc[i] += grad`, `b_dec -= W_enc · Σ grad` (not for transcoders; accumulated transposed, latents in
     /// parallel chunks, then added once).
     func addSparseEncoderGradients(_ entries: [(row: Int, latent: Int, grad: Float)], centred: [Float], into g: inout SAEParameters) {
         let d = width, m = latents
@@ -101,6 +101,7 @@ extension SparseAutoencoder {
                 }
             }
         }
+        guard !parameters.isTranscoder else { return }
         var through = [Float](repeating: 0, count: d)
         parameters.wEnc.withUnsafeBufferPointer { w in
             colSum.withUnsafeBufferPointer { x in

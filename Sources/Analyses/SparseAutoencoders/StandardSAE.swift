@@ -17,7 +17,7 @@ public struct StandardSAE: SparseAutoencoder {
         return Tensor(shape: [x.shape[0], latents], scalars: pre)
     }
 
-    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+    public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0], d = width, m = latents
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
@@ -25,11 +25,11 @@ public struct StandardSAE: SparseAutoencoder {
         for i in f.indices where f[i] < 0 { f[i] = 0 }
         let norms = parameters.decoderNorms
         let lambda = options.sparsityCoefficient
-        // Reconstruction x̂ = f W_dec + b_dec, then r = x̂ - x.
-        let recon = try decode(Tensor(shape: [n, m], scalars: f))
-        var r = recon.scalars
-        var squared = 0.0
-        for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
+        // Output ŷ = f W_dec + b_dec (+ x W_skipᵀ), then r = ŷ - y (y = x for a plain SAE).
+        let (base, variance) = try residualBase(x, target: target)
+        let dense = denseResidual(f, rows: n, base: base)
+        var r = dense.residual
+        let squared = dense.squared
         var penalty = 0.0, active = 0
         var fired = [Int32](repeating: 0, count: m)
         var fSum = [Float](repeating: 0, count: m)
@@ -47,7 +47,7 @@ public struct StandardSAE: SparseAutoencoder {
         var g = try SAEParameters(width: d, latents: m)
         let scale = 2 / Float(n)
         for i in r.indices { r[i] *= scale }
-        for row in 0..<n { for j in 0..<d { g.bDec[j] += r[row * d + j] } }
+        addOutputGradients(gOut: r, x: x, into: &g)
         // W_dec: fᵀ (2r/n) plus the penalty's λ/n Σ_rows f_i · W_dec,i / |W_dec,i|.
         f.withUnsafeBufferPointer { a in
             r.withUnsafeBufferPointer { b in
@@ -75,7 +75,7 @@ public struct StandardSAE: SparseAutoencoder {
         }
         addEncoderGradients(gPre: gPre, centred: centred, rows: n, into: &g)
         let stats = SAEBatchStats(rows: n, loss: mse + penalty, mse: mse, penalty: penalty, l0: Double(active) / Double(n),
-                                  squaredError: squared, totalVariance: Self.totalVariance(x), fired: fired)
+                                  squaredError: squared, totalVariance: variance, fired: fired)
         return (stats, g)
     }
 }

@@ -83,19 +83,20 @@ public struct TopKSAE: SparseAutoencoder {
         }
     }
 
-    public func lossAndGradients(_ x: Tensor, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
+    public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
         try checkInput(x)
         let n = x.shape[0], d = width, m = latents
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
         let (pre, centred) = preActivations(x)
         let (idx, val) = Self.topK(pre, rows: n, columns: m, k: k, allowed: nil)
-        var recon = (0..<n).flatMap { _ in parameters.bDec }
-        sparseDecode(idx, val, rows: n, slots: k, into: &recon)
-        var r = recon, squared = 0.0
-        for i in r.indices { r[i] -= x.scalars[i]; squared += Double(r[i]) * Double(r[i]) }
+        let (start, variance) = try residualBase(x, target: target)
+        var r = start   // ŷ - y once the decoder rows are added
+        sparseDecode(idx, val, rows: n, slots: k, into: &r)
+        var squared = 0.0
+        for v in r { squared += Double(v) * Double(v) }
         var g = try SAEParameters(width: d, latents: m)
         let gOut = r.map { $0 * 2 / Float(n) }
-        for row in 0..<n { for c in 0..<d { g.bDec[c] += gOut[row * d + c] } }
+        addOutputGradients(gOut: gOut, x: x, into: &g)
         var entries: [(row: Int, latent: Int, grad: Float)] = []
         let gMain = sparseDecodeBackward(idx, val, rows: n, slots: k, gOut: gOut, into: &g)
         for s in gMain.indices where val[s] > 0 { entries.append((s / k, Int(idx[s]), gMain[s])) }
@@ -107,7 +108,7 @@ public struct TopKSAE: SparseAutoencoder {
         for s in val.indices where val[s] > 0 { fired[Int(idx[s])] += 1; active += 1 }
         let mse = squared / Double(n)
         let stats = SAEBatchStats(rows: n, loss: mse + aux, mse: mse, penalty: aux, l0: Double(active) / Double(n),
-                                  squaredError: squared, totalVariance: Self.totalVariance(x), fired: fired)
+                                  squaredError: squared, totalVariance: variance, fired: fired)
         return (stats, g)
     }
 

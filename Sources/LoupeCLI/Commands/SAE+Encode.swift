@@ -10,7 +10,11 @@ extension Loupe.SAE {
             discussion: """
             --input is a [rows, d_in] .npy (float32, float64 or float16) at the SAE's hook point, \
             e.g. from `loupe store export`; --sae is a folder in SAELens's layout (cfg.json + \
-            sae_weights.safetensors), trained by `loupe sae train` or by SAELens (standard, topk).
+            sae_weights.safetensors), trained by `loupe sae train` or by SAELens (standard, topk). \
+            A transcoder encodes rows of its input hook (metadata.hook_name, e.g. \
+            blocks.8.mlp.hook_in); its latents are what its decoder writes to the output hook.
+
+            Example: loupe sae encode --sae tc-l8 --input mlp-in.npy --out features.npy
             """)
 
         @Option(help: "The SAE folder.") var sae: String

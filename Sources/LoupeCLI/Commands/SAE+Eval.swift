@@ -43,6 +43,13 @@ extension Loupe.SAE {
             whole, one more pass's lower part). Logits of a batch take --batch-tokens x \
             vocabulary x 4 bytes (200 MB for 1024 tokens of SmolLM2), twice.
 
+            Transcoders (cfg.json architecture *transcoder, metadata.hook_name_out): the \
+            transcoder reads its input hook (e.g. blocks.8.mlp.hook_in) and its prediction replaces \
+            the output hook (--target-hook, default metadata.hook_name_out, e.g. \
+            blocks.8.hook_mlp_out) in the same forward pass; zero and mean ablation replace the \
+            output hook; explained variance, mse and cossim compare the prediction with the real \
+            output. Example: loupe sae eval --sae tc-l8 --prompts held-out.txt
+
             --out-dir DIR writes sae-eval.json and feature_density.csv (per latent: rows fired \
             on, density, dead, dense). Progress lines go to stderr.
 
@@ -52,7 +59,9 @@ extension Loupe.SAE {
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var prompt: PromptOptions
         @Option(help: "The SAE folder (SAELens layout).") var sae: String
-        @Option(help: "The hook point to evaluate at (default: the SAE's metadata.hook_name).") var hook: String?
+        @Option(help: "The hook point to evaluate at (default: the SAE's metadata.hook_name; a transcoder's input hook).") var hook: String?
+        @Option(name: .customLong("target-hook"), help: "A transcoder's output hook, replaced by its prediction (default: metadata.hook_name_out).")
+        var targetHook: String?
         @Option(help: "Corpus file: .jsonl (\"text\" per line) or .txt (blank-line separated documents); needs --context.")
         var corpus: String?
         @Option(help: "Tokens per corpus window.") var context: Int?
@@ -85,7 +94,8 @@ extension Loupe.SAE {
                 throw ValidationError("\(sae)/cfg.json names no hook (metadata.hook_name); give --hook")
             }
             let point = try m.config.hookPoint(named: hookName)
-            try SAEEvaluation.check(model, hook: point, config: m.config)
+            let target = try (targetHook ?? (model.isTranscoder ? metadata.hookNameOut : nil)).map(m.config.hookPoint(named:))
+            try SAEEvaluation.check(model, hook: point, target: target, config: m.config)
             if !metadata.modelName.isEmpty && metadata.modelName.lowercased() != m.config.name.lowercased() {
                 Console.progress("warning: \(sae) was trained on \(metadata.modelName), this model is \(m.config.name)")
             }
@@ -104,7 +114,7 @@ extension Loupe.SAE {
             }
             let selected = SAEEvaluation.select(sequences, skipTokens: skipTokens, maxTokens: maxTokens)
             if selected.isEmpty { throw ValidationError("--skip-tokens \(skipTokens) leaves none of the \(sequences.count) sequences to evaluate") }
-            var config = SAEEvaluationConfig(hook: point, includesPosition0: includePosition0)
+            var config = SAEEvaluationConfig(hook: point, targetHook: target, includesPosition0: includePosition0)
             (config.batchSize, config.batchTokens, config.denseThreshold) = (batchSize, batchTokens, denseThreshold)
             Console.progress("evaluating \(model.architecture) SAE \(sae) at \(point.name) on \(selected.count) sequences, "
                              + "\(selected.reduce(0) { $0 + $1.count }) tokens")
@@ -119,7 +129,7 @@ extension Loupe.SAE {
 
         /// The text output: what was evaluated, the metrics table, the latents.
         static func lines(_ r: SAEEvaluationResult, sae: String) -> [String] {
-            var out = ["\(r.architecture) SAE \(sae) (d_in \(r.dIn), d_sae \(r.dSAE)) at \(r.hook)",
+            var out = ["\(r.architecture)\(r.architecture.hasSuffix("transcoder") ? "" : " SAE") \(sae) (d_in \(r.dIn), d_sae \(r.dSAE)) at \(r.hook)",
                        "\(r.sequences) sequences: \(r.tokens) activation rows, \(r.cePredictions) next-token predictions, \(r.klPositions) KL positions",
                        r.includesPosition0 ? "position 0 replaced and measured (--include-position-0)"
                            : "position 0 (the attention sink) left untouched in every run and out of every metric", ""]

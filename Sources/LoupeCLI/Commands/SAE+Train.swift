@@ -39,15 +39,33 @@ extension Loupe.SAE {
             (default: a fifth of the budget, at most 1,000,000). Progress lines report loss, L0, \
             explained variance (1 - squared error / variance of the rows) and the dead fraction.
 
+            Transcoders (--target-hook): the same architectures trained to map the --hook \
+            activation x to the --target-hook activation y of the same stored rows, loss \
+            |y - (f(x) W_dec + b_dec (+ x W_skipᵀ))|² + sparsity; the input is not centred by \
+            b_dec (SAELens's transcoders), b_dec starts at the targets' mean. --skip adds a linear \
+            skip term W_skip [d_out, d_in], from zero. For an MLP: --hook blocks.L.mlp.hook_in (the \
+            MLP's input: ln2's output after its weight, circuit-tracer's hook) --target-hook \
+            blocks.L.hook_mlp_out; capture both in one run (`loupe capture --hooks \
+            blocks.8.mlp.hook_in,blocks.8.hook_mlp_out`). Position 0 and outliers are judged on \
+            the input rows and the same rows left out of the targets. Saved as SAELens's \
+            transcoder, skip_transcoder or jumprelu_(skip_)transcoder (TopK: Loupe's \
+            topk_transcoder) with d_out, metadata.hook_name_out and circuit-tracer's \
+            feature_input_hook / feature_output_hook; the d_out = d_in case only.
+
             Output: DIR/cfg.json and DIR/sae_weights.safetensors.
 
             Example:
               loupe sae train --store acts.db --hook blocks.15.hook_resid_post --architecture \
             matryoshka --latents 4608 --k 32 --matryoshka-widths 288,1152,4608 --out sae-l15
+              loupe sae train --store mlp8.db --hook blocks.8.mlp.hook_in --target-hook \
+            blocks.8.hook_mlp_out --latents 4608 --k 32 --out tc-l8
             """)
 
         @Option(help: "An activation store made by `loupe capture`.") var store: String?
         @Option(help: "With --store: the hook point to train on, e.g. blocks.15.hook_resid_post.") var hook: String?
+        @Option(name: .customLong("target-hook"), help: "With --store: train a transcoder whose output reconstructs this hook, e.g. blocks.8.hook_mlp_out.")
+        var targetHook: String?
+        @Flag(help: "Transcoders: add a linear skip term W_skip (SAELens SkipTranscoder).") var skip = false
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "A [rows, d_in] .npy matrix to train on instead of a store.") var input: String?
         @Option(help: "standard, topk, jumprelu, batchtopk or matryoshka.") var architecture: SAEArchitecture = .topk
@@ -75,16 +93,20 @@ extension Loupe.SAE {
             if (store == nil) != (hook == nil) { throw ValidationError("--store and --hook go together") }
             if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
             if outlierFactor <= 0 { throw ValidationError("--outlier-factor must be positive") }
+            if targetHook != nil && store == nil { throw ValidationError("--target-hook goes with --store and --hook") }
+            if skip && targetHook == nil { throw ValidationError("--skip goes with --target-hook (a transcoder)") }
             if matryoshkaWidths != nil && architecture != .matryoshka { throw ValidationError("--matryoshka-widths goes with --architecture matryoshka") }
         }
 
         /// The training configuration the options give.
         func makeConfig() throws -> SAETrainingConfig {
-            SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
-                              batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
-                              deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
-                              l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
-                              matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
+            var config = SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
+                                           batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
+                                           deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
+                                           l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
+                                           matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
+            config.skip = skip
+            return config
         }
 
         func run() throws {
@@ -96,10 +118,11 @@ extension Loupe.SAE {
             let result: SAETrainingResult
             var metadata = SAEMetadata(extra: ["trained_with": "loupe \(Loupe.version)", "seed": String(seed), "tokens": String(tokens)])
             if let store, let hook {
-                var source = try StoreSource(store: store, capture: capture, hook: hook, seed: seed, outlierFactor: outlierFactor)
-                Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(hook): \(source.rowCount) stored rows of width \(source.width)")
+                var source = try StoreSource(store: store, capture: capture, hook: hook, targetHook: targetHook, seed: seed, outlierFactor: outlierFactor)
+                Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(hook)"
+                                 + (targetHook.map { " -> \($0)" } ?? "") + ": \(source.rowCount) stored rows of width \(source.width)")
                 result = try SAETrainer.train(source: &source, config: config, progress: report)
-                (metadata.hookName, metadata.modelName) = (hook, source.modelName)
+                (metadata.hookName, metadata.modelName, metadata.hookNameOut) = (hook, source.modelName, targetHook)
             } else {
                 var source = try MatrixSource(try NumPyArray.read(path: input!), seed: seed)
                 Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(source.matrix.shape[0]) rows of width \(source.width)")
@@ -119,7 +142,7 @@ extension Loupe.SAE {
                                                 deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out))
             }
             Console.progress("\(Int(f.tokensPerSecond)) tokens/s")  // timing on stderr: stdout holds results only
-            Console.out("\(result.sae.architecture) SAE d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
+            Console.out("\(result.sae.architecture) \(result.sae.isTranscoder ? "transcoder" : "SAE") d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
             Console.out("since the last progress line: loss \(fmt(f.loss)), L0 \(fmt(f.l0)), explained variance \(fmt(f.explainedVariance)), dead fraction \(fmt(f.deadFraction))")
             for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) { Console.out("left out (\(reason)): \(count) rows") }
             Console.out("wrote \(out)")

@@ -20,7 +20,7 @@ extension TransformerConfig {
     /// span `keyPositions` (equal to `positions` without a KV cache).
     public func shape(of point: HookPoint, positions: Int, keyPositions: Int? = nil) -> [Int] {
         switch point {
-        case .embed, .posEmbed, .residPre, .attnOut, .residMid, .mlpOut, .residPost, .finalNorm:
+        case .embed, .posEmbed, .residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpIn, .mlpOut, .residPost, .finalNorm:
             return [positions, dModel]
         case .q, .z: return [positions, nHeads, headDim]
         case .k, .v: return [positions, nKVHeads, headDim]

@@ -10,6 +10,10 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     case posEmbed
     /// Residual stream entering block L, `[pos, dModel]`.
     case residPre(Int)
+    /// The attention's input normalized, before the norm's weight and bias (TransformerLens
+    /// `ln1.hook_normalized`: RMSNorm `x / rms(x)`, LayerNorm `(x - mean) / std`), `[pos, dModel]`.
+    /// A replaced value is what the weight multiplies and q/k/v read.
+    case ln1Normalized(Int)
     /// Queries after RoPE, `[pos, nHeads, headDim]`.
     case q(Int)
     /// Keys after RoPE, `[pos, nKVHeads, headDim]`.
@@ -24,6 +28,12 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     case attnOut(Int)
     /// Residual stream between attention and MLP, `[pos, dModel]`.
     case residMid(Int)
+    /// The MLP's input normalized, before the norm's weight and bias (TransformerLens
+    /// `ln2.hook_normalized`), `[pos, dModel]`. A replaced value is what the weight multiplies.
+    case ln2Normalized(Int)
+    /// The MLP's input: `ln2` output after its weight (and bias), what the MLP's first
+    /// projections read, `[pos, dModel]` (circuit-tracer's `mlp.hook_in`, a transcoder's input).
+    case mlpIn(Int)
     /// MLP pre-activation (the gate projection in gated MLPs), `[pos, dMLP]`.
     case mlpPre(Int)
     /// MLP hidden activation after the nonlinearity (times the up projection), `[pos, dMLP]`.
@@ -42,6 +52,9 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .posEmbed: return "hook_pos_embed"
         case .finalNorm: return "ln_final.hook_normalized"
         case .residPre(let l): return "blocks.\(l).hook_resid_pre"
+        case .ln1Normalized(let l): return "blocks.\(l).ln1.hook_normalized"
+        case .ln2Normalized(let l): return "blocks.\(l).ln2.hook_normalized"
+        case .mlpIn(let l): return "blocks.\(l).mlp.hook_in"
         case .q(let l): return "blocks.\(l).attn.hook_q"
         case .k(let l): return "blocks.\(l).attn.hook_k"
         case .v(let l): return "blocks.\(l).attn.hook_v"
@@ -60,7 +73,7 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     public var layer: Int? {
         switch self {
         case .embed, .posEmbed, .finalNorm: return nil
-        case .residPre(let l), .q(let l), .k(let l), .v(let l), .pattern(let l), .z(let l),
+        case .residPre(let l), .ln1Normalized(let l), .ln2Normalized(let l), .mlpIn(let l), .q(let l), .k(let l), .v(let l), .pattern(let l), .z(let l),
              .attnOut(let l), .residMid(let l), .mlpPre(let l), .mlpPost(let l), .mlpOut(let l),
              .residPost(let l):
             return l
@@ -81,18 +94,21 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .embed: return -2
         case .posEmbed: return -1
         case .residPre: return 0
-        case .q: return 1
-        case .k: return 2
-        case .v: return 3
-        case .pattern: return 4
-        case .z: return 5
-        case .attnOut: return 6
-        case .residMid: return 7
-        case .mlpPre: return 8
-        case .mlpPost: return 9
-        case .mlpOut: return 10
-        case .residPost: return 11
-        case .finalNorm: return 12
+        case .ln1Normalized: return 1
+        case .q: return 2
+        case .k: return 3
+        case .v: return 4
+        case .pattern: return 5
+        case .z: return 6
+        case .attnOut: return 7
+        case .residMid: return 8
+        case .ln2Normalized: return 9
+        case .mlpIn: return 10
+        case .mlpPre: return 11
+        case .mlpPost: return 12
+        case .mlpOut: return 13
+        case .residPost: return 14
+        case .finalNorm: return 15
         }
     }
 
@@ -105,8 +121,8 @@ public enum HookPoint: Hashable, Sendable, Comparable {
 
     /// Every block-level point kind, as a function of the layer.
     static let blockKinds: [@Sendable (Int) -> HookPoint] = [
-        HookPoint.residPre, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.pattern, HookPoint.z,
-        HookPoint.attnOut, HookPoint.residMid, HookPoint.mlpPre, HookPoint.mlpPost,
+        HookPoint.residPre, HookPoint.ln1Normalized, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.pattern, HookPoint.z,
+        HookPoint.attnOut, HookPoint.residMid, HookPoint.ln2Normalized, HookPoint.mlpIn, HookPoint.mlpPre, HookPoint.mlpPost,
         HookPoint.mlpOut, HookPoint.residPost,
     ]
 
