@@ -216,22 +216,32 @@ struct SNMFConceptActivations {
         }
     }
 
-    init(model: Transformer, tokenizer: Tokenizer, point: HookPoint, texts: [String]) throws {
-        let box = SNMFRowBox()
-        for (i, text) in texts.enumerated() {
-            let ids = tokenizer.encode(text)
-            guard ids.count >= 2 else { throw SNMFError.invalidSetting("sentence \(i + 1) has \(ids.count) token(s); 2 or more are needed (position 0 is left out)") }
+    init(model: Transformer, tokenizer: Tokenizer, point: HookPoint, texts: [String], batchSize: Int = 16) throws {
+        let ids = texts.map { tokenizer.encode($0) }
+        if let i = ids.firstIndex(where: { $0.count < 2 }) {
+            throw SNMFError.invalidSetting("sentence \(i + 1) has \(ids[i].count) token(s); 2 or more are needed (position 0 is left out)")
+        }
+        var start = 0
+        while start < ids.count {
+            let batch = Array(ids[start..<min(start + batchSize, ids.count)])
+            let box = SNMFRowBox(count: batch.count)
             var hooks = HookSet()
-            hooks.observe(point) { act, _ in box.rows = act }
-            _ = try model.forward([ids], hooks: hooks, logits: .none)
-            guard let act = box.rows else { continue }
-            let w = act.count / act.shape[0]
-            width = w
-            let start = all.count / w
-            all += act.scalars[w...]
-            ranges.append(start..<(all.count / w))
+            hooks.observe(point) { act, ctx in box.rows[ctx.sequence] = act }
+            _ = try model.forward(batch, hooks: hooks, logits: .none)
+            for act in box.rows {
+                guard let act else { throw SNMFError.invalidSetting("\(point.name) was not reached in the forward pass") }
+                let w = act.count / act.shape[0]
+                width = w
+                let first = all.count / w
+                all += act.scalars[w...]
+                ranges.append(first..<(all.count / w))
+            }
+            start += batch.count
         }
     }
 }
 
-private final class SNMFRowBox: @unchecked Sendable { var rows: Tensor? }
+private final class SNMFRowBox: @unchecked Sendable {
+    var rows: [Tensor?]
+    init(count: Int) { rows = Array(repeating: nil, count: count) }
+}
