@@ -49,6 +49,21 @@ struct SNMFSteerRealModelTests {
         let summary = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8)
         #expect(summary.contains("4 at position 0, 2 special tokens") && summary.contains("kmeans (k-means++ seed 0"))
 
+        // `snmf features` reads the saved fit back: feature 1's largest neurons are those of
+        // snmf.json sorted by |weight|, its top tokens those of tokens.csv.
+        let sheet = try json(runLoupe(["snmf", "features", "--fit", out, "--features", "1,3", "--neurons", "4", "--tokens", "2",
+                                       "--format", "json"])) as! [String: Any]
+        let listed = sheet["features"] as! [[String: Any]]
+        #expect(listed.map { $0["feature"] as! Int } == [1, 3])
+        let weights = file.features[1]
+        let largest = weights.indices.sorted { abs(weights[$0]) > abs(weights[$1]) }.prefix(4)
+        #expect((listed[0]["neurons"] as! [[String: Any]]).map { $0["neuron"] as! Int } == Array(largest))
+        let tokenRows = try String(contentsOfFile: out + "/tokens.csv", encoding: .utf8)
+        let first = (listed[0]["tokens"] as! [[String: Any]])[0]
+        #expect(tokenRows.contains("1,1,") && (first["context"] as! String).contains("["), "\(first)")
+        #expect((listed[0]["promotes"] as! [String]).count == 8)
+        #expect(loupeError(["snmf", "features", "--fit", out, "--features", "9"]).contains("has 4 features"))
+
         // Steering with feature 1 at KL 0.1 on "I think that", its direction saved.
         let saved = dir.appendingPathComponent("d.json").path
         let result = try json(runLoupe(["snmf", "steer", "--fit", out, "--feature", "1", "--kl", "0.1", "--max-tokens", "3",

@@ -18,12 +18,12 @@ extension Loupe {
             sign (each column a feature: a group of neurons) and Y >= 0 (how strongly each token \
             expresses each feature).
 
-            `fit` factorizes and writes a report; `steer` generates with one feature at target KLs; `concepts` compares features with difference of means and a probe on concept detection and steering.
+            `fit` factorizes and writes a report; `features` prints chosen features from it; `steer` generates with one feature at target KLs; `concepts` compares features with difference of means and a probe on concept detection and steering.
 
             Example: loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --model $LOUPE_MODEL --out f
                      loupe snmf steer --fit f --feature 3 --kl 0.1
             """,
-            subcommands: [Fit.self, Steer.self, Concepts.self])
+            subcommands: [Fit.self, Features.self, Steer.self, Concepts.self])
 
         /// `loupe snmf fit`.
         struct Fit: ParsableCommand {
@@ -69,7 +69,7 @@ extension Loupe {
             @Option(help: "Report folder (default: reports/snmf-<label>).") var out: String?
             @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
             @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
-            @Option(help: "The store's model: its special tokens' rows left out of the fit, token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses).") var model: String?
+            @Option(help: "The store's model: its special tokens' rows left out of the fit, token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses); `default` for $LOUPE_MODEL or the default model.") var model: String?
             @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
             @Option(name: .customLong("chunk-rows"), help: "With --stream: rows decoded at a time.") var chunkRows = 4096
             @Option(help: "Coarser levels above --rank, e.g. 20,5: each factorizes the level below's codes, then all are fine-tuned jointly (deep semi-NMF); writes hierarchy.txt/.csv.") var hierarchy: String?
@@ -103,7 +103,7 @@ extension Loupe {
             }
 
             func run() throws {
-                let loaded = try model.map { try ModelOptions.load($0) }
+                let loaded = try model.map { try ModelOptions.load($0 == "default" ? nil : $0) }
                 let special = loaded.map { SNMFLeftOut.specialIDs(of: $0.tokenizer) } ?? []
                 let rows: any SNMFChunks = try stream ? SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special)
                     : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!, specialIDs: special)
@@ -143,7 +143,8 @@ extension Loupe {
                                       converged: result.converged, report: folder.url.path)
                 if format == .json { return try Console.json(summary) }
                 Console.out("semi-NMF of \(rows.tokens) tokens x \(rows.neurons) neurons, rank \(rank): relative error \(fmt(result.relativeError)) at iteration \(result.bestIteration) of \(summary.iterations) (start \(fmt(result.relativeErrors[0])))")
-                Console.out(String(format: "%.2f s; report in %@", seconds, folder.url.path))
+                Console.progress(String(format: "fitted in %.2f s", seconds))
+                Console.out("report in \(folder.url.path)")
             }
         }
     }
