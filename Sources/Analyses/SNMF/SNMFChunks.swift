@@ -10,6 +10,8 @@ public protocol SNMFRowProvenance {
     var origins: [SNMFRows.Origin] { get }
     /// Per prompt index, its text and token ids (store rows only).
     var prompts: [Int: (text: String, tokens: [Int])] { get }
+    /// Store rows left out (position 0, special tokens); nil for rows not read from a store.
+    var leftOut: SNMFLeftOut? { get }
 }
 
 /// Token rows a streamed fit reads pass after pass, a chunk at a time, never all at once:

@@ -10,6 +10,8 @@ public struct SNMFFile: Codable, Sendable, Equatable {
     public var hook: String?
     public var tokens: Int
     public var neurons: Int
+    /// Store rows left out (position 0, special tokens); nil for rows not read from a store.
+    public var leftOut: SNMFLeftOut?
     /// The fit's settings (rank, sparsity, ridge, epsilon, initialization, seed, iterations,
     /// tolerance, patience).
     public var config: SemiNMF.Config
@@ -31,6 +33,7 @@ public struct SNMFFile: Codable, Sendable, Equatable {
         hook = rows.hook
         tokens = n
         neurons = d
+        leftOut = rows.leftOut
         config = result.config
         bestIteration = result.bestIteration
         converged = result.converged

@@ -26,6 +26,8 @@ public struct SNMFRows: Sendable {
     public var origins: [Origin]
     /// Per prompt index, its text and token ids (store rows only).
     public var prompts: [Int: (text: String, tokens: [Int])]
+    /// Store rows left out (position 0, special tokens); nil for rows not read from a store.
+    public var leftOut: SNMFLeftOut?
 
     public var tokens: Int { matrix.shape[0] }
     public var neurons: Int { matrix.shape[1] }
@@ -33,7 +35,7 @@ public struct SNMFRows: Sendable {
     /// Rows already in memory.
     /// - Throws: ``SNMFError`` when the matrix is not 2-D, is empty or holds a non-finite row.
     public init(matrix: Tensor, source: String, hook: String? = nil, origins: [Origin] = [],
-                prompts: [Int: (text: String, tokens: [Int])] = [:]) throws {
+                prompts: [Int: (text: String, tokens: [Int])] = [:], leftOut: SNMFLeftOut? = nil) throws {
         guard matrix.rank == 2 else { throw SNMFError.invalidSetting("\(source) has shape \(matrix.shape), expected [tokens, neurons]") }
         guard matrix.shape[0] > 0, matrix.shape[1] > 0 else { throw SNMFError.empty("\(source) has shape \(matrix.shape)") }
         let d = matrix.shape[1]
@@ -47,6 +49,7 @@ public struct SNMFRows: Sendable {
         self.hook = hook
         self.origins = origins
         self.prompts = prompts
+        self.leftOut = leftOut
     }
 
     /// The `[n, d]` float32 array in a `.npy` file.
@@ -56,10 +59,11 @@ public struct SNMFRows: Sendable {
     }
 
     /// Every stored row of `hook` in capture `id` (nil: the store's only capture) except
-    /// position 0 (the attention sink), in stored order.
+    /// position 0 (the attention sink) and rows whose token is one of `specialIDs` (see
+    /// ``SNMFLeftOut``), in stored order; ``leftOut`` counts both.
     /// - Throws: `StoreError` when the store, capture or hook is missing; ``SNMFError`` when no
     ///   row is left or a row is not finite.
-    public static func read(store path: String, capture id: Int64?, hook: String) throws -> SNMFRows {
+    public static func read(store path: String, capture id: Int64?, hook: String, specialIDs: [Int] = []) throws -> SNMFRows {
         let db = try ActivationStore(path: path)
         let summary = try db.captureSummary(choosing: id)
         let capture = try db.capture(id: summary.id)
@@ -72,8 +76,9 @@ public struct SNMFRows: Sendable {
         var scalars: [Float] = []
         scalars.reserveCapacity(reader.rowCount * width)
         var origins: [Origin] = []
+        var filter = SNMFRowFilter(specialIDs: specialIDs)
         while let batch = try reader.nextBatch() {
-            for r in 0..<batch.rows.shape[0] where batch.positions[r] != 0 {
+            for r in 0..<batch.rows.shape[0] where filter.keeps(position: batch.positions[r], token: batch.tokens[r]) {
                 scalars += batch.rows.scalars[(r * width)..<((r + 1) * width)]
                 origins.append(Origin(prompt: batch.promptIndices[r], position: batch.positions[r], token: batch.tokens[r]))
             }
@@ -82,8 +87,8 @@ public struct SNMFRows: Sendable {
         let used = Set(origins.map(\.prompt))
         for p in try db.prompts(dataset: capture.datasetID) where used.contains(p.index) { prompts[p.index] = (p.text, p.tokens) }
         let source = "\(URL(fileURLWithPath: path).lastPathComponent) capture \(summary.id) \(hook)"
-        guard !origins.isEmpty else { throw SNMFError.empty("\(source) holds no rows after position 0") }
+        guard !origins.isEmpty else { throw SNMFError.empty("\(source) holds no rows but position 0 and special tokens") }
         return try SNMFRows(matrix: Tensor(shape: [origins.count, width], scalars: scalars), source: source,
-                            hook: hook, origins: origins, prompts: prompts)
+                            hook: hook, origins: origins, prompts: prompts, leftOut: filter.leftOut)
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 import Linalg
 import Store
 
-/// One hook of a store capture as ``SNMFChunks``: every row but position 0, in stored order,
+/// One hook of a store capture as ``SNMFChunks``: every row but position 0 and special tokens
+/// (``SNMFLeftOut``), in stored order,
 /// decoded a chunk at a time by ``ActivationReader`` on each pass. Opening it reads the
 /// capture once to count the rows, check they are finite and note where each came from
 /// (24 bytes per row), so a fit can be sized before it starts.
@@ -15,10 +16,12 @@ public struct SNMFStoreStream: SNMFChunks {
     public let neurons: Int
     public let origins: [SNMFRows.Origin]
     public let prompts: [Int: (text: String, tokens: [Int])]
+    public let leftOut: SNMFLeftOut?
+    let filter: SNMFRowFilter
 
     /// - Throws: `StoreError` when the store, capture or hook is missing; ``SNMFError`` when
-    ///   no row is left after position 0 or a row is not finite.
-    public init(store path: String, capture id: Int64?, hook: String) throws {
+    ///   no row is left after position 0 and `specialIDs` or a row is not finite.
+    public init(store path: String, capture id: Int64?, hook: String, specialIDs: [Int] = []) throws {
         store = try ActivationStore(path: path)
         let summary = try store.captureSummary(choosing: id)
         capture = try store.capture(id: summary.id)
@@ -27,15 +30,18 @@ public struct SNMFStoreStream: SNMFChunks {
         var reader = try ActivationReader(store: store, capture: capture, hook: hook, batchSize: 4096)
         neurons = reader.width
         var origins: [SNMFRows.Origin] = []
+        var filter = SNMFRowFilter(specialIDs: specialIDs)
         while let batch = try reader.nextBatch() {
-            for r in 0..<batch.rows.shape[0] where batch.positions[r] != 0 {
+            for r in 0..<batch.rows.shape[0] where filter.keeps(position: batch.positions[r], token: batch.tokens[r]) {
                 let row = batch.rows.scalars[(r * neurons)..<((r + 1) * neurons)]
                 if row.contains(where: { !$0.isFinite }) { throw SNMFError.nonFiniteRow(row: origins.count, source: source) }
                 origins.append(SNMFRows.Origin(prompt: batch.promptIndices[r], position: batch.positions[r], token: batch.tokens[r]))
             }
         }
-        guard !origins.isEmpty, neurons > 0 else { throw SNMFError.empty("\(source) holds no rows after position 0") }
+        guard !origins.isEmpty, neurons > 0 else { throw SNMFError.empty("\(source) holds no rows but position 0 and special tokens") }
         tokens = origins.count
+        self.filter = filter
+        leftOut = filter.leftOut
         self.origins = origins
         var prompts: [Int: (text: String, tokens: [Int])] = [:]
         let used = Set(origins.map(\.prompt))
@@ -55,7 +61,7 @@ public struct SNMFStoreStream: SNMFChunks {
             first += count
         }
         while let batch = try reader.nextBatch() {
-            for r in 0..<batch.rows.shape[0] where batch.positions[r] != 0 {
+            for r in 0..<batch.rows.shape[0] where filter.kept(position: batch.positions[r], token: batch.tokens[r]) {
                 pending += batch.rows.scalars[(r * d)..<((r + 1) * d)]
             }
             while pending.count >= step * d { try flush(step) }

@@ -5,6 +5,8 @@ extension SemiNMF {
     ///
     /// - `random`: `Y` uniform in [0, 1) drawn row by row from `SeededRandom(seed)`, `Zᵀ` the
     ///   ridge least-squares fit to it (the Z step without sparsity).
+    /// - `kmeans`: `Y` the k-means cluster indicator plus 0.2 (``kMeansCodes(_:k:)``), `Zᵀ`
+    ///   the ridge least-squares fit to it.
     /// - `svd`: the top-k singular triplets of `A`, from `LAPACK.svd` of the Gram matrix of
     ///   the smaller side (`AAᵀ`, `d x d`, when d <= n, else `AᵀA`, `n x n`): `Y` is the
     ///   **absolute value** of the right singular vectors (rows of `Vᵀ`, unit norm), `Zᵀ` is
@@ -22,6 +24,10 @@ extension SemiNMF {
             return Start(features: features, codes: codes)
         case .svd:
             return try SemiNMF.svdStart(rows.matrix, rank: k)
+        case .kmeans:
+            let codes = SemiNMF.kMeansCodes(try SemiNMF.kMeans(rows, k: k, seed: config.seed), k: k)
+            let features = try SemiNMF.zStep(x: rows.matrix, codes: codes, k: k, ridge: max(config.ridge, 1e-9))
+            return Start(features: features, codes: codes)
         }
     }
 

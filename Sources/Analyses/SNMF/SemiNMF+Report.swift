@@ -27,9 +27,10 @@ extension SemiNMF.Result {
         var summary = SummaryText(title: "Semi-NMF (Ding et al. 2010; Shafran et al. 2025)")
         summary.field("source", rows.source)
         summary.field("tokens x neurons", "\(n) x \(d)")
+        if let left = rows.leftOut { summary.field("store rows left out", left.description) }
         summary.field("rank", k)
         summary.field("sparsity", config.sparsity == 0 ? "off" : "\(NumberFormat.string(config.sparsity)) (\(config.keptNeurons(of: d)) of \(d) neurons per feature)")
-        summary.field("init", config.initialization == .svd ? "svd (Y = |top right singular vectors|)" : "random (seed \(config.seed))")
+        summary.field("init", config.initialization.summary(seed: config.seed))
         summary.field("ridge", config.ridge)
         summary.field("iterations run", losses.count - 1)
         summary.field("best iteration", bestIteration)

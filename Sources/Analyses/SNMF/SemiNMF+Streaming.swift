@@ -15,7 +15,8 @@ extension SemiNMF {
     /// sparsity and normalization; then, chunk by chunk, `ZᵀA_c`, Ding et al.'s update of the
     /// chunk's columns of Y, the loss's cross term and the next `Y X`.
     ///
-    /// Starts: `random` draws Y as the in-memory fit does and fits Z in one pass; `svd` builds
+    /// Starts: `random` draws Y as the in-memory fit does and fits Z in one pass; `kmeans`
+    /// clusters in passes (2 per seed, 1 per Lloyd iteration) and fits Z in one more; `svd` builds
     /// the `d x d` Gram matrix `AAᵀ` in one pass and Y in another (with fewer tokens than
     /// neurons it reads the rows, smaller than that Gram matrix, and starts as in memory).
     /// - Throws: ``SNMFError`` for bad settings, sizes, a start of the wrong shape or rows that
@@ -71,6 +72,12 @@ extension SemiNMF {
         case .random:
             var rng = SeededRandom(seed: config.seed)
             state.codes = (0..<(k * n)).map { _ in rng.nextUniform() }
+            state.yx = try state.productYX()
+            let yy = SemiNMF.gram(state.codes, rows: k, width: n)
+            let features = try SemiNMF.solveZ(yx: state.yx, yy: yy, k: k, d: d, ridge: max(config.ridge, 1e-9))
+            return Start(features: features, codes: state.codes)
+        case .kmeans:
+            state.codes = SemiNMF.kMeansCodes(try SemiNMF.kMeans(state.rows, k: k, seed: config.seed, chunkRows: state.chunkRows), k: k)
             state.yx = try state.productYX()
             let yy = SemiNMF.gram(state.codes, rows: k, width: n)
             let features = try SemiNMF.solveZ(yx: state.yx, yy: yy, k: k, d: d, ridge: max(config.ridge, 1e-9))

@@ -13,6 +13,10 @@ public struct SemiNMF: Sendable {
         /// The top-k singular triplets: `Y` the absolute values of the right singular
         /// vectors, `Z = U Σ` (signs chosen so each right vector sums to >= 0).
         case svd
+        /// k-means of the tokens (``kMeans(_:k:seed:iterations:chunkRows:)``, k-means++
+        /// seeded from ``Config/seed``): `Y` the cluster indicator plus 0.2 (Ding et al. 2010),
+        /// `Z` the ridge least-squares fit to it.
+        case kmeans
     }
 
     /// Every setting of a fit (all saved with the result).
@@ -109,4 +113,15 @@ public struct SemiNMF: Sendable {
 
     public var config: Config
     public init(config: Config) { self.config = config }
+}
+
+extension SemiNMF.Initialization {
+    /// How a report names the start, e.g. `kmeans (k-means++ seed 3; Y = clusters + 0.2)`.
+    public func summary(seed: UInt64) -> String {
+        switch self {
+        case .random: return "random (seed \(seed))"
+        case .svd: return "svd (Y = |top right singular vectors|)"
+        case .kmeans: return "kmeans (k-means++ seed \(seed), Lloyd; Y = cluster indicator + 0.2)"
+        }
+    }
 }

@@ -18,9 +18,12 @@ extension Loupe {
             sign (each column a feature: a group of neurons) and Y >= 0 (how strongly each token \
             expresses each feature).
 
-            Example: loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100
+            `fit` factorizes and writes a report; `features` prints chosen features from it; `steer` generates with one feature at target KLs; `concepts` compares features with difference of means and a probe on concept detection and steering.
+
+            Example: loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --model $LOUPE_MODEL --out f
+                     loupe snmf steer --fit f --feature 3 --kl 0.1
             """,
-            subcommands: [Fit.self])
+            subcommands: [Fit.self, Features.self, Steer.self, Concepts.self])
 
         /// `loupe snmf fit`.
         struct Fit: ParsableCommand {
@@ -30,7 +33,8 @@ extension Loupe {
                 Rows (one of):
                   --input X.npy      any [tokens, neurons] float32/float64/float16 matrix, a row per token
                   --store S --hook H every stored row of hook H (e.g. blocks.15.mlp.hook_post) except \
-                position 0 (the attention sink), in memory: about 4·n·d bytes for the rows plus \
+                position 0 (the attention sink) and, with --model, rows whose token is a special \
+                (control) token of its tokenizer such as <|im_start|> (both counted in summary.txt), in memory: about 4·n·d bytes for the rows plus \
                 4·(5kn + 7kd) for the fit (--capture ID when the store holds several); with \
                 --stream the rows stay in the store and are decoded --chunk-rows at a time on every \
                 iteration (one pass each), so n is bounded by the disk: memory about 8kn (Y and the \
@@ -57,7 +61,7 @@ extension Loupe {
             @Option(help: "Number of features k (at most min(tokens, neurons)).") var rank: Int
             @Option(help: "Fraction of neurons kept per feature after each Z step; 0 keeps all.") var sparsity = 0.01
             @Option(help: "Ridge λ of the Z step's system Y Yᵀ + λI.") var ridge = 1e-6
-            @Option(name: .customLong("init"), help: "Initialization: random or svd.") var initialization: SemiNMF.Initialization = .svd
+            @Option(name: .customLong("init"), help: "Initialization: svd, random (seeded) or kmeans (k-means++ seeded, Y = cluster indicator + 0.2).") var initialization: SemiNMF.Initialization = .svd
             @Option(help: "Seed of the random initialization.") var seed: UInt64 = 0
             @Option(help: "Maximum number of iterations.") var iterations = 100
             @Option(help: "Relative improvement of the best loss that counts as progress.") var tolerance = 1e-5
@@ -65,7 +69,7 @@ extension Loupe {
             @Option(help: "Report folder (default: reports/snmf-<label>).") var out: String?
             @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
             @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
-            @Option(help: "The store's model: token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses).") var model: String?
+            @Option(help: "The store's model: its special tokens' rows left out of the fit, token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses); `default` for $LOUPE_MODEL or the default model.") var model: String?
             @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
             @Option(name: .customLong("chunk-rows"), help: "With --stream: rows decoded at a time.") var chunkRows = 4096
             @Option(help: "Coarser levels above --rank, e.g. 20,5: each factorizes the level below's codes, then all are fine-tuned jointly (deep semi-NMF); writes hierarchy.txt/.csv.") var hierarchy: String?
@@ -99,11 +103,13 @@ extension Loupe {
             }
 
             func run() throws {
-                let rows: any SNMFChunks = try stream ? SNMFStoreStream(store: store!, capture: capture, hook: hook!)
-                    : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!)
+                let loaded = try model.map { try ModelOptions.load($0 == "default" ? nil : $0) }
+                let special = loaded.map { SNMFLeftOut.specialIDs(of: $0.tokenizer) } ?? []
+                let rows: any SNMFChunks = try stream ? SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special)
+                    : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!, specialIDs: special)
+                if let left = rows.leftOut { Console.progress("store rows left out: \(left.description)") }
                 let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
                                             iterations: iterations, tolerance: tolerance, patience: patience)
-                let loaded = try model.map { try ModelOptions.load($0) }
                 let bytes = (stream ? SemiNMF.streamingMemoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank, chunkRows: chunkRows)
                              : SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank)) ?? 0
                 Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank)\(stream ? ", streamed" : "") (about \(bytes >> 20) MB)")
@@ -137,7 +143,8 @@ extension Loupe {
                                       converged: result.converged, report: folder.url.path)
                 if format == .json { return try Console.json(summary) }
                 Console.out("semi-NMF of \(rows.tokens) tokens x \(rows.neurons) neurons, rank \(rank): relative error \(fmt(result.relativeError)) at iteration \(result.bestIteration) of \(summary.iterations) (start \(fmt(result.relativeErrors[0])))")
-                Console.out(String(format: "%.2f s; report in %@", seconds, folder.url.path))
+                Console.progress(String(format: "fitted in %.2f s", seconds))
+                Console.out("report in \(folder.url.path)")
             }
         }
     }

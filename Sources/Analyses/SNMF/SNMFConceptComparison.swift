@@ -1,0 +1,247 @@
+import Foundation
+import Linalg
+import Models
+import Probes
+import Tokenizers
+
+/// How well SNMF features detect and steer the concepts of a ``ConceptSet``, beside a
+/// difference of means and a logistic probe read at the same hook (the fitted one).
+///
+/// Detection (AxBench's measure): each concept's sentences against every other sentence,
+/// ROC AUC (``ROCAUC``) of one score per sentence. Every method is chosen on a train half
+/// (each concept's and the neutral sentences' even-numbered ones) and scored on the other half:
+/// - `snmf`: a feature's code (``SNMFFile/codes(of:rows:iterations:epsilon:)``, Z fixed),
+///   **max** over the sentence's tokens (positions 1...); the feature with the best train AUC;
+/// - `diff-means`: the projection of the sentence's **mean** row (positions 1...) on the
+///   train half's concept mean minus the rest's mean;
+/// - `probe`: a logistic probe (``ProbeTrainer``, standardized, C = 1) on the mean rows.
+///
+/// Steering: each method's direction at unit norm (the feature's neuron group z; the mean
+/// difference; the probe's raw-space weights) added at every position at the scale whose
+/// mean next-token KL on neutral sentences reaches each target (``KLCalibration``, matched
+/// KL); the effect is the summed next-token probability of the concept's words at the end of
+/// a few generic prompts, minus the unsteered one; reported also per unit of KL reached.
+public struct SNMFConceptComparison {
+    public enum Method: String, Codable, Sendable, CaseIterable {
+        case snmf
+        case diffMeans = "diff-means"
+        case probe
+    }
+
+    /// One steering measurement at a target KL.
+    public struct Point: Codable, Sendable {
+        public var targetKL: Double
+        /// The KL reached (NaN when the calibration failed) and the scale that reached it.
+        public var kl: Double
+        public var scale: Double
+        public var conceptProbability: Double
+        /// `conceptProbability` minus the unsteered one, and that per nat of KL.
+        public var raise: Double
+        public var raisePerKL: Double
+    }
+
+    /// One concept and method.
+    public struct Row: Codable, Sendable {
+        public var concept: String
+        public var method: Method
+        /// The chosen SNMF feature (snmf only).
+        public var feature: Int?
+        public var trainAUC: Double
+        public var testAUC: Double
+        /// snmf: the fraction of the feature's top tokens (by code, over every sentence)
+        /// that sit in the concept's sentences.
+        public var purity: Double?
+        public var baseProbability: Double
+        public var curve: [Point]
+    }
+
+    public struct Result: Codable, Sendable {
+        public var hook: String
+        public var concepts: [String]
+        public var targets: [Double]
+        public var prompts: [String]
+        /// Words of each concept that are single tokens (the others are left out).
+        public var words: [String: [String]]
+        public var rows: [Row]
+        /// Over every SNMF feature: the share of its top tokens from its most common label
+        /// (a concept or neutral).
+        public var meanPurity: Double
+    }
+
+    public let model: Transformer
+    public let tokenizer: Tokenizer
+    public let file: SNMFFile
+    public let concepts: ConceptSet
+    /// Target KLs (nats) of the steering curve.
+    public var targets: [Double] = [0.05, 0.1, 0.2]
+    /// Prompts at whose end the concept words' probability is read.
+    public var prompts = ["I think that", "Let me tell you about", "The most important thing is"]
+    /// Neutral sentences the KL is measured on (the first this many).
+    public var neutralCount = 6
+    /// Bisection steps of each calibration.
+    public var calibrationSteps = 8
+    /// Tokens per feature for purity.
+    public var topTokens = 10
+    /// Multiplicative updates of the codes of the concept sentences' tokens.
+    public var codeIterations = 100
+
+    public init(model: Transformer, tokenizer: Tokenizer, file: SNMFFile, concepts: ConceptSet) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.file = file
+        self.concepts = concepts
+    }
+
+    /// The fitted hook, checked against the model.
+    /// - Throws: ``SNMFError/invalidSetting(_:)`` when the fit read no hook of this model.
+    public func hookPoint() throws -> HookPoint {
+        guard let point = file.hook.flatMap(HookPoint.init(name:)), (try? model.config.hookPoint(named: point.name)) != nil else {
+            throw SNMFError.invalidSetting("the fit read \(file.hook ?? "an --input matrix"), not a hook of \(model.config.name)")
+        }
+        return point
+    }
+
+    /// Runs detection and steering for every concept and method.
+    public func run(progress: ((String) -> Void)? = nil) throws -> Result {
+        let point = try hookPoint()
+        let sentences = concepts.sentences
+        let rows = try SNMFConceptActivations(model: model, tokenizer: tokenizer, point: point, texts: sentences.map(\.text))
+        guard rows.width == file.neurons else {
+            throw SNMFError.invalidSetting("\(point.name) rows have \(rows.width) values; the fit's features have \(file.neurons)")
+        }
+        let k = file.features.count, t = rows.tokenCount
+        let codes = try file.codes(of: rows.all, rows: t, iterations: codeIterations)  // [k, t]
+        // Per sentence and feature: the max code over its tokens.
+        var maxCode = [[Double]](repeating: [Double](repeating: 0, count: k), count: sentences.count)
+        for (s, range) in rows.ranges.enumerated() {
+            for f in 0..<k { maxCode[s][f] = range.map { Double(codes[f * t + $0]) }.max() ?? 0 }
+        }
+        let tokenSentence = rows.ranges.enumerated().flatMap { s, r in r.map { _ in s } }
+        let top = (0..<k).map { f in (0..<t).sorted { codes[f * t + $0] > codes[f * t + $1] }.prefix(topTokens).map { tokenSentence[$0] } }
+        let meanPurity = top.map { list -> Double in
+            var counts: [String: Int] = [:]
+            for s in list { counts[sentences[s].concept ?? "neutral", default: 0] += 1 }
+            return Double(counts.values.max() ?? 0) / Double(max(list.count, 1))
+        }.reduce(0, +) / Double(max(k, 1))
+        // Even-numbered sentences of each label train, odd ones test.
+        var seen: [String: Int] = [:]
+        let isTrain = sentences.map { s -> Bool in
+            let label = s.concept ?? "neutral"
+            defer { seen[label, default: 0] += 1 }
+            return seen[label, default: 0] % 2 == 0
+        }
+        let pooled = rows.pooled
+        let neutralIDs = concepts.neutral.prefix(neutralCount).map { tokenizer.encode($0) }
+        let typical = try ActivationPooling(model: model, tokenizer: tokenizer).typicalNorm(at: [point], prompts: Array(concepts.neutral.prefix(neutralCount)))[point]!
+        var words: [String: [String]] = [:]
+        var out: [Row] = []
+        for concept in concepts.concepts {
+            progress?("concept \(concept)")
+            let positive = sentences.map { $0.concept == concept }
+            func aucs(_ scores: [Double]) -> (Double, Double) {
+                let train = scores.indices.filter { isTrain[$0] }, test = scores.indices.filter { !isTrain[$0] }
+                return (ROCAUC.of(train.map { scores[$0] }, positive: train.map { positive[$0] }) ?? .nan,
+                        ROCAUC.of(test.map { scores[$0] }, positive: test.map { positive[$0] }) ?? .nan)
+            }
+            // SNMF: the feature with the best train AUC.
+            let featureAUCs = (0..<k).map { f in aucs(maxCode.map { $0[f] }) }
+            let best = (0..<k).max { featureAUCs[$0].0 < featureAUCs[$1].0 || (featureAUCs[$0].0 == featureAUCs[$1].0 && $0 > $1) }!
+            let purity = Double(top[best].filter { sentences[$0].concept == concept }.count) / Double(max(top[best].count, 1))
+            // Difference of means on the train half.
+            let d = rows.width
+            var difference = [Double](repeating: 0, count: d)
+            let trainPositive = sentences.indices.filter { isTrain[$0] && positive[$0] }, trainRest = sentences.indices.filter { isTrain[$0] && !positive[$0] }
+            for s in trainPositive { for j in 0..<d { difference[j] += Double(pooled[s][j]) / Double(trainPositive.count) } }
+            for s in trainRest { for j in 0..<d { difference[j] -= Double(pooled[s][j]) / Double(trainRest.count) } }
+            let projections = pooled.map { row in zip(row, difference).reduce(0.0) { $0 + Double($1.0) * $1.1 } }
+            // A logistic probe on the train half.
+            let train = sentences.indices.filter { isTrain[$0] }
+            let matrix = FeatureMatrix(x: train.flatMap { pooled[$0] }, rows: train.count, width: d,
+                                       labels: train.map { positive[$0] ? 1 : 0 }, classes: ["other", concept])
+            let probe = try ProbeTrainer.fit(matrix, ProbeOptions()).probe
+            let probeScores = probe.scores(pooled.flatMap { $0 }, rows: pooled.count).map(Double.init)
+            let directions: [(Method, [Double], (Double, Double), Int?, Double?)] = [
+                (.snmf, file.features[best].map(Double.init), featureAUCs[best], best, purity),
+                (.diffMeans, difference, aucs(projections), nil, nil),
+                (.probe, probe.weights[0].map(Double.init), aucs(probeScores), nil, nil),
+            ]
+            // Steering at matched KL.
+            let ids = (concepts.words[concept] ?? []).compactMap { w in tokenizer.id(of: w).map { (w, $0) } }
+            guard !ids.isEmpty else { throw SNMFError.invalidSetting("no word of concept \(concept) is a single token") }
+            words[concept] = ids.map(\.0)
+            let measures = try SteeringMeasures(model: model, prompts: prompts.map { tokenizer.encode($0) }, neutral: neutralIDs,
+                                                conceptTokens: ids.map(\.1))
+            var calibration = KLCalibration(measures: measures)
+            calibration.steps = calibrationSteps
+            for (method, vector, auc, feature, purity) in directions {
+                let norm = vector.reduce(0.0) { $0 + $1 * $1 }.squareRoot()
+                guard norm > 0 else { throw SNMFError.invalidSetting("the \(method.rawValue) direction of \(concept) is zero") }
+                let unit = vector.map { Float($0 / norm) }
+                let direction = SteeringDirection(vector: unit, hook: point.name, provenance: .init(source: method.rawValue, norm: 1))
+                let template = try SteeringIntervention(direction: direction, config: model.config, scale: 0)
+                var curve: [Point] = []
+                for target in targets {
+                    guard let reached = try? calibration.calibrate(template, typicalNorm: typical, target: target) else {
+                        curve.append(Point(targetKL: target, kl: .nan, scale: .nan, conceptProbability: .nan, raise: .nan, raisePerKL: .nan))
+                        continue
+                    }
+                    let (scale, kl) = (reached.scale, reached.kl)
+                    var steered = template
+                    steered.scale = scale
+                    let p = try measures.conceptProbabilities(SteeringMeasures.measurementHooks([steered]))
+                    let mean = p.reduce(0, +) / Double(max(p.count, 1)), raise = mean - measures.baseConceptProbability
+                    curve.append(Point(targetKL: target, kl: kl, scale: scale, conceptProbability: mean, raise: raise, raisePerKL: raise / kl))
+                }
+                out.append(Row(concept: concept, method: method, feature: feature, trainAUC: auc.0, testAUC: auc.1, purity: purity,
+                               baseProbability: measures.baseConceptProbability, curve: curve))
+            }
+        }
+        return Result(hook: point.name, concepts: concepts.concepts, targets: targets, prompts: prompts, words: words, rows: out,
+                      meanPurity: meanPurity)
+    }
+}
+
+/// The rows of a hook for each of a list of texts, positions 1... (position 0 left out).
+struct SNMFConceptActivations {
+    /// All rows, `[tokenCount, width]`, text after text.
+    var all: [Float] = []
+    /// Per text, its rows' indices in ``all``.
+    var ranges: [Range<Int>] = []
+    var width = 0
+    var tokenCount: Int { ranges.last?.upperBound ?? 0 }
+    /// Per text, the mean of its rows.
+    var pooled: [[Float]] {
+        ranges.map { r in
+            (0..<width).map { j in r.reduce(Float(0)) { $0 + all[$1 * width + j] } / Float(max(r.count, 1)) }
+        }
+    }
+
+    init(model: Transformer, tokenizer: Tokenizer, point: HookPoint, texts: [String], batchSize: Int = 16) throws {
+        let ids = texts.map { tokenizer.encode($0) }
+        if let i = ids.firstIndex(where: { $0.count < 2 }) {
+            throw SNMFError.invalidSetting("sentence \(i + 1) has \(ids[i].count) token(s); 2 or more are needed (position 0 is left out)")
+        }
+        var start = 0
+        while start < ids.count {
+            let batch = Array(ids[start..<min(start + batchSize, ids.count)])
+            let box = SNMFRowBox(count: batch.count)
+            var hooks = HookSet()
+            hooks.observe(point) { act, ctx in box.rows[ctx.sequence] = act }
+            _ = try model.forward(batch, hooks: hooks, logits: .none)
+            for act in box.rows {
+                guard let act else { throw SNMFError.invalidSetting("\(point.name) was not reached in the forward pass") }
+                let w = act.count / act.shape[0]
+                width = w
+                let first = all.count / w
+                all += act.scalars[w...]
+                ranges.append(first..<(all.count / w))
+            }
+            start += batch.count
+        }
+    }
+}
+
+private final class SNMFRowBox: @unchecked Sendable {
+    var rows: [Tensor?]
+    init(count: Int) { rows = Array(repeating: nil, count: count) }
+}
