@@ -10,12 +10,16 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     case posEmbed
     /// Residual stream entering block L, `[pos, dModel]`.
     case residPre(Int)
-    /// Queries after RoPE, `[pos, nHeads, headDim]`.
+    /// Queries before RoPE (the projection, plus its bias, per head), `[pos, nHeads, headDim]`.
     case q(Int)
-    /// Keys after RoPE, `[pos, nKVHeads, headDim]`.
+    /// Keys before RoPE, one per KV head (grouped, as TransformerLens shapes them), `[pos, nKVHeads, headDim]`.
     case k(Int)
-    /// Values, `[pos, nKVHeads, headDim]`.
+    /// Values, one per KV head, `[pos, nKVHeads, headDim]`.
     case v(Int)
+    /// Queries after RoPE (rotary models only), `[pos, nHeads, headDim]`.
+    case rotQ(Int)
+    /// Keys after RoPE (rotary models only), one per KV head, `[pos, nKVHeads, headDim]`.
+    case rotK(Int)
     /// Attention probabilities, `[nHeads, pos, keyPos]` (keys include cached positions).
     case pattern(Int)
     /// Attention-weighted values per head, before the output projection, `[pos, nHeads, headDim]`.
@@ -45,6 +49,8 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .q(let l): return "blocks.\(l).attn.hook_q"
         case .k(let l): return "blocks.\(l).attn.hook_k"
         case .v(let l): return "blocks.\(l).attn.hook_v"
+        case .rotQ(let l): return "blocks.\(l).attn.hook_rot_q"
+        case .rotK(let l): return "blocks.\(l).attn.hook_rot_k"
         case .pattern(let l): return "blocks.\(l).attn.hook_pattern"
         case .z(let l): return "blocks.\(l).attn.hook_z"
         case .attnOut(let l): return "blocks.\(l).hook_attn_out"
@@ -60,17 +66,17 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     public var layer: Int? {
         switch self {
         case .embed, .posEmbed, .finalNorm: return nil
-        case .residPre(let l), .q(let l), .k(let l), .v(let l), .pattern(let l), .z(let l),
+        case .residPre(let l), .q(let l), .k(let l), .v(let l), .rotQ(let l), .rotK(let l), .pattern(let l), .z(let l),
              .attnOut(let l), .residMid(let l), .mlpPre(let l), .mlpPost(let l), .mlpOut(let l),
              .residPost(let l):
             return l
         }
     }
 
-    /// Whether the activation is split into attention heads (`q`, `k`, `v`, `z`, `pattern`).
+    /// Whether the activation is split into attention heads (`q`, `k`, `v`, `rot_q`, `rot_k`, `z`, `pattern`).
     public var isPerHead: Bool {
         switch self {
-        case .q, .k, .v, .z, .pattern: return true
+        case .q, .k, .v, .rotQ, .rotK, .z, .pattern: return true
         default: return false
         }
     }
@@ -84,15 +90,17 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .q: return 1
         case .k: return 2
         case .v: return 3
-        case .pattern: return 4
-        case .z: return 5
-        case .attnOut: return 6
-        case .residMid: return 7
-        case .mlpPre: return 8
-        case .mlpPost: return 9
-        case .mlpOut: return 10
-        case .residPost: return 11
-        case .finalNorm: return 12
+        case .rotQ: return 4
+        case .rotK: return 5
+        case .pattern: return 6
+        case .z: return 7
+        case .attnOut: return 8
+        case .residMid: return 9
+        case .mlpPre: return 10
+        case .mlpPost: return 11
+        case .mlpOut: return 12
+        case .residPost: return 13
+        case .finalNorm: return 14
         }
     }
 
@@ -105,7 +113,8 @@ public enum HookPoint: Hashable, Sendable, Comparable {
 
     /// Every block-level point kind, as a function of the layer.
     static let blockKinds: [@Sendable (Int) -> HookPoint] = [
-        HookPoint.residPre, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.pattern, HookPoint.z,
+        HookPoint.residPre, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.rotQ, HookPoint.rotK,
+        HookPoint.pattern, HookPoint.z,
         HookPoint.attnOut, HookPoint.residMid, HookPoint.mlpPre, HookPoint.mlpPost,
         HookPoint.mlpOut, HookPoint.residPost,
     ]
