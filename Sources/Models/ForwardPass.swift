@@ -112,13 +112,15 @@ struct Pass {
         linear(h, lw.wq, lw.bq, into: q)                        // [rows, nHeads * headDim]
         linear(h, lw.wk, lw.bk, into: k)                        // [rows, nKVHeads * headDim]
         linear(h, lw.wv, lw.bv, into: v)                        // [rows, nKVHeads * headDim]
+        try hook(.q(l), q, tail: [c.nHeads, c.headDim])          // before RoPE, as TransformerLens
+        try hook(.k(l), k, tail: [c.nKVHeads, c.headDim])
+        try hook(.v(l), v, tail: [c.nKVHeads, c.headDim])
         if c.positionKind == .rotary {
             rope(q, heads: c.nHeads)
             rope(k, heads: c.nKVHeads)
+            try hook(.rotQ(l), q, tail: [c.nHeads, c.headDim])
+            try hook(.rotK(l), k, tail: [c.nKVHeads, c.headDim])
         }
-        try hook(.q(l), q, tail: [c.nHeads, c.headDim])
-        try hook(.k(l), k, tail: [c.nKVHeads, c.headDim])
-        try hook(.v(l), v, tail: [c.nKVHeads, c.headDim])
         try attention(l)                                        // z: [rows, nHeads * headDim]
         try hook(.z(l), z, tail: [c.nHeads, c.headDim])
     }

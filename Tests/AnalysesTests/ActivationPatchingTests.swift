@@ -66,13 +66,42 @@ struct ActivationPatchingTests {
         }
     }
 
-    @Test func identitiesHold() throws {
+    @Test func identitiesHoldThroughRunsActuallyMade() throws {
         let (m, a, b, paris, rome) = try setup()
-        // Identical prompts: every cell is the clean run, normalized to exactly 1.
-        let same = try ActivationPatching(model: m.transformer, config: .init(layers: [0, 15, 29]))
-            .run(clean: a, corrupted: a, answer: paris, wrong: rome)
+        let layers = [0, 15, 29]
+        let sweep = ActivationPatching(model: m.transformer, config: .init(layers: layers))
+        // Identical prompts with every patch run anyway: each cell is the clean run's logit
+        // difference, its indirect effect 0; the normalized scale does not exist (NaN, not 0/0 = 1).
+        let same = try sweep.run(clean: a, corrupted: a, answer: paris, wrong: rome, skipUnchanged: false)
+        #expect(same.rowLayersComputed >= layers.reduce(0) { $0 + 3 * a.count * (m.config.nLayers - $1) })
+        #expect(!same.hasNormalizedScale)
         for site in ActivationPatching.Site.allCases {
-            for layer in [0, 15, 29] { #expect(same.normalizedGrid(site)![layer].allSatisfy { $0 == 1 }, "\(site) \(layer)") }
+            for layer in layers {
+                let cells = try #require(same.grids[site]?[layer]), effects = try #require(same.indirectEffects?[site]?[layer])
+                #expect(cells.allSatisfy { abs($0.logitDifference - same.clean.logitDifference) < 1e-4 }, "\(site) \(layer)")
+                #expect(effects.allSatisfy { abs($0.logitDifference) < 1e-4 && abs($0.probability) < 1e-5 }, "\(site) \(layer)")
+                #expect(same.normalizedGrid(site)![layer].allSatisfy { $0.isNaN })
+            }
+        }
+        // Prompts that differ, every cell run: the differing token's resid_pre at layer 0 carries
+        // everything that differs, so patching it gives the source run: 1 denoising, 0 noising.
+        let country = try #require((0..<a.count).first { a[$0] != b[$0] })
+        let full = try sweep.run(clean: a, corrupted: b, answer: paris, wrong: rome, skipUnchanged: false)
+        #expect(abs(full.normalizedGrid(.residPre)![0][country] - 1) < 1e-4)
+        #expect(abs(full.indirectEffects![.residPre]![0][country].logitDifference
+                    - (full.clean.logitDifference - full.corrupted.logitDifference)) < 1e-4)
+        let noising = try ActivationPatching(model: m.transformer, config: .init(direction: .noising, layers: layers))
+            .run(clean: a, corrupted: b, answer: paris, wrong: rome, skipUnchanged: false)
+        #expect(abs(noising.normalizedGrid(.residPre)![0][country]) < 1e-4)
+        // The cells the default sweep skips are what running them gives.
+        let skipping = try sweep.run(clean: a, corrupted: b, answer: paris, wrong: rome)
+        #expect(skipping.rowLayersComputed < full.rowLayersComputed)
+        for site in ActivationPatching.Site.allCases {
+            for layer in layers {
+                for (x, y) in zip(skipping.grids[site]![layer], full.grids[site]![layer]) {
+                    #expect(abs(x.logitDifference - y.logitDifference) < 1e-4, "\(site) \(layer): \(x) vs \(y)")
+                }
+            }
         }
         let patching = ActivationPatching(model: m.transformer)
         let clean = try patching.patchOnce(clean: a, corrupted: a, answer: paris, wrong: rome, site: .residPre, layer: 0, positions: [])

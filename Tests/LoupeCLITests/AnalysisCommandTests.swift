@@ -22,11 +22,18 @@ struct AnalysisCommandTests {
         #expect(summary.contains("France/ Italy") || summary.contains("France/␣Italy"), "\(summary)")
         #expect(summary.contains("command") && summary.contains("--corrupt"), "\(summary)")
         let csv = try String(contentsOfFile: out + "/positions.csv", encoding: .utf8).split(separator: "\n")
-        #expect(csv[0] == "site,layer,position,token,logit_diff,normalized,p_answer")
+        #expect(csv[0] == "site,layer,position,token,logit_diff,normalized,p_answer,ie_logit_diff,ie_p_answer")
         #expect(csv.count == 1 + 30 * 5)
-        // Layer 0, the country's position: patching it restores the clean run.
+        // Layer 0, the country's position: patching it restores the clean run; its indirect
+        // effect is the whole clean - corrupted gap (both metrics).
         let row = try #require(csv.first { $0.hasPrefix("resid_pre,0,3,") })
-        #expect(abs(Double(row.split(separator: ",")[5])! - 1) < 1e-3, "\(row)")
+        let cells = row.split(separator: ",").map(String.init)
+        #expect(abs(Double(cells[5])! - 1) < 1e-3, "\(row)")
+        let clean = result["clean"] as! [String: Double], corrupted = result["corrupted"] as! [String: Double]
+        #expect(abs(Double(cells[7])! - (clean["logitDifference"]! - corrupted["logitDifference"]!)) < 1e-3, "\(row)")
+        #expect(abs(Double(cells[8])! - (clean["probability"]! - corrupted["probability"]!)) < 1e-4, "\(row)")
+        let effects = (result["indirectEffects"] as! [String: Any])["resid_pre"] as! [[[String: Any]]]
+        #expect(abs((effects[0][3]["logitDifference"] as! Double) - Double(cells[7])!) < 1e-3 && effects[1][0]["logitDifference"] is NSNull)
 
         let text = try runLoupe(["patch", "--clean", "The capital of France is", "--corrupt", "The capital of Italy is",
                                  "--answer", " Paris", "--wrong", " Rome", "--layers", "0", "--sites", "resid_pre", "--no-report"])

@@ -65,7 +65,7 @@ struct CLIRealModelTests {
 
     @Test func hooksListsEveryPoint() throws {
         let out = try json(runLoupe(["hooks", "--format", "json"])) as! [[String: Any]]
-        #expect(out.count == 2 + 30 * 15)
+        #expect(out.count == 2 + 30 * 17)
         #expect(out[0]["name"] as? String == "hook_embed")
         #expect(out.last?["name"] as? String == "ln_final.hook_normalized")
         let pattern = out.first { $0["name"] as? String == "blocks.3.attn.hook_pattern" }!

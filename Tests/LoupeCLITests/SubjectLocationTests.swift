@@ -22,6 +22,11 @@ struct SubjectLocationTests {
         // "The| E|iffel| Tower| is| in| Paris|,| and| the| E|iffel| Tower|...": the first
         // occurrence is tokens 1..<4, the second starts at 10.
         #expect(traced == [1, 4], "\(traced)")
+        // Each cell's indirect effect is in the JSON: restored p minus corrupted p.
+        let grid = (trace["grids"] as! [String: Any])["state"] as! [[Double]]
+        let effects = (trace["indirectEffects"] as! [String: Any])["state"] as! [[Double]]
+        let corrupted = trace["corruptedProbability"] as! Double
+        #expect(effects.count == grid.count && zip(grid.joined(), effects.joined()).allSatisfy { abs($0 - corrupted - $1) < 1e-12 })
 
         let knockout = try json(runLoupe(["knockout", "--prompt", prompt, "--subject", "Eiffel Tower", "--blocks", "subject",
                                           "--no-report", "--format", "json"])) as! [String: Any]

@@ -8,7 +8,7 @@ import Testing
 
     @Test func namesRoundTripAndUnknownNamesSuggest() throws {
         for p in config.hookPoints { #expect(HookPoint(name: p.name) == p) }
-        #expect(config.hookPoints.count == 2 + 15 * 2)
+        #expect(config.hookPoints.count == 2 + 17 * 2)
         #expect(HookPoint(name: "blocks.01.hook_resid_pre") == nil)
         #expect(throws: ModelError.unknownHook(name: "blocks.1.hook_resid_psot",
                                                suggestions: ["blocks.1.hook_resid_post", "blocks.0.hook_resid_post", "blocks.1.hook_resid_pre"])) {

@@ -68,12 +68,12 @@ struct SmolLM2ReferenceTests {
         let p = Self.reference.prompts[0]
         let cache = ActivationCache()
         var hooks = HookSet()
-        for l in [0, 15] { hooks.capture([.pattern(l), .mlpPost(l), .residMid(l), .q(l), .k(l)], into: cache) }
+        for l in [0, 15] { hooks.capture([.pattern(l), .mlpPost(l), .residMid(l), .rotQ(l), .rotK(l)], into: cache) }
         _ = try model.transformer.forward([p.ids], hooks: hooks, logits: .none)
         for (layer, files) in p.spot_checks ?? [:] {
             let l = Int(layer)!
             let pairs: [(HookPoint, String)] = [(.pattern(l), "attn_pattern"), (.mlpPost(l), "mlp_post"),
-                                                (.residMid(l), "resid_mid"), (.q(l), "q_rot"), (.k(l), "k_rot")]
+                                                (.residMid(l), "resid_mid"), (.rotQ(l), "q_rot"), (.rotK(l), "k_rot")]
             for (point, key) in pairs {
                 let want = try floats(files[key]!)
                 let got = cache.tensor(point)!

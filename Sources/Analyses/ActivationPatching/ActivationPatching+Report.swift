@@ -37,7 +37,9 @@ extension ActivationPatching.Result {
         summary.field("corrupted logit diff", corrupted.logitDifference)
         summary.field("clean p(answer)", clean.probability)
         summary.field("corrupted p(answer)", corrupted.probability)
-        summary.field("metric", "normalized logit difference: 0 = corrupted run, 1 = clean run")
+        summary.field("metric", hasNormalizedScale ? "normalized logit difference: 0 = corrupted run, 1 = clean run"
+                      : "normalized logit difference undefined (clean and corrupted logit differences are equal): nan; see logit_diff and ie_*")
+        summary.field("indirect effect", "ie_logit_diff, ie_p_answer: the patched run minus the base (\(direction == .denoising ? "corrupted" : "clean")) run")
         var sentences: [String] = []
         for site in config.sites {
             guard let peak = peak(site) else { continue }
@@ -56,8 +58,8 @@ extension ActivationPatching.Result {
         try folder.writeSummary(summary)
 
         let tokenLabels = labels(cleanTokenText, corruptedTokenText)
-        var csv = CSVTable(header: ["site", "layer", "position", "token", "logit_diff", "normalized", "p_answer"])
-        var heads = CSVTable(header: ["site", "layer", "head", "logit_diff", "normalized", "p_answer"])
+        var csv = CSVTable(header: ["site", "layer", "position", "token", "logit_diff", "normalized", "p_answer", "ie_logit_diff", "ie_p_answer"])
+        var heads = CSVTable(header: ["site", "layer", "head", "logit_diff", "normalized", "p_answer", "ie_logit_diff", "ie_p_answer"])
         var heatmaps: [SVGHeatmap] = []
         var headMap: SVGHeatmap? = nil
         let all = config.sites.compactMap { normalizedGrid($0) }.joined().joined().filter(\.isFinite)
@@ -66,12 +68,14 @@ extension ActivationPatching.Result {
             guard let grid = grids[site], let normalizedGrid = normalizedGrid(site) else { continue }
             for (layer, row) in grid.enumerated() {
                 for (column, m) in row.enumerated() {
-                    let value = normalizedGrid[layer][column]
+                    let value = normalizedGrid[layer][column], ie = indirectEffect(m)
                     if site.isPerHead {
-                        heads.append([.string(site.rawValue), .int(layer), .int(column), .double(m.logitDifference), .double(value), .double(m.probability)])
+                        heads.append([.string(site.rawValue), .int(layer), .int(column), .double(m.logitDifference), .double(value),
+                                      .double(m.probability), .double(ie.logitDifference), .double(ie.probability)])
                     } else {
                         csv.append([.string(site.rawValue), .int(layer), .int(column), .string(tokenLabels[column]),
-                                    .double(m.logitDifference), .double(value), .double(m.probability)])
+                                    .double(m.logitDifference), .double(value), .double(m.probability),
+                                    .double(ie.logitDifference), .double(ie.probability)])
                     }
                 }
             }

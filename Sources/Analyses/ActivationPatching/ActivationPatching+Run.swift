@@ -11,11 +11,15 @@ extension ActivationPatching {
     ///   - lanes: (site, layer) batches run at once on this many threads (see
     ///     ``CausalTracing/Config/lanes``: set OpenBLAS to one thread first). Results are the
     ///     same as with one lane at the same OpenBLAS thread count.
+    ///   - skipUnchanged: skip patches that cannot change anything (positions before the first
+    ///     differing token, activations equal to the base run's bit for bit) and give their
+    ///     cells the base run's measurement. `false` runs every cell (tests use it to check
+    ///     what the skipped cells stand for).
     ///   - progress: called with a line after each site and layer (from the lane's thread).
     /// - Throws: ``AnalysisError/lengthMismatch(clean:corrupted:)`` for prompts of different
     ///   lengths; ``ModelError`` for prompts the model cannot run.
     public func run(clean: [Int], corrupted: [Int], answer: Int, wrong: Int, lanes: Int = 1,
-                    progress: ((String) -> Void)? = nil) throws -> Result {
+                    skipUnchanged: Bool = true, progress: ((String) -> Void)? = nil) throws -> Result {
         guard clean.count == corrupted.count else {
             throw AnalysisError.lengthMismatch(clean: clean.count, corrupted: corrupted.count)
         }
@@ -40,7 +44,7 @@ extension ActivationPatching {
         let baseM = measure(baseLogits, answer: answer, wrong: wrong)
 
         // Before the first differing token both runs hold the same activations.
-        let firstDifference = (0..<n).first { clean[$0] != corrupted[$0] } ?? n
+        let firstDifference = skipUnchanged ? (0..<n).first { clean[$0] != corrupted[$0] } ?? n : 0
         var result = Result(config: config, cleanTokens: clean, corruptedTokens: corrupted, answer: answer, wrong: wrong,
                             clean: denoising ? sourceM : baseM, corrupted: denoising ? baseM : sourceM,
                             grids: [:], rowLayersComputed: 0, rowLayersNaive: 0)
@@ -53,7 +57,7 @@ extension ActivationPatching {
         let rows = try runLanes(jobs.count, lanes: lanes) { i -> (cells: [Measurement], rowLayers: Int) in
             let (site, layer) = jobs[i]
             let runs = patchedRuns(site, layer: layer, firstPosition: site.isPerHead ? 0 : firstDifference,
-                                   source: source, base: base, baseCache: baseCache)
+                                   source: source, base: base, baseCache: baseCache, skipUnchanged: skipUnchanged)
             let logits = runs.residuals.isEmpty ? []
                 : try model.forward(resuming: layer, residuals: runs.residuals, caches: runs.caches,
                                     hooks: runs.hooks, logits: .last).logits
@@ -73,14 +77,17 @@ extension ActivationPatching {
             result.rowLayersComputed += row.rowLayers
             result.rowLayersNaive += row.cells.count * n * layers
         }
+        let done = result
+        result.indirectEffects = done.grids.mapValues { $0.map { $0.map(done.indirectEffect) } }
         return result
     }
 
     /// The runs that patch `site` at `layer`: one per position from `firstPosition` (or per
-    /// head), each resuming at `layer` from the base run's residual and KV cache. A patch
-    /// whose activation equals the base run's bit for bit changes nothing and gets no run.
-    func patchedRuns(_ site: Site, layer: Int, firstPosition: Int, source: ActivationCache,
-                     base: ActivationCache, baseCache: KVCache) -> (residuals: [Tensor], caches: [KVCache], hooks: HookSet, columns: [Int]) {
+    /// head), each resuming at `layer` from the base run's residual and KV cache. With
+    /// `skipUnchanged`, a patch whose activation equals the base run's bit for bit changes
+    /// nothing and gets no run.
+    func patchedRuns(_ site: Site, layer: Int, firstPosition: Int, source: ActivationCache, base: ActivationCache,
+                     baseCache: KVCache, skipUnchanged: Bool = true) -> (residuals: [Tensor], caches: [KVCache], hooks: HookSet, columns: [Int]) {
         let c = model.config, n = baseCache.count, d = c.dModel
         let baseResidual = base.tensor(.residPre(layer))!
         var residuals: [Tensor] = [], caches: [KVCache] = [], columns: [Int] = []
@@ -88,7 +95,7 @@ extension ActivationPatching {
         let point = site.point(layer)
         let patch = source.tensor(point)!, original = base.tensor(point)!
         func unchanged(_ range: Range<Int>) -> Bool {
-            patch.scalars[range].elementsEqual(original.scalars[range]) { $0.bitPattern == $1.bitPattern }
+            skipUnchanged && patch.scalars[range].elementsEqual(original.scalars[range]) { $0.bitPattern == $1.bitPattern }
         }
         switch site {
         case .residPre, .attnOut, .mlpOut:

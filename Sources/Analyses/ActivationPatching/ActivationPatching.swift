@@ -103,6 +103,9 @@ public struct ActivationPatching: Sendable {
         public var corrupted: Measurement
         /// Per site, `[layer][position]` (or `[layer][head]` for ``Site/head``).
         public var grids: [Site: [[Measurement]]]
+        /// Per site, like ``grids``: each cell's indirect effect, the patched run's measurement
+        /// minus the base run's (logit difference and p(answer)). Set by the sweep.
+        public var indirectEffects: [Site: [[Measurement]]]?
         /// Layer-block evaluations (rows x layers) computed by the patched runs, and what
         /// recomputing every run whole would have cost.
         public var rowLayersComputed: Int
@@ -111,13 +114,26 @@ public struct ActivationPatching: Sendable {
         /// The base run's measurement (corrupted when denoising, clean when noising).
         public var base: Measurement { config.direction == .denoising ? corrupted : clean }
 
-        /// A logit difference on the scale 0 = corrupted run, 1 = clean run. When the two runs
-        /// have the same logit difference (e.g. identical prompts) the scale is undefined: a
-        /// value equal to it is 1, any other NaN.
-        public func normalized(_ logitDifference: Double) -> Double {
+        /// Whether the normalized scale exists: the clean and corrupted logit differences differ.
+        public var hasNormalizedScale: Bool {
             let gap = clean.logitDifference - corrupted.logitDifference
-            if gap == 0 { return logitDifference == clean.logitDifference ? 1 : .nan }
-            return (logitDifference - corrupted.logitDifference) / gap
+            return gap != 0 && gap.isFinite
+        }
+
+        /// A logit difference on the scale 0 = corrupted run, 1 = clean run,
+        /// `(ld - corrupted) / (clean - corrupted)`. When the two runs have the same logit
+        /// difference (e.g. identical prompts) there is no scale and every value is NaN
+        /// (`null` in JSON, `nan` in CSV), never 0/0 read as 1: compare the logit differences
+        /// and ``indirectEffects`` instead.
+        public func normalized(_ logitDifference: Double) -> Double {
+            guard hasNormalizedScale else { return .nan }
+            return (logitDifference - corrupted.logitDifference) / (clean.logitDifference - corrupted.logitDifference)
+        }
+
+        /// A measurement minus the base run's: the indirect effect of the patch.
+        public func indirectEffect(_ m: Measurement) -> Measurement {
+            Measurement(logitDifference: m.logitDifference - base.logitDifference,
+                        probability: m.probability - base.probability)
         }
 
         /// The normalized logit difference of every cell of `site`, `[layer][column]`.

@@ -38,6 +38,7 @@ extension CausalTracing.Result {
         summary.field("seed", Int(config.seed))
         summary.field("clean p", cleanProbability)
         summary.field("corrupted p", corruptedProbability)
+        summary.field("indirect effect", "per cell in the CSVs and JSON: restored p minus corrupted p")
         var sentences: [String] = []
         for kind in config.kinds {
             guard let peak = peak(kind) else { continue }
@@ -58,8 +59,14 @@ extension CausalTracing.Result {
         let top = max(cleanProbability, grids.values.joined().joined().max() ?? cleanProbability)
         for kind in config.kinds {
             guard let grid = grids[kind] else { continue }
-            var csv = CSVTable.longForm()
-            csv.appendLongForm(kind: kind.rawValue, values: transpose(grid), tokens: tokens)
+            // Long form plus each cell's indirect effect (restored minus corrupted p).
+            var csv = CSVTable(header: CSVTable.longFormHeader + ["indirect_effect"])
+            for (t, token) in tokens.enumerated() {
+                for (l, row) in grid.enumerated() {
+                    csv.append([.string(kind.rawValue), .int(l), .int(t), .string(token), .double(row[t]),
+                                .double(row[t] - corruptedProbability)])
+                }
+            }
             try folder.write(csv, to: "\(kind.rawValue).csv")
             let ramp: ColorRamp = kind == .state ? .purples : kind == .mlp ? .greens : .reds
             heatmaps.append(SVGHeatmap(

@@ -59,6 +59,7 @@ extension CausalTracing {
             result.rowLayersComputed += jobRows.rowLayers
             result.rowLayersNaive += job.layers.count * samples * n * n * c.nLayers
         }
+        result.indirectEffects = Dictionary(uniqueKeysWithValues: config.kinds.map { ($0, result.indirectEffect($0)!) })
         return result
     }
 

@@ -77,6 +77,9 @@ public struct CausalTracing: Sendable {
         public var corruptedProbability: Double
         /// Per kind, `[layer][position]`: mean probability of the target with that cell restored.
         public var grids: [Kind: [[Double]]]
+        /// Per kind, `[layer][position]`: each cell's indirect effect, restored minus corrupted
+        /// probability (ROME's IE). Set by the sweep; also in the CSVs as `indirect_effect`.
+        public var indirectEffects: [Kind: [[Double]]]?
         /// Layer-block evaluations (rows x layers) actually computed, and what recomputing every
         /// run from scratch would have cost, in the same unit.
         public var rowLayersComputed: Int

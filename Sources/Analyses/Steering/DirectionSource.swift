@@ -24,7 +24,7 @@ public struct DerivationContext {
 ///
 /// Callers (the CLI, sweeps, reports) only see this protocol, so new sources plug in without
 /// changing them. Sources here: ``MeanDifferenceSource`` (CAA), ``PrincipalComponentSource``
-/// (repeng's PCA of paired differences), ``ActAddSource`` (one pair of prompts),
+/// (repeng's PCA of paired differences), ``PooledActAddSource`` (one pair of prompts, pooled),
 /// ``NPYVectorSource`` (a raw `.npy`) and ``FixedVectorSource`` (any vector in memory).
 ///
 /// Saved probes, store captures, SAE latents and SNMF features are directions too
@@ -42,8 +42,9 @@ public enum DirectionSourceKind: String, Codable, Sendable, CaseIterable {
     case meanDifference = "mean-difference"
     /// First principal component of paired differences (repeng-style).
     case principalComponent = "pca-difference"
-    /// ActAdd: the difference of one pair of prompts (Turner et al. 2023).
-    case actAdd = "actadd"
+    /// Pooled ActAdd: one pair's pooled activation difference, added at every selected
+    /// position (not Turner et al.'s position-by-position ActAdd: ``ActivationAddition``).
+    case pooledActAdd = "actadd-pooled"
     /// A raw vector from a `.npy` file.
     case npy
     /// A saved linear probe's weight vector (raw activation space).
@@ -173,15 +174,15 @@ public struct PrincipalComponentSource: DirectionSource {
     }
 }
 
-/// ActAdd (Turner et al. 2023): the activation difference of one prompt pair such as
-/// "Love" / "Hate". Loupe pools each prompt to one vector (``PositionRule``; `last` by
-/// default, so one-word prompts work) and adds it at every selected position, rather than
-/// aligning the two prompts' positions with the front of the steered prompt as the paper does.
-public struct ActAddSource: DirectionSource {
+/// Pooled ActAdd: the activation difference of one prompt pair such as "Love" / "Hate", each
+/// prompt pooled to one vector (``PositionRule``; `last` by default, so one-word prompts work),
+/// a direction added at every selected position like any other. Turner et al. (2023)'s ActAdd
+/// keeps the positions and edits the prompt's first ones instead: ``ActivationAddition``.
+public struct PooledActAddSource: DirectionSource {
     public var positive: String
     public var negative: String
     public var rule: PositionRule
-    public var kind: DirectionSourceKind { .actAdd }
+    public var kind: DirectionSourceKind { .pooledActAdd }
 
     public init(positive: String, negative: String, rule: PositionRule = .last) {
         self.positive = positive

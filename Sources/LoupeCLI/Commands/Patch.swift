@@ -19,7 +19,11 @@ extension Loupe {
             for it). Sites: resid_pre, attn_out and mlp_out per (layer, position), and z (each \
             head's output at every position) per layer. Each cell is the logit difference \
             answer - wrong, normalized so that 0 is the corrupted run and 1 the clean run; the \
-            answer's probability is reported too (CSV, JSON).
+            answer's probability is reported too (CSV, JSON), and for both metrics the indirect \
+            effect, the patched run minus the base run (ie_logit_diff, ie_p_answer; \
+            indirectEffects in JSON). When the clean and corrupted runs have the same logit \
+            difference there is no normalized scale: it is reported as nan (null in JSON), never \
+            as 1.
 
             Example: loupe patch --clean "The Eiffel Tower is in the city of" \
             --corrupt "The Colosseum is in the city of" --answer " Paris" --wrong " Rome"

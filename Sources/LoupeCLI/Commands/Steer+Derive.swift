@@ -16,7 +16,8 @@ extension Loupe.Steer {
             (first principal component of the paired differences, signed so positives project \
             higher, scaled to the mean projection; --center subtracts the mean difference first \
             as repeng does)
-              --positive P --negative N   ActAdd: the difference of one pair of prompts
+              --positive P --negative N   pooled ActAdd: the difference of one pair of prompts, each \
+            pooled to one vector (not Turner et al.'s position-by-position ActAdd: `loupe steer actadd`)
               --npy F.npy        a raw vector of the hook's width
               --store S --label FIELD   difference of means over a `loupe capture` store's \
             prompts with FIELD = 1 (positive) and 0 (negative), at --hook/--layer (--capture ID \
@@ -33,7 +34,7 @@ extension Loupe.Steer {
 
             Each prompt becomes one vector at the hook (--position-rule): the mean over positions \
             1... (mean-excluding-first, the default for pairs; position 0 is the attention sink) \
-            or the last position (the default for ActAdd, so one-word prompts work). \
+            or the last position (the default for pooled ActAdd, so one-word prompts work). \
             Activations come from live forward passes.
 
             The file is JSON: {"format": "loupe-steering-direction", "version": 1, "hook", \
@@ -44,8 +45,8 @@ extension Loupe.Steer {
 
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "Contrastive pairs, JSON lines {\"positive\": ..., \"negative\": ...}.") var pairs: String?
-        @Option(help: "ActAdd: the positive prompt.") var positive: String?
-        @Option(help: "ActAdd: the negative prompt.") var negative: String?
+        @Option(help: "Pooled ActAdd: the positive prompt.") var positive: String?
+        @Option(help: "Pooled ActAdd: the negative prompt.") var negative: String?
         @Option(help: "A .npy vector to wrap as a direction.") var npy: String?
         @Option(help: "An activation store made by `loupe capture` (with --label).") var store: String?
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
@@ -71,7 +72,7 @@ extension Loupe.Steer {
             if className != nil && probe == nil { throw ValidationError("--class goes with --probe") }
             if (store == nil) != (label == nil) { throw ValidationError("--store and --label go together") }
             if store != nil && method == .principalComponent { throw ValidationError("--store derives a difference of means (its prompts are not paired); drop --method pca") }
-            if (positive == nil) != (negative == nil) { throw ValidationError("ActAdd needs both --positive and --negative") }
+            if (positive == nil) != (negative == nil) { throw ValidationError("pooled ActAdd needs both --positive and --negative") }
         }
 
         func run() throws {
@@ -133,7 +134,7 @@ extension Loupe.Steer {
                 return (source, point, contrast)
             }
             if let positive, let negative {
-                return (ActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last), point,
+                return (PooledActAddSource(positive: positive, negative: negative, rule: positionRule ?? .last), point,
                         [ContrastPair(positive: positive, negative: negative)])
             }
             if let store, let label {

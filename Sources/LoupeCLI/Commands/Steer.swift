@@ -12,7 +12,7 @@ extension SteeringSweep.Method: ExpressibleByArgument {}
 extension PositionRule: ExpressibleByArgument {}
 
 extension Loupe {
-    /// `loupe steer derive|apply|sweep`: steering vectors.
+    /// `loupe steer derive|apply|sweep|actadd`: steering vectors.
     struct Steer: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Steering vectors: derive a direction, generate with it, sweep layers and strengths.",
@@ -20,11 +20,13 @@ extension Loupe {
             A direction is a vector added to (or projected out of) one hook point during the \
             forward pass, usually the residual stream after a middle block. `derive` makes one \
             from contrastive pairs (difference of means, CAA; or the first principal component \
-            of the paired differences, repeng), from one pair of prompts (ActAdd), from a .npy \
+            of the paired differences, repeng), from one pair of prompts (pooled ActAdd), from a .npy \
             vector or from a saved probe's weights (--probe), and saves it as JSON (optionally also as a llama.cpp control vector GGUF). \
             `apply` generates with and without it and reports the effect (concept tokens' \
             probability; a probe's probability with --probe) and the fluency cost. \
-            `sweep` measures effect and cost over layers x strengths without generating.
+            `sweep` measures effect and cost over layers x strengths without generating. \
+            `actadd` is Turner et al.'s ActAdd: a prompt pair's activation difference, position \
+            by position, added to the first positions of each prompt at one layer.
 
             Position 0 is left out of every mean and norm: in SmolLM2 its residual stream is an \
             attention sink with ~100x the norm of the other positions.
@@ -32,7 +34,7 @@ extension Loupe {
             Example: loupe steer derive --pairs probes/steering/sentiment-pairs.jsonl --layer 12 --out sentiment.json
                      loupe steer apply --direction sentiment.json --prompt "The weather today is" --strengths gentle,strong
             """,
-            subcommands: [Derive.self, Apply.self, Sweep.self])
+            subcommands: [Derive.self, Apply.self, Sweep.self, ActAdd.self])
     }
 }
 

@@ -19,7 +19,9 @@ extension Loupe {
             residual stream per (layer, token), and MLP / attention outputs over a window of \
             --window layers around each layer. Each cell is the target's probability with that \
             activation restored, averaged over the noise samples; its indirect effect is that \
-            minus the corrupted probability. The target defaults to the clean top-1 token.
+            minus the corrupted probability (both per cell in the CSVs, columns value and \
+            indirect_effect, and in the JSON, grids and indirectEffects). The target defaults to \
+            the clean top-1 token.
 
             With --facts FILE.jsonl (one {"prompt": ..., "subject": ..., "answer": ...} per \
             line; answer optional) every fact is traced and the report averages the indirect \

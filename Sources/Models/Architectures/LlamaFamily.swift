@@ -55,7 +55,7 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
     /// Weights from GGUF tensor names. llama.cpp's converter permutes the rows of the q/k
     /// projections of the architectures the registry marks `permutedQK` (llama, mistral) so
     /// that RoPE rotates adjacent pairs; this undoes it, so the forward pass (and
-    /// `hook_q`/`hook_k`) use Hugging Face's `rotate_half` layout for every file.
+    /// `hook_rot_q`/`hook_rot_k`) use Hugging Face's `rotate_half` layout for every file.
     static func weights(gguf reader: WeightReader, config c: TransformerConfig,
                         architecture: GGUFArchitecture) throws -> TransformerWeights {
         let permuted = architecture.permutedQK

@@ -4,7 +4,7 @@ extension TransformerConfig {
     public var hookPoints: [HookPoint] {
         var all: [HookPoint] = [.embed]
         if positionKind == .learned { all.append(.posEmbed) }
-        for l in 0..<nLayers { all += HookPoint.blockKinds.map { $0(l) } }
+        for l in 0..<nLayers { all += HookPoint.blockKinds.map { $0(l) }.filter(hasHookPoint) }
         all.append(.finalNorm)
         return all
     }
@@ -12,6 +12,8 @@ extension TransformerConfig {
     /// Whether `point` exists in this model.
     public func hasHookPoint(_ point: HookPoint) -> Bool {
         if point == .posEmbed { return positionKind == .learned }
+        if case .rotQ = point, positionKind != .rotary { return false }
+        if case .rotK = point, positionKind != .rotary { return false }
         if let l = point.layer { return l < nLayers }
         return true
     }
@@ -22,8 +24,8 @@ extension TransformerConfig {
         switch point {
         case .embed, .posEmbed, .residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpIn, .mlpOut, .residPost, .finalNorm:
             return [positions, dModel]
-        case .q, .z: return [positions, nHeads, headDim]
-        case .k, .v: return [positions, nKVHeads, headDim]
+        case .q, .rotQ, .z: return [positions, nHeads, headDim]
+        case .k, .rotK, .v: return [positions, nKVHeads, headDim]
         case .pattern: return [nHeads, positions, keyPositions ?? positions]
         case .mlpPre, .mlpPost: return [positions, dMLP]
         }

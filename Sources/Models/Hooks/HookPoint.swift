@@ -14,12 +14,16 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     /// `ln1.hook_normalized`: RMSNorm `x / rms(x)`, LayerNorm `(x - mean) / std`), `[pos, dModel]`.
     /// A replaced value is what the weight multiplies and q/k/v read.
     case ln1Normalized(Int)
-    /// Queries after RoPE, `[pos, nHeads, headDim]`.
+    /// Queries before RoPE (the projection, plus its bias, per head), `[pos, nHeads, headDim]`.
     case q(Int)
-    /// Keys after RoPE, `[pos, nKVHeads, headDim]`.
+    /// Keys before RoPE, one per KV head (grouped, as TransformerLens shapes them), `[pos, nKVHeads, headDim]`.
     case k(Int)
-    /// Values, `[pos, nKVHeads, headDim]`.
+    /// Values, one per KV head, `[pos, nKVHeads, headDim]`.
     case v(Int)
+    /// Queries after RoPE (rotary models only), `[pos, nHeads, headDim]`.
+    case rotQ(Int)
+    /// Keys after RoPE (rotary models only), one per KV head, `[pos, nKVHeads, headDim]`.
+    case rotK(Int)
     /// Attention probabilities, `[nHeads, pos, keyPos]` (keys include cached positions).
     case pattern(Int)
     /// Attention-weighted values per head, before the output projection, `[pos, nHeads, headDim]`.
@@ -58,6 +62,8 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .q(let l): return "blocks.\(l).attn.hook_q"
         case .k(let l): return "blocks.\(l).attn.hook_k"
         case .v(let l): return "blocks.\(l).attn.hook_v"
+        case .rotQ(let l): return "blocks.\(l).attn.hook_rot_q"
+        case .rotK(let l): return "blocks.\(l).attn.hook_rot_k"
         case .pattern(let l): return "blocks.\(l).attn.hook_pattern"
         case .z(let l): return "blocks.\(l).attn.hook_z"
         case .attnOut(let l): return "blocks.\(l).hook_attn_out"
@@ -73,17 +79,18 @@ public enum HookPoint: Hashable, Sendable, Comparable {
     public var layer: Int? {
         switch self {
         case .embed, .posEmbed, .finalNorm: return nil
-        case .residPre(let l), .ln1Normalized(let l), .ln2Normalized(let l), .mlpIn(let l), .q(let l), .k(let l), .v(let l), .pattern(let l), .z(let l),
+        case .residPre(let l), .ln1Normalized(let l), .ln2Normalized(let l), .mlpIn(let l), .q(let l), .k(let l), .v(let l),
+             .rotQ(let l), .rotK(let l), .pattern(let l), .z(let l),
              .attnOut(let l), .residMid(let l), .mlpPre(let l), .mlpPost(let l), .mlpOut(let l),
              .residPost(let l):
             return l
         }
     }
 
-    /// Whether the activation is split into attention heads (`q`, `k`, `v`, `z`, `pattern`).
+    /// Whether the activation is split into attention heads (`q`, `k`, `v`, `rot_q`, `rot_k`, `z`, `pattern`).
     public var isPerHead: Bool {
         switch self {
-        case .q, .k, .v, .z, .pattern: return true
+        case .q, .k, .v, .rotQ, .rotK, .z, .pattern: return true
         default: return false
         }
     }
@@ -98,17 +105,19 @@ public enum HookPoint: Hashable, Sendable, Comparable {
         case .q: return 2
         case .k: return 3
         case .v: return 4
-        case .pattern: return 5
-        case .z: return 6
-        case .attnOut: return 7
-        case .residMid: return 8
-        case .ln2Normalized: return 9
-        case .mlpIn: return 10
-        case .mlpPre: return 11
-        case .mlpPost: return 12
-        case .mlpOut: return 13
-        case .residPost: return 14
-        case .finalNorm: return 15
+        case .rotQ: return 5
+        case .rotK: return 6
+        case .pattern: return 7
+        case .z: return 8
+        case .attnOut: return 9
+        case .residMid: return 10
+        case .ln2Normalized: return 11
+        case .mlpIn: return 12
+        case .mlpPre: return 13
+        case .mlpPost: return 14
+        case .mlpOut: return 15
+        case .residPost: return 16
+        case .finalNorm: return 17
         }
     }
 
@@ -121,7 +130,8 @@ public enum HookPoint: Hashable, Sendable, Comparable {
 
     /// Every block-level point kind, as a function of the layer.
     static let blockKinds: [@Sendable (Int) -> HookPoint] = [
-        HookPoint.residPre, HookPoint.ln1Normalized, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.pattern, HookPoint.z,
+        HookPoint.residPre, HookPoint.ln1Normalized, HookPoint.q, HookPoint.k, HookPoint.v, HookPoint.rotQ, HookPoint.rotK,
+        HookPoint.pattern, HookPoint.z,
         HookPoint.attnOut, HookPoint.residMid, HookPoint.ln2Normalized, HookPoint.mlpIn, HookPoint.mlpPre, HookPoint.mlpPost,
         HookPoint.mlpOut, HookPoint.residPost,
     ]
