@@ -88,6 +88,15 @@ extension ActivationStore {
         try read { Set(try Int64.fetchAll($0, sql: "SELECT prompt_id FROM capture_prompt WHERE capture_id = ?", arguments: [capture])) }
     }
 
+    /// Which of `ids` `capture` holds whole (one query for a batch's prompts, however large the capture).
+    public func completedPrompts(capture: Int64, among ids: [Int64]) throws -> Set<Int64> {
+        try read {
+            Set(try Int64.fetchAll($0, sql: """
+                SELECT prompt_id FROM capture_prompt WHERE capture_id = ? AND prompt_id IN (SELECT value FROM json_each(?))
+                """, arguments: [capture, JSONValue.encode(ids)]))
+        }
+    }
+
     /// Writes a batch of captured prompts in one transaction: all of it or, if the process
     /// dies or anything throws, none of it. Prompts another process already committed to the
     /// capture are skipped (their bits are the same: batches are cut the same way in every

@@ -61,34 +61,28 @@ public struct Capturer {
         let points = try capture.hooks.map { try model.config.hookPoint(named: $0) }
         // Batches are cut from the whole prompt list, so a resumed run forms the same batches
         // as an uninterrupted one (each batch commits whole) and stores identical bits.
-        var refreshed = done
         for (b, whole) in planned.enumerated() {
-            // Another process capturing into the same store may have committed this batch.
-            if b > 0 { refreshed = try store.completedPrompts(capture: capture.id) }
-            let batch = whole.filter { !refreshed.contains(prompts[$0].id) }
-            if batch.isEmpty { continue }
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let captured = try forward(batch.map { prompts[$0] }, positions: batch.map { positions[$0] }, points: points)
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            let written = try store.append(captured, to: capture)
-            let t2 = DispatchTime.now().uptimeNanoseconds
-            progress.forwardSeconds += Double(t1 - t0) / 1e9
-            progress.writeSeconds += Double(t2 - t1) / 1e9
-            refreshed.formUnion(batch.map { prompts[$0].id })
-            progress.done = Self.count(of: planned, in: refreshed, prompts)
-            progress.capturedPrompts += written.count
-            progress.capturedTokens += batch.reduce(0) { $0 + (written.contains(prompts[$1].id) ? prompts[$1].tokens.count : 0) }
-            try report(progress)
-        }
-        if planned.count > 1 {  // batches other captures committed after this one's last
-            progress.done = Self.count(of: planned, in: try store.completedPrompts(capture: capture.id), prompts)
+            let pending = whole.filter { !done.contains(prompts[$0].id) }
+            if pending.isEmpty { continue }
+            // Another process capturing into the same store may have committed this batch
+            // since this run started: ask for this batch's prompts only (never the whole list).
+            let meanwhile = b == 0 ? [] : try store.completedPrompts(capture: capture.id, among: pending.map { prompts[$0].id })
+            let batch = pending.filter { !meanwhile.contains(prompts[$0].id) }
+            if !batch.isEmpty {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let captured = try forward(batch.map { prompts[$0] }, positions: batch.map { positions[$0] }, points: points)
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let written = try store.append(captured, to: capture)
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                progress.forwardSeconds += Double(t1 - t0) / 1e9
+                progress.writeSeconds += Double(t2 - t1) / 1e9
+                progress.capturedPrompts += written.count
+                progress.capturedTokens += batch.reduce(0) { $0 + (written.contains(prompts[$1].id) ? prompts[$1].tokens.count : 0) }
+            }
+            progress.done += pending.count  // the whole batch is committed now, by this run or another
+            if !batch.isEmpty { try report(progress) }
         }
         return progress
-    }
-
-    /// How many of the planned prompts `done` holds.
-    static func count(of planned: [[Int]], in done: Set<Int64>, _ prompts: [StoredPrompt]) -> Int {
-        planned.joined().reduce(0) { $0 + (done.contains(prompts[$1].id) ? 1 : 0) }
     }
 
     /// Consecutive runs of prompt indices of at most `batchSize` prompts and `batchTokens`

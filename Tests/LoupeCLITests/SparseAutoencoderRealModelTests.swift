@@ -109,11 +109,7 @@ struct SparseAutoencoderRealModelTests {
     /// reconstruction good in the forward pass.
     @Test func batchTopKInferenceKeepsAboutKLatentsOnHeldOutText() throws {
         let dir = try captureFolder()
-        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("probes/sentiment/sentiment.jsonl"), encoding: .utf8)
-            .split(separator: "\n")
-        let prompts = dir.appendingPathComponent("p.jsonl").path, heldOut = dir.appendingPathComponent("h.jsonl").path
-        try lines.prefix(150).joined(separator: "\n").write(toFile: prompts, atomically: true, encoding: .utf8)
-        try lines.suffix(40).joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
+        let (prompts, heldOut) = try sentimentSplit(in: dir)
         let store = dir.appendingPathComponent("s.db").path, hook = "blocks.15.hook_resid_post"
         _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", hook, "--store", store])
         let sae = dir.appendingPathComponent("btk").path
@@ -130,4 +126,15 @@ struct SparseAutoencoderRealModelTests {
         #expect(l0 >= 12 && l0 <= 64, "inference L0 \(l0) for k 32")
         #expect(ev >= 0.6 && ce >= 0.85, "explained variance \(ev), ce_loss_score \(ce)")
     }
+}
+
+/// The sentiment probe set split for the real-model SAE tests: its first 150 prompts to train
+/// on (`p.jsonl`) and its last 40 held out (`h.jsonl`), written into `dir`.
+func sentimentSplit(in dir: URL) throws -> (train: String, heldOut: String) {
+    let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("probes/sentiment/sentiment.jsonl"), encoding: .utf8)
+        .split(separator: "\n")
+    let train = dir.appendingPathComponent("p.jsonl").path, heldOut = dir.appendingPathComponent("h.jsonl").path
+    try lines.prefix(150).joined(separator: "\n").write(toFile: train, atomically: true, encoding: .utf8)
+    try lines.suffix(40).joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
+    return (train, heldOut)
 }

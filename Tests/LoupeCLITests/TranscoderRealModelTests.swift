@@ -12,11 +12,7 @@ struct TranscoderRealModelTests {
     /// prompts (its prediction from mlp.hook_in replacing hook_mlp_out); and the refusals.
     @Test func topKTranscoderAtLayer8ReplacesTheMLPOutput() throws {
         let dir = try captureFolder()
-        let lines = try String(contentsOf: repositoryRoot.appendingPathComponent("probes/sentiment/sentiment.jsonl"), encoding: .utf8)
-            .split(separator: "\n")
-        let prompts = dir.appendingPathComponent("p.jsonl").path, heldOut = dir.appendingPathComponent("h.jsonl").path
-        try lines.prefix(150).joined(separator: "\n").write(toFile: prompts, atomically: true, encoding: .utf8)
-        try lines.suffix(40).joined(separator: "\n").write(toFile: heldOut, atomically: true, encoding: .utf8)
+        let (prompts, heldOut) = try sentimentSplit(in: dir)
         let store = dir.appendingPathComponent("s.db").path
         let (input, output) = ("blocks.8.mlp.hook_in", "blocks.8.hook_mlp_out")
         _ = try runLoupe(["capture", "--prompts", prompts, "--hooks", "\(input),\(output)", "--store", store])
