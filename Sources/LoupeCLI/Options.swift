@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Linalg
 import Models
+import Store
 import Tokenizers
 
 /// `--model PATH`, shared by every command that loads a model.
@@ -69,5 +70,25 @@ struct PromptOptions: ParsableArguments {
     /// The token ids for `text` under these options.
     func encode(_ text: String, with model: LoadedModel) throws -> [Int] {
         try encoding.encode(text, with: model.tokenizer)
+    }
+}
+
+/// `--shard I/N`: run part I (from 0) of a job split over N processes.
+struct ShardOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Run shard I of N (I from 0) of the job: the items whose index mod N is I.",
+        discussion: "Without it, LOUPE_SHARD=I/N, Slurm's SLURM_ARRAY_TASK_ID/_COUNT (from SLURM_ARRAY_TASK_MIN) or Kubernetes' JOB_COMPLETION_INDEX with LOUPE_SHARD_COUNT are read when set. Merge the shards' folders with `loupe report merge`.",
+        valueName: "I/N"))
+    var shard: String?
+
+    func validate() throws {
+        if let shard { _ = try Shard(parsing: shard) }
+    }
+
+    /// The shard asked for by the flag, else by a job runner's environment, with where it
+    /// came from; nil for an unsharded run.
+    func resolved() throws -> (shard: Shard, source: String)? {
+        if let shard { return (try Shard(parsing: shard), "--shard") }
+        return try Shard.fromEnvironment()
     }
 }

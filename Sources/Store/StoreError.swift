@@ -25,6 +25,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case corruptRow(path: String, row: String, reason: String)
     /// Anything else SQLite reported, with the statement.
     case sqlite(path: String, message: String)
+    /// A shard (`--shard I/N` or a job runner's variables) that does not make sense.
+    case badShard(String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(row): \(reason)"
         case let .sqlite(path, message):
             return "\(path): \(message)"
+        case let .badShard(reason):
+            return reason
         }
     }
 }

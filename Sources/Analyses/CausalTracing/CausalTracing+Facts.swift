@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Store
 import Tokenizers
 
 extension CausalTracing {
@@ -53,35 +54,54 @@ extension CausalTracing {
     public func trace(_ facts: [Fact], tokenizer: Tokenizer, noiseStd: Float,
                       progress: (String) -> Void = { _ in }) throws -> [Fact] {
         var facts = facts
-        let start = Date()
-        for i in facts.indices {
-            let fact = facts[i]
-            let ids = tokenizer.encode(fact.prompt)
-            let subject: Range<Int>
-            do { subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: tokenizer) } catch {
-                facts[i].skipped = "\(error)"
-                progress("fact \(i + 1)/\(facts.count) skipped: \(error)")
-                continue
-            }
-            var target: Int? = nil
-            if let answer = fact.answer {
-                guard let first = tokenizer.encode(answer).first else { facts[i].skipped = "empty answer"; continue }
-                let top = Sampler.argmax(try model.forward([ids]).logits[0].scalars)
-                if top != first {
-                    facts[i].skipped = "the model's top-1 is '\(tokenizer.tokenString(top))', not '\(tokenizer.tokenString(first))'"
-                    progress("fact \(i + 1)/\(facts.count) skipped: \(facts[i].skipped!)")
-                    continue
-                }
-                target = first
-            }
-            let t0 = Date()
-            facts[i].result = try run(tokens: ids, subject: subject, target: target, noiseStd: noiseStd)
-            progress(String(format: "fact %d/%d traced in %.1f s: %@", i + 1, facts.count, Date().timeIntervalSince(t0), fact.prompt))
-        }
-        progress(String(format: "%d facts in %.1f s", facts.count, Date().timeIntervalSince(start)))
+        try trace(&facts, shard: .whole, tokenizer: tokenizer, noiseStd: noiseStd, progress: progress)
         if facts.allSatisfy({ $0.result == nil }) {
             throw AnalysisError.invalid("no fact could be traced (\(facts.compactMap(\.skipped).first ?? "?"))")
         }
         return facts
+    }
+
+    /// Traces the facts `shard` owns that are not done yet (neither traced nor skipped), in
+    /// order, calling `done` after each one (a sharded or resumable run saves its progress
+    /// there). Each fact's noise is drawn from `config.seed` alone, so a fact's trace does not
+    /// depend on which other facts a process traces.
+    public func trace(_ facts: inout [Fact], shard: Shard, tokenizer: Tokenizer, noiseStd: Float,
+                      progress: (String) -> Void = { _ in }, done: ([Fact]) throws -> Void = { _ in }) throws {
+        let start = Date()
+        let owned = shard.items(of: facts.count)
+        for i in owned where facts[i].result == nil && facts[i].skipped == nil {
+            let t0 = Date()
+            facts[i] = try trace(facts[i], tokenizer: tokenizer, noiseStd: noiseStd)
+            if let reason = facts[i].skipped {
+                progress("fact \(i + 1)/\(facts.count) skipped: \(reason)")
+            } else {
+                progress(String(format: "fact %d/%d traced in %.1f s: %@", i + 1, facts.count, Date().timeIntervalSince(t0), facts[i].prompt))
+            }
+            try done(facts)
+        }
+        progress(String(format: "%d facts in %.1f s", owned.count, Date().timeIntervalSince(start)))
+    }
+
+    /// One fact traced, or marked skipped with the reason.
+    func trace(_ fact: Fact, tokenizer: Tokenizer, noiseStd: Float) throws -> Fact {
+        var fact = fact
+        let ids = tokenizer.encode(fact.prompt)
+        let subject: Range<Int>
+        do { subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: tokenizer) } catch {
+            fact.skipped = "\(error)"
+            return fact
+        }
+        var target: Int? = nil
+        if let answer = fact.answer {
+            guard let first = tokenizer.encode(answer).first else { fact.skipped = "empty answer"; return fact }
+            let top = Sampler.argmax(try model.forward([ids]).logits[0].scalars)
+            if top != first {
+                fact.skipped = "the model's top-1 is '\(tokenizer.tokenString(top))', not '\(tokenizer.tokenString(first))'"
+                return fact
+            }
+            target = first
+        }
+        fact.result = try run(tokens: ids, subject: subject, target: target, noiseStd: noiseStd)
+        return fact
     }
 }

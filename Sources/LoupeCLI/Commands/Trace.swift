@@ -30,6 +30,12 @@ extension Loupe {
             summary does. Facts whose clean top-1 token is not the answer's first token are \
             skipped and listed: the model does not know them.
 
+            Sharding: with --shard I/N (or a job array's variables, see --shard) a process traces \
+            the facts whose line index mod N is I and saves them after each fact in \
+            shard.json in its folder (default reports/trace-<file>-shard-I-of-N); rerunning \
+            the shard resumes there. `loupe report merge OUT DIR...` joins the N folders into \
+            the report one process writes. --shard 0/1 makes a single run resumable.
+
             Speed: each restoration run resumes above the restored layer with the positions \
             from the restored token on, and a layer's runs are batched. Layers run in one \
             lane per --threads (default: all cores), each lane's products on one OpenBLAS \
@@ -50,6 +56,7 @@ extension Loupe {
         @Option(help: "Report folder (default: reports/trace-<subject>).") var out: String?
         @Flag(help: "Do not write a report folder.") var noReport = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func parsedKinds() throws -> [CausalTracing.Kind] {
             let list = try kinds.split(separator: ",").map { name in
@@ -69,6 +76,8 @@ extension Loupe {
                 throw ValidationError("--facts traces the file's facts: it cannot be combined with --prompt, --subject, --target or --noise")
             }
             _ = try parsedKinds()
+            if facts == nil && shardOptions.shard != nil { throw ValidationError("--shard splits the facts of --facts FILE over processes") }
+            if facts != nil && noReport && shardOptions.shard != nil { throw ValidationError("a shard saves its facts in its report folder: drop --no-report") }
             if !(1...10_000).contains(samples) { throw ValidationError("--samples must be between 1 and 10000 (each costs a corrupted pass per cell), not \(samples)") }
             if !(1...1024).contains(window) { throw ValidationError("--window must be between 1 and 1024 layers, not \(window)") }
             if !(noiseMultiplier >= 0) { throw ValidationError("--noise-multiplier must be >= 0") }
