@@ -24,6 +24,10 @@ public struct CaptureJob: Sendable {
     public var allowModelMismatch = false
     /// Delete an existing store first (only a Loupe store; the inputs are checked before).
     public var overwrite = false
+    /// The part of the capture this process runs: batch b when `b % shard.count == shard.index`,
+    /// into a store of its own (recorded in it; `ActivationStore.merge` joins the shards).
+    /// Nil: the whole capture, unsharded.
+    public var shard: Shard? = nil
 
     public init(storePath: String, hooks: [HookPoint], positions: CapturePositions, dtype: ActivationDType = .f16) {
         self.storePath = storePath
@@ -119,9 +123,11 @@ public struct CaptureJob: Sendable {
                                      tokenizerHash: identity.tokenizerHash, prompts: input.prompts)
         let capture = try db.capture(model: modelID, dataset: dataset.id, hooks: hooks.map(\.name),
                                      positions: positions.spec, dtype: dtype)
+        try db.recordShard(shard.map { CaptureShardPlan(shard: $0, batchSize: batchSize, batchTokens: batchTokens, maxTokens: maxTokens) },
+                           capture: capture.id)
         let capturer = Capturer(model: model.transformer, store: db, capture: capture, batchSize: batchSize,
                                 batchTokens: batchTokens)
-        let p = try capturer.run(prompts: dataset.prompts, positions: kept, maxTokens: maxTokens, report: progress)
+        let p = try capturer.run(prompts: dataset.prompts, positions: kept, maxTokens: maxTokens, shard: shard ?? .whole, report: progress)
         return Outcome(captureID: capture.id, datasetPrompts: dataset.prompts.count, progress: p)
     }
 

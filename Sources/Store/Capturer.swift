@@ -44,16 +44,19 @@ public struct Capturer {
     ///   - maxTokens: when set, only the leading batches up to the one that brings the
     ///     prompts' tokens (stored or not) to `maxTokens` take part: whole batches, so a capture
     ///     grown in steps forms the same batches, and stores the same bits, as one run.
+    ///   - shard: which batches this process captures (batch b when `b % count == index`).
     ///   - report: called after each committed batch; throwing from it stops the run (what
     ///     was committed stays).
     /// - Throws: ``ModelError`` from the pass, ``StoreError`` from writing; batches committed
     ///   before the error stay.
     @discardableResult
-    public func run(prompts: [StoredPrompt], positions: [[Int]], maxTokens: Int? = nil,
+    public func run(prompts: [StoredPrompt], positions: [[Int]], maxTokens: Int? = nil, shard: Shard = .whole,
                     report: (Progress) throws -> Void = { _ in }) throws -> Progress {
         precondition(prompts.count == positions.count, "\(prompts.count) prompts, \(positions.count) position lists")
         let done = try store.completedPrompts(capture: capture.id)
-        let planned = batches(prompts, maxTokens: maxTokens)
+        // A shard takes every count-th batch (batch b belongs to shard b mod count): the
+        // batches, and so the bits, are those of one process capturing everything.
+        let planned = batches(prompts, maxTokens: maxTokens).enumerated().filter { shard.owns($0.offset) }.map(\.element)
         let total = planned.reduce(0) { $0 + $1.count }
         let remaining = planned.joined().filter { !done.contains(prompts[$0].id) }.count
         var progress = Progress(done: total - remaining, total: total, capturedPrompts: 0,
@@ -89,11 +92,19 @@ public struct Capturer {
     /// tokens (a longer prompt forms a batch alone); with `maxTokens`, the leading batches
     /// whose preceding batches hold fewer than `maxTokens` tokens.
     func batches(_ prompts: [StoredPrompt], maxTokens: Int? = nil) -> [[Int]] {
+        Self.batches(tokenCounts: prompts.map(\.tokens.count), batchSize: batchSize, batchTokens: batchTokens, maxTokens: maxTokens)
+    }
+
+    /// The batches a capture forms from prompts of these token counts: consecutive runs of
+    /// at most `batchSize` prompts and `batchTokens` tokens (a longer prompt alone), and with
+    /// `maxTokens` only the leading batches whose predecessors hold fewer tokens. Every
+    /// process forms the same batches, so shards and resumed runs store the same bits.
+    public static func batches(tokenCounts: [Int], batchSize: Int, batchTokens: Int, maxTokens: Int? = nil) -> [[Int]] {
         var out: [[Int]] = []
         var current: [Int] = [], tokens = 0, before = 0
         let cap = maxTokens ?? Int.max
-        for (i, p) in prompts.enumerated() {
-            if !current.isEmpty && (current.count == batchSize || tokens + p.tokens.count > batchTokens) {
+        for (i, count) in tokenCounts.enumerated() {
+            if !current.isEmpty && (current.count == batchSize || tokens + count > batchTokens) {
                 out.append(current)
                 before += tokens
                 current = []
@@ -101,7 +112,7 @@ public struct Capturer {
                 if before >= cap { return out }
             }
             current.append(i)
-            tokens += p.tokens.count
+            tokens += count
         }
         if !current.isEmpty { out.append(current) }
         return out

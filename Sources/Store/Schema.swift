@@ -13,6 +13,8 @@ import GRDB
 ///                 written in the same transaction as the prompt's activations, so a row here
 ///                 means the prompt is whole
 /// activation      one row per capture x hook x prompt: shape JSON (rows first), dtype, LE BLOB
+/// capture_shard   (version 2) for a store holding one shard of a capture: which shard of how
+///                 many, and the batching that decides which prompts are that shard's
 /// ```
 enum Schema {
     /// `PRAGMA application_id` of Loupe stores ("LOUP").
@@ -72,6 +74,15 @@ enum Schema {
             dtype TEXT NOT NULL,
             data BLOB NOT NULL,
             UNIQUE (capture_id, hook, prompt_id));
+        """,
+        """
+        CREATE TABLE capture_shard (
+            capture_id INTEGER PRIMARY KEY REFERENCES capture(id) ON DELETE CASCADE,
+            shard_index INTEGER NOT NULL,
+            shard_count INTEGER NOT NULL,
+            batch_size INTEGER NOT NULL,
+            batch_tokens INTEGER NOT NULL,
+            max_tokens INTEGER);
         """,
     ]
 

@@ -31,6 +31,12 @@ struct StoredRow {
     /// The integer in `column`.
     func int(_ column: String) throws -> Int { try value(column, as: Int.self) }
 
+    /// The integer in `column`, or nil for NULL.
+    func optionalInt(_ column: String) throws -> Int? {
+        guard row.hasColumn(column) else { throw corrupt(column, "is missing") }
+        return (row[column] as DatabaseValue).isNull ? nil : try int(column)
+    }
+
     /// The integer in `column`, which must be at least `minimum`.
     func int(_ column: String, atLeast minimum: Int) throws -> Int {
         let v = try int(column)

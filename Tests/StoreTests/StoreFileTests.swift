@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LoupeTestSupport
 import Models
 import Store
@@ -36,7 +37,20 @@ import Testing
         let newer = try temporaryStorePath()
         _ = try ActivationStore(path: newer, create: true)
         try SQLiteScript.run(newer, "PRAGMA user_version = 99;")
-        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 1; update Loupe")
+        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 2; update Loupe")
+    }
+
+    @Test func aVersionOneStoreGainsTheShardTableOnOpening() throws {
+        let old = try temporaryStorePath()
+        _ = try ActivationStore(path: old, create: true)
+        try SQLiteScript.run(old, "DROP TABLE capture_shard; PRAGMA user_version = 1;")
+        #expect(try DatabaseQueue(path: old).read { try $0.tableExists("capture_shard") } == false)
+        let store = try ActivationStore(path: old)
+        #expect(try store.shardPlan(capture: 1) == nil)
+        let (exists, version) = try DatabaseQueue(path: old).read { db in
+            (try db.tableExists("capture_shard"), try Int.fetchOne(db, sql: "PRAGMA user_version"))
+        }
+        #expect(exists && version == 2)
     }
 
     @Test func refusesAnotherModelOrTokenizerUnlessAllowed() throws {

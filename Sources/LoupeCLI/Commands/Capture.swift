@@ -32,6 +32,12 @@ extension Loupe {
             'blocks.*.hook_resid_post', 'blocks.1[0-5].mlp.hook_post'. Positions: all, last, \
             an index (negative counts from the end) or subject (the last token of each JSONL \
             prompt's "subject" field).
+
+            Sharding: with --shard I/N (or a job array's variables, see --shard) a process \
+            captures batch b of the capture (batches of --batch-size / --batch-tokens, in \
+            prompt order) when b mod N is I, into its own store STORE-shard-I-of-N (before the \
+            extension); rerunning a shard resumes it. `loupe store merge OUT SHARDS...` joins \
+            the N stores into the store one process writes, row for row and bit for bit.
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -55,6 +61,7 @@ extension Loupe {
         @Flag(help: "Start a new store: delete the store file (with its -wal and -shm) first if it exists.")
         var overwrite = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func validate() throws {
             switch (prompts, corpus) {
@@ -82,13 +89,26 @@ extension Loupe {
             let forwardSeconds: Double, writeSeconds: Double
         }
 
-        func run() throws {
-            let records = try prompts.map(PromptFile.read) ?? CorpusFile.read(corpus!)
-            let m = try modelOptions.load()
-            var job = CaptureJob(storePath: store, hooks: try HookPattern.resolve(hooks, config: m.config),
+        /// The job as the options describe it; a shard writes to its own store.
+        func makeJob(_ m: LoadedModel) throws -> CaptureJob {
+            let shard = try shardOptions.resolved()
+            var job = CaptureJob(storePath: shard.map { ActivationStore.shardPath(store, shard: $0.shard) } ?? store,
+                                 hooks: try HookPattern.resolve(hooks, config: m.config),
                                  positions: CapturePositions(positions)!, dtype: dtype)
             (job.batchSize, job.batchTokens, job.maxTokens) = (batchSize, batchTokens, maxTokens)
             (job.allowModelMismatch, job.overwrite) = (allowModelMismatch, overwrite)
+            if let shard {
+                job.shard = shard.shard
+                Console.progress("shard \(shard.shard) (from \(shard.source)) into \(job.storePath)")
+            }
+            return job
+        }
+
+        func run() throws {
+            let records = try prompts.map(PromptFile.read) ?? CorpusFile.read(corpus!)
+            let m = try modelOptions.load()
+            let job = try makeJob(m)
+            let store = job.storePath
             let input: CaptureJob.Input
             if let corpus {
                 let windows = try CorpusWindows(

@@ -8,8 +8,8 @@ extension Loupe {
     struct StoreCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "store",
-            abstract: "List, inspect, verify, export (.npy, .csv) and compact activation stores.",
-            subcommands: [List.self, Show.self, Verify.self, Export.self, Vacuum.self])
+            abstract: "List, inspect, verify, export (.npy, .csv), compact and merge activation stores.",
+            subcommands: [List.self, Show.self, Verify.self, Export.self, Vacuum.self, Merge.self])
 
         /// `loupe store ls`.
         struct List: ParsableCommand {
@@ -147,6 +147,38 @@ extension Loupe {
                 let (before, after) = try db.vacuum()
                 let check = try db.integrityCheck()
                 Console.out("\(store): \(StoreCommand.bytes(before)) -> \(StoreCommand.bytes(after)); integrity \(check.joined(separator: "; "))")
+            }
+        }
+
+        /// `loupe store merge`.
+        struct Merge: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Join the stores of a sharded capture into the store one process writes.",
+                discussion: """
+                Each SHARD is the store of one `loupe capture --shard I/N` run (STORE-shard-I-of-N). \
+                They must hold the same captures (model and tokenizer hashes, prompts, hooks, \
+                positions, dtype), made with one split (N, --batch-size, --batch-tokens, \
+                --max-tokens), every shard once and finished; the merge names the store or shard \
+                that breaks this. Rows are copied byte for byte, batch by batch, in the order one \
+                process commits them, so OUT equals a single-process capture row for row (ids \
+                included). OUT is built beside its path and renamed into place when complete.
+
+                Example (a Slurm array of 3 tasks, then the merge):
+                  loupe capture --prompts p.jsonl --hooks 'blocks.*.hook_resid_post' --store acts.sqlite --shard $SLURM_ARRAY_TASK_ID/3
+                  loupe store merge acts.sqlite acts-shard-*-of-3.sqlite
+                """)
+            @Argument(help: "The new store.") var out: String
+            @Argument(help: "The shards' stores.") var shards: [String] = []
+            @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+            func validate() throws {
+                if shards.isEmpty { throw ValidationError("give the shards' stores after OUT") }
+            }
+
+            func run() throws {
+                let summary = try ActivationStore.merge(into: out, from: shards, progress: Console.progress)
+                if format == .json { return try Console.json(summary) }
+                Console.out("\(out): \(summary.captures) capture(s), \(summary.prompts) prompts, \(summary.activationRows) activation rows from \(shards.count) shards")
             }
         }
 
