@@ -38,10 +38,9 @@ import Testing
         for n in 1...3 {
             var folders: [String] = []
             for i in 0..<n {
-                let folder = dir + "/n\(n)-\(i)"
-                let said = try trace(file, ["--shard", "\(i)/\(n)", "--out", folder])
+                let said = try trace(file, ["--shard", "\(i)/\(n)", "--out", dir + "/n\(n)"])
                 #expect(said.contains("shard \(i)/\(n) of job"), "\(said)")
-                folders.append(folder)
+                folders.append(dir + "/n\(n)-shard-\(i)-of-\(n)")
             }
             let merged = try runLoupe(["report", "merge", dir + "/merged-\(n)"] + folders.reversed())
             #expect(merged == whole, "N=\(n): the merge prints what the single run printed")
@@ -53,8 +52,8 @@ import Testing
         let dir = try captureFolder().path
         let file = dir + "/facts.jsonl"
         try Self.facts.write(toFile: file, atomically: true, encoding: .utf8)
-        let folder = dir + "/s0"
-        _ = try trace(file, ["--shard", "0/2", "--out", folder])
+        let folder = dir + "/s-shard-0-of-2"
+        _ = try trace(file, ["--shard", "0/2", "--out", dir + "/s"])
         let path = folder + "/shard.json"
         let done = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         var facts = done["facts"] as! [[String: Any]]
@@ -68,7 +67,7 @@ import Testing
         var edited = done
         edited["facts"] = facts
         try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: path))
-        _ = try trace(file, ["--shard", "0/2", "--out", folder])
+        _ = try trace(file, ["--shard", "0/2", "--out", dir + "/s"])
         let resumed = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any])["facts"] as! [[String: Any]]
         #expect((resumed[0]["result"] as! [String: Any])["cleanProbability"] as? Double == 0.125, "a saved fact is kept, not recomputed")
         let again = resumed[2]["result"] as! [String: Any], before = second["result"] as! [String: Any]
@@ -80,23 +79,24 @@ import Testing
         let dir = try captureFolder().path
         let file = dir + "/facts.jsonl"
         try Self.facts.write(toFile: file, atomically: true, encoding: .utf8)
-        for i in 0..<3 { _ = try trace(file, ["--shard", "\(i)/3", "--out", dir + "/s\(i)"]) }
-        let missing = loupeError(["report", "merge", dir + "/m", dir + "/s0", dir + "/s2"])
+        for i in 0..<3 { _ = try trace(file, ["--shard", "\(i)/3", "--out", dir + "/s"]) }
+        let s = (0..<3).map { dir + "/s-shard-\($0)-of-3" }
+        let missing = loupeError(["report", "merge", dir + "/m", s[0], s[2]])
         #expect(missing.contains("missing shard 1/3"), "\(missing)")
-        let twice = loupeError(["report", "merge", dir + "/m", dir + "/s0", dir + "/s1", dir + "/s1", dir + "/s2"])
+        let twice = loupeError(["report", "merge", dir + "/m", s[0], s[1], s[1], s[2]])
         #expect(twice.contains("shard 1/3 is given twice"), "\(twice)")
         _ = try runLoupe(["trace", "--model", Self.model, "--facts", file, "--samples", "3", "--kinds", "state,mlp", "--window", "1",
                           "--shard", "1/3", "--out", dir + "/other"])
-        let other = loupeError(["report", "merge", dir + "/m", dir + "/s0", dir + "/other", dir + "/s2"])
+        let other = loupeError(["report", "merge", dir + "/m", s[0], dir + "/other-shard-1-of-3", s[2]])
         #expect(other.contains("only shards of one job merge") && other.contains(dir + "/other"), "\(other)")
-        let path = URL(fileURLWithPath: dir + "/s1/shard.json")
+        let path = URL(fileURLWithPath: s[1] + "/shard.json")
         var saved = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as! [String: Any]
         var facts = saved["facts"] as! [[String: Any]]
         facts[1].removeValue(forKey: "result")
         saved["facts"] = facts
         try JSONSerialization.data(withJSONObject: saved).write(to: path)
-        let unfinished = loupeError(["report", "merge", dir + "/m", dir + "/s0", dir + "/s1", dir + "/s2"])
-        #expect(unfinished.contains("shard 1/3 in \(dir)/s1 is unfinished: 1 of its facts are left"), "\(unfinished)")
+        let unfinished = loupeError(["report", "merge", dir + "/m"] + s)
+        #expect(unfinished.contains("shard 1/3 in \(s[1]) is unfinished: 1 of its facts are left"), "\(unfinished)")
         let notShard = loupeError(["report", "merge", dir + "/m", dir])
         #expect(notShard.contains("shard.json: cannot read"), "\(notShard)")
         #expect(loupeError(["trace", "--model", Self.model, "--prompt", "a b", "--subject", "a", "--shard", "0/2"]).contains("--facts"))

@@ -35,8 +35,10 @@ extension Loupe.Trace {
         var facts = try CausalTracing.readFacts(path)
         let job = CausalTracing.FactsJob(model: m.config.name, modelHash: try ModelIdentity(of: m).fileHash, factsFile: path,
                                          facts: facts, config: tracing.config, noiseStd: std)
-        var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
-            ?? ReportFolder(analysis: "trace", label: "\(label)-shard-\(shard.index)-of-\(shard.count)")
+        // Every shard of a job array gets the same command line: each writes beside the others.
+        let suffix = "-shard-\(shard.index)-of-\(shard.count)"
+        var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0 + suffix)) }
+            ?? ReportFolder(analysis: "trace", label: label + suffix)
         let file = folder.url.appendingPathComponent(CausalTracing.FactsShard.fileName)
         if FileManager.default.fileExists(atPath: file.path) {
             let saved = try CausalTracing.FactsShard.read(file)

@@ -32,7 +32,7 @@ extension Loupe {
 
             Sharding: with --shard I/N (or a job array's variables, see --shard) a process traces \
             the facts whose line index mod N is I and saves them after each fact in \
-            shard.json in its folder (default reports/trace-<file>-shard-I-of-N); rerunning \
+            shard.json in its folder (--out or reports/trace-<file>, with -shard-I-of-N appended); rerunning \
             the shard resumes there. `loupe report merge OUT DIR...` joins the N folders into \
             the report one process writes. --shard 0/1 makes a single run resumable.
 
