@@ -16,15 +16,15 @@ struct RidgeProbeCommandTests {
         let out = dir.appendingPathComponent("lat").path
         let o = try json(runLoupe([
             "probe", "train", "--store", dir.appendingPathComponent("p.db").path, "--dataset", probeDataset("world-places"),
-            "--probe", "ridge", "--target", "latitude", "--hooks", "blocks.1.hook_resid_post,blocks.8.hook_resid_post,blocks.14.hook_resid_post", "--model", Self.model,
+            "--probe", "ridge", "--target", "latitude", "--hooks", "blocks.8.hook_resid_post,blocks.14.hook_resid_post,blocks.23.hook_resid_post", "--model", Self.model,
             "--out", out, "--format", "json"])) as! [String: Any]
         let layers = o["layers"] as! [[String: Any]]
         #expect(layers.count == 3 && o["examples"] as? Int == 335)
         let best = layers.first { $0["hook"] as? String == o["best"] as? String }!
         let test = best["testR2"] as! Double, control = best["controlR2"] as! Double
-        // Measured 2026-12-05: see README "Probes" (held-out R² by layer).
+        // Measured 2026-12-05: best blocks.23 (by CV), test R² 0.46, control -0.11 (README "Probes").
         #expect(test >= 0.3, "best \(best)")
-        #expect(control <= 0.1 && test - control >= 0.2, "best \(best)")
+        #expect(control <= 0.1 && test - control >= 0.3, "best \(best)")
         #expect((best["baselineR2"] as! Double) <= 0 && (best["testMSE"] as! Double) < (best["baselineMSE"] as! Double))
         let csv = try String(contentsOfFile: out + "/layers.csv", encoding: .utf8)
         #expect(csv.hasPrefix("hook,layer,train_r2,test_r2,cv_r2_mean,cv_r2_std,control_r2"))
