@@ -25,7 +25,7 @@ extension Loupe {
     struct ProbeTrain: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
-            abstract: "Fit a probe per hook point; report accuracy by layer, control task and selectivity.",
+            abstract: "Fit a probe per hook point; report accuracy (or R² with --target) by layer, control task and selectivity.",
             discussion: """
             Examples come from a store made by `loupe capture`: with --dataset probes/NAME the \
             definition file says which field is the label, where to read (last token, the \
