@@ -52,13 +52,17 @@ extension Loupe.ProbeTrain {
         Console.out("ridge probe (\(alpha.flatMap(Double.init).map { "alpha \($0)" } ?? "alpha by CV")\(noStandardize ? "" : ", standardized")) "
                     + "on \(report.dataset) / \(target): \(report.examples) examples, position \(report.position.rawValue)")
         let width = max(4, report.layers.map(\.hook.count).max() ?? 4)
-        Console.out("hook".padding(toLength: width, withPad: " ", startingAt: 0) + "  train R²  test R²  cv R²    control  test RMSE  alpha")
+        Console.out("hook".padding(toLength: width, withPad: " ", startingAt: 0)
+                    + "  train R²  test R²  cv R²    control  train RMSE  test RMSE  mean RMSE  alpha")
         let num = { (x: Double) in x.isNaN ? "  -     " : String(format: "%7.3f ", x) }
         for l in report.layers {
             let r = l.result
             Console.out(l.hook.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + num(r.trainR2) + "  " + num(r.testR2)
-                        + num(r.cvR2Mean) + " " + num(r.controlR2) + String(format: "  %9.3g  %g", r.testMSE.squareRoot(), r.alpha))
+                        + num(r.cvR2Mean) + " " + num(r.controlR2)
+                        + String(format: "  %10.3g  %9.3g  %9.3g  %g", r.trainMSE.squareRoot(), r.testMSE.squareRoot(),
+                                 r.baselineMSE.squareRoot(), r.alpha))
         }
+        Console.out("RMSE = √MSE (layers.csv and --format json give the MSEs); mean RMSE: predicting the training mean for the test rows")
         if let b = report.best {
             Console.out("best: \(b.hook) (by cross-validated R²); training-mean baseline RMSE \(String(format: "%.3g", b.result.baselineMSE.squareRoot()))")
         }
