@@ -46,7 +46,8 @@ public enum ReadPosition: String, Sendable, Codable, CaseIterable {
 ///
 /// `prompts` is a JSONL file beside it (relative path), `label` the field holding the class,
 /// `position` where to read (last / subject / mean), and `word` the field holding the word
-/// the label hinges on, whose types the control task labels at random.
+/// the label hinges on, whose types the control task labels at random. `targets` optionally
+/// lists numeric fields for ridge probes (`"targets": ["latitude", "longitude"]`).
 public struct DatasetDefinition: Sendable, Codable, Equatable {
     public var name: String
     public var prompts: String
@@ -54,12 +55,14 @@ public struct DatasetDefinition: Sendable, Codable, Equatable {
     public var label: String
     public var position: ReadPosition
     public var word: String?
+    /// Numeric fields a ridge probe can predict (`--probe ridge --target FIELD`), if any.
+    public var targets: [String]?
     public var description: String?
 
     /// The folder the definition was read from.
     public var directory: String = ""
 
-    enum CodingKeys: String, CodingKey { case name, prompts, text, label, position, word, description }
+    enum CodingKeys: String, CodingKey { case name, prompts, text, label, position, word, targets, description }
 
     /// The prompt file's path.
     public var promptsPath: String { (directory as NSString).appendingPathComponent(prompts) }

@@ -34,11 +34,28 @@ public enum ProbeData {
     ///   ``ProbeError/oneClass(label:value:)``, ``StoreError``.
     public static func load(store: ActivationStore, capture: CaptureSummary, hook: String, position: ReadPosition,
                             label: String, word: String?) throws -> FeatureMatrix {
+        let p = try pooledRows(store: store, capture: capture, hook: hook, position: position)
+        var labels: [String] = [], missing: [Int] = []
+        for (meta, prompt) in zip(p.metadata, p.prompts) {
+            let value = meta[label]
+            if value == nil || value == .null { missing.append(prompt) }
+            labels.append(value?.text ?? "")
+        }
+        if !missing.isEmpty { throw ProbeError.missingLabels(field: label, prompts: missing) }
+        let classes = Set(labels)
+        if classes.count < 2 { throw ProbeError.oneClass(label: label, value: classes.first ?? "") }
+        return FeatureMatrix(x: p.x, rows: p.prompts.count, width: p.width, labelNames: labels,
+                             words: p.metadata.map { m in word.flatMap { m[$0]?.text } ?? "" }, prompts: p.prompts)
+    }
+
+    /// One pooled row per prompt of `capture` at `hook`, with the prompt's metadata and index.
+    static func pooledRows(store: ActivationStore, capture: CaptureSummary, hook: String, position: ReadPosition) throws
+        -> (x: [Float], width: Int, metadata: [[String: JSONValue]], prompts: [Int]) {
         guard capture.hooks.contains(hook) else { throw ProbeError.hookNotCaptured(hook: hook, captured: capture.hooks) }
         var reader = try ActivationReader(store: store, capture: try store.capture(id: capture.id), hook: hook,
                                           batchSize: 4096, order: .stored)
         let width = reader.width
-        var x: [Float] = [], labels: [String] = [], words: [String] = [], prompts: [Int] = [], missing: [Int] = []
+        var x: [Float] = [], metadata: [[String: JSONValue]] = [], prompts: [Int] = []
         // Rows of one prompt are consecutive in stored order; collect and reduce them.
         var current: (prompt: Int, meta: [String: JSONValue], rows: [Float], positions: [Int])? = nil
         let rule = position.pooling
@@ -47,11 +64,8 @@ public enum ProbeData {
             guard let row = rule.pool(c.rows, positions: c.positions, width: width) else {
                 throw ProbeError.badOption("prompt \(c.prompt) has no row to average at \(hook) (only position 0, which the mean leaves out); read it at 'last'")
             }
-            let value = c.meta[label]
-            if value == nil || value == .null { missing.append(c.prompt) }
             x += row
-            labels.append(value?.text ?? "")
-            words.append(word.flatMap { c.meta[$0]?.text } ?? "")
+            metadata.append(c.meta)
             prompts.append(c.prompt)
             current = nil
         }
@@ -67,9 +81,6 @@ public enum ProbeData {
             }
         }
         try flush()
-        if !missing.isEmpty { throw ProbeError.missingLabels(field: label, prompts: missing) }
-        let classes = Set(labels)
-        if classes.count < 2 { throw ProbeError.oneClass(label: label, value: classes.first ?? "") }
-        return FeatureMatrix(x: x, rows: prompts.count, width: width, labelNames: labels, words: words, prompts: prompts)
+        return (x, width, metadata, prompts)
     }
 }

@@ -17,6 +17,10 @@ public enum ProbeError: Error, CustomStringConvertible, Equatable {
     case noCapture(store: String, reason: String)
     /// An option value out of range.
     case badOption(String)
+    /// A numeric target field that is missing or not a number, by prompt index, with what was found.
+    case badTarget(field: String, prompts: [Int], found: [String])
+    /// Every example has the same target value: there is nothing to regress.
+    case constantTarget(field: String, value: Double)
 
     public var description: String {
         switch self {
@@ -39,6 +43,12 @@ public enum ProbeError: Error, CustomStringConvertible, Equatable {
             return "\(store): \(reason)"
         case let .badOption(text):
             return text
+        case let .badTarget(field, prompts, found):
+            let list = zip(prompts, found).prefix(8).map { "prompt \($0) (\($1))" }.joined(separator: ", ")
+            return "\(prompts.count) example(s) have no numeric '\(field)' value: \(list)\(prompts.count > 8 ? ", ..." : ""); "
+                + "give every prompt a number in that field or drop those lines"
+        case let .constantTarget(field, value):
+            return "target '\(field)' is \(value) for every example: a constant has nothing to predict (R² is undefined); pick a field that varies"
         }
     }
 }

@@ -25,7 +25,7 @@ extension Loupe {
     struct ProbeTrain: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
-            abstract: "Fit a probe per hook point; report accuracy by layer, control task and selectivity.",
+            abstract: "Fit a probe per hook point; report accuracy (or R² with --target) by layer, control task and selectivity.",
             discussion: """
             Examples come from a store made by `loupe capture`: with --dataset probes/NAME the \
             definition file says which field is the label, where to read (last token, the \
@@ -48,6 +48,21 @@ extension Loupe {
             confusion.csv/.svg at the best layer (chosen by cross-validated accuracy), \
             summary.txt, index.html, probe-<hook>.json for each hook and best-probe.json \
             (weights in raw activation space; see `loupe probe apply`).
+
+            Numeric targets: --probe ridge --target FIELD fits ridge regression of a numeric \
+            field of the prompts (e.g. latitude, birth_year; the dataset's "targets" lists \
+            them) on the same rows: a seeded random 75/25 split, alpha chosen from \
+            0.1, 1, ..., 100000 by 5-fold cross-validated R² on the training part (unless \
+            --alpha A is given), features standardized and outliers left out as above. Per \
+            hook it reports R² and MSE on train and test, the baseline that predicts the \
+            training mean, and a control: the same probe fitted on the values shuffled among \
+            the prompts. The best layer is chosen by cross-validated R². The report has \
+            layers.csv, layers.svg, predictions.csv (held-out values and predictions at the \
+            best layer), summary.txt and index.html; no probe file is saved. A missing or \
+            non-numeric value names the prompt; a constant target is an error. Example:
+
+              loupe probe train --store places.db --dataset probes/world-places \\
+                --probe ridge --target latitude --capture-missing
             """)
 
         @Option(help: "The activation store.") var store: String
@@ -61,7 +76,10 @@ extension Loupe {
         @Option(help: "Probe: logistic, ridge or diffmeans.") var probe: ProbeKind = .logistic
         @Option(name: .customLong("c"), help: "Logistic inverse regularization C (scikit-learn's), 'auto' (chosen by CV) or 'none'.")
         var c = "1"
-        @Option(help: "Ridge regularization alpha, or 'auto'.") var alpha = "1"
+        @Option(help: "Ridge regularization alpha, or 'auto' (chosen by CV; default 1 for classes, auto with --target).")
+        var alpha: String?
+        @Option(help: "Numeric field to predict with --probe ridge (ridge regression; R² and MSE per layer).")
+        var target: String?
         @Flag(help: "Fit on raw activations (no standardization, no outlier rule unless --outlier-factor).") var noStandardize = false
         @Option(help: "Outlier rule: leave out rows with norm above this many times the median.") var outlierFactor: Float?
         @Flag(help: "Keep huge-norm rows.") var keepOutliers = false
@@ -81,7 +99,8 @@ extension Loupe {
             if !(testFraction > 0 && testFraction < 1) { throw ValidationError("--test-fraction must be between 0 and 1") }
             if folds < 0 || folds == 1 { throw ValidationError("--folds must be 0 (none) or at least 2") }
             if c != "auto" && c != "none" && !((Double(c) ?? -1) > 0) { throw ValidationError("--c must be a positive number, auto or none, not '\(c)'") }
-            if alpha != "auto" && !((Double(alpha) ?? -1) >= 0) { throw ValidationError("--alpha must be a number >= 0 or auto, not '\(alpha)'") }
+            if let alpha, alpha != "auto" && !((Double(alpha) ?? -1) >= 0) { throw ValidationError("--alpha must be a number >= 0 or auto, not '\(alpha)'") }
+            if target != nil && probe != .ridge { throw ValidationError("--target FIELD predicts a number: it needs --probe ridge (got \(probe.rawValue))") }
             if let f = outlierFactor, !(f > 1) { throw ValidationError("--outlier-factor must be > 1") }
         }
 
@@ -125,6 +144,7 @@ extension Loupe {
                 try training.capture(missing, model: loaded ?? loadCaptureModel(reason: ""))
                 holders = try training.holders(wanted.map(\.name))
             }
+            if let target { return try runRegression(training, target: target, hooks: wanted.map(\.name), holders: holders) }
             let report = try training.run(hooks: wanted.map(\.name), holders: holders, progress: Console.progress)
             var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
                 ?? ReportFolder(analysis: "probe", label: training.name)
@@ -147,7 +167,7 @@ extension Loupe {
                 if c == "auto" { grid = [0.001, 0.01, 0.1, 1, 10, 100] } else { options.c = c == "none" ? .infinity : Double(c)! }
             }
             if probe == .ridge {
-                if alpha == "auto" { grid = [0.1, 1, 10, 100, 1000, 10000] } else { options.alpha = Double(alpha)! }
+                if alpha == "auto" { grid = [0.1, 1, 10, 100, 1000, 10000] } else { options.alpha = Double(alpha ?? "1")! }
             }
             let rule: OutlierRule? = keepOutliers ? nil : outlierFactor.map(OutlierRule.init) ?? (noStandardize ? nil : OutlierRule())
             return ProbeExperiment(options: options, testFraction: testFraction, folds: folds, grid: grid, seed: seed,
@@ -197,7 +217,7 @@ extension Loupe {
         }
 
         func printTable(_ report: ProbeReport, notes: [String], reportPath: String) {
-            let reg = probe == .logistic ? (c == "auto" ? "C by CV" : "C \(c)") : probe == .ridge ? (alpha == "auto" ? "alpha by CV" : "alpha \(alpha)") : "no regularization"
+            let reg = probe == .logistic ? (c == "auto" ? "C by CV" : "C \(c)") : probe == .ridge ? (alpha == "auto" ? "alpha by CV" : "alpha \(alpha ?? "1")") : "no regularization"
             Console.out("\(probe.rawValue) probe (\(reg)\(noStandardize ? "" : ", standardized")) on \(report.dataset) / \(report.label): "
                         + "\(report.examples) examples, classes \(report.classes.joined(separator: ", ")), position \(report.position.rawValue)")
             let width = max(4, report.layers.map(\.hook.count).max() ?? 4)
