@@ -46,7 +46,7 @@ extension AttributionGraph {
                                           promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold)
         try folder.write(try GraphJSON.encode(document), to: "\(inputs.slug).json")
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try folder.write(try encoder.encode(["graphs": [document.metadata]]), to: "graph-metadata.json")
         var nodesTable = CSVTable(header: ["node", "kind", "layer", "position", "feature", "activation", "influence", "cumulative_influence", "kept", "label"])
         for i in 0..<layout.nodes {

@@ -102,7 +102,7 @@ public enum GraphJSON {
     /// Encodes `document` (pretty-printed, keys in schema order).
     public static func encode(_ document: Document) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(document)
     }
 }
