@@ -139,6 +139,30 @@ struct AttributionGraphTests {
         #expect(worst <= 1e-4 * scale, "intervention vs edge: max |difference| \(worst), largest |edge| \(scale)")
     }
 
+    /// circuit-tracer's `feature_intervention` (frozen attention, live norms and MLPs) on the
+    /// fixture's two edits gives the same last-position logits.
+    @Test func featureInterventionsMatchCircuitTracer() throws {
+        struct Cases: Decodable { let interventions: [[[Float]]] }
+        let cases = try JSONDecoder().decode(Cases.self, from: Data(contentsOf: Self.dir.appendingPathComponent("graph.json"))).interventions
+        let reference = try Self.npy("intervention-logits.npy")
+        let g = try Self.graph(), vocab = g.replacement.config.vocabSize, n = g.layout.positions
+        let intervention = FeatureIntervention(g.replacement)
+        let clean = Array(g.replacement.logits[((n - 1) * vocab)..<(n * vocab)])
+        try #require(reference.shape == [cases.count, vocab])
+        for (i, edits) in cases.enumerated() {
+            let logits = try intervention.logits(edits.map { .init(layer: Int($0[0]), position: Int($0[1]), feature: Int($0[2]), change: .set($0[3])) })
+            let want = Array(reference.scalars[(i * vocab)..<((i + 1) * vocab)])
+            let scale = want.reduce(Float(0)) { max($0, abs($1)) }
+            #expect(TestFiles.maxAbsDiff(logits, want) <= 1e-4 * scale, "case \(i)")
+            #expect(TestFiles.maxAbsDiff(want, clean) > 1e-2, "case \(i): the edit must move the logits to check anything")
+        }
+        // Scaling a feature by 1 changes nothing; an edit outside the dictionary is refused.
+        let f = g.features.last!
+        let same = try intervention.logits([.init(layer: f.layer, position: f.position, feature: f.feature, change: .scale(1))])
+        #expect(TestFiles.maxAbsDiff(same, clean) <= 1e-4 * clean.reduce(Float(0)) { max($0, abs($1)) })
+        #expect(throws: GraphError.self) { try intervention.logits([.init(layer: 0, position: 1, feature: 96, change: .set(1))]) }
+    }
+
     @Test func logitTargetsFollowCumulativeProbability() throws {
         let logits = [0.5, 0.3, 0.15, 0.05].map { Float(Foundation.log($0)) }
         #expect(try LogitTargets(logits: logits, maxCount: 10, probability: 0.75).tokens == [0, 1])

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import LoupeCLI
 import LoupeTestSupport
@@ -31,6 +32,27 @@ import Testing
         let edges = try String(contentsOfFile: out + "/edges.csv", encoding: .utf8).split(separator: "\n")
         #expect(edges.count == 1 + (ref["pruned_edges"] as! Int))
         #expect(try String(contentsOfFile: out + "/summary.txt", encoding: .utf8).contains("Strongest paths from tokens"))
+    }
+
+    /// `graph intervene` with the fixture's first edit: probabilities before are the graph's
+    /// logit probabilities, after are those of circuit-tracer's intervened logits.
+    @Test func interveneReportsCircuitTracersProbabilities() throws {
+        let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.graph.appendingPathComponent("graph.json"))) as! [String: Any]
+        let result = try json(runLoupe(["graph", "intervene", "--model", Self.model, "--prompt", ref["prompt"] as! String,
+                                        "--transcoders", Self.graph.appendingPathComponent("transcoders").path,
+                                        "--set", "0:7:7=0", "--format", "json"])) as! [String: Any]
+        let rows = result["tokens"] as! [[String: Any]]
+        #expect(rows.map { $0["id"] as! Int } == ref["logit_tokens"] as! [Int])
+        let logits = try NumPyArray.read(path: Self.graph.appendingPathComponent("intervention-logits.npy").path).scalars
+        let vocab = logits.count / 2, top = logits[0..<vocab].max()!
+        let sum = logits[0..<vocab].reduce(0.0) { $0 + Foundation.exp(Double($1 - top)) }
+        for (row, p) in zip(rows, ref["logit_probabilities"] as! [Double]) {
+            #expect(abs((row["before"] as! Double) - p) < 1e-5)
+            let want = Foundation.exp(Double(logits[row["id"] as! Int] - top)) / sum
+            #expect(abs((row["after"] as! Double) - want) < 1e-4, "token \(row["id"]!)")
+        }
+        #expect(loupeError(["graph", "intervene", "--model", Self.model, "--prompt", "The", "--transcoders", Self.graph.path, "--set", "1:2"])
+            .contains("'1:2' is not L:P:F=VALUE"))
     }
 
     @Test func graphRefusesBadOptionsAndSets() throws {

@@ -5,9 +5,17 @@ import Models
 import Reporting
 
 extension Loupe {
-    /// `loupe graph`: an attribution graph of one prompt through a transcoder per MLP.
+    /// `loupe graph`: attribution graphs (build, the default, and intervene).
     struct Graph: ParsableCommand {
         static let configuration = CommandConfiguration(
+            abstract: "Attribution graphs through a transcoder per MLP: build one (the default), test it with interventions.",
+            subcommands: [GraphBuild.self, GraphIntervene.self], defaultSubcommand: GraphBuild.self)
+    }
+
+    /// `loupe graph [build]`: an attribution graph of one prompt through a transcoder per MLP.
+    struct GraphBuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "build",
             abstract: "Attribution graph: which transcoder features, through which paths, produce the next token (circuit tracing).",
             discussion: """
             Replaces every MLP by its transcoder (--transcoders DIR: transcoders.json plus one \
