@@ -9,6 +9,10 @@ extension Loupe {
     struct Graph: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Attribution graphs through a transcoder per MLP: build one (the default), test it with interventions.",
+            discussion: """
+            `loupe graph --prompt P --transcoders DIR` runs `graph build`; `loupe graph build --help` \
+            explains its options, defaults and output, `loupe graph intervene --help` the edits.
+            """,
             subcommands: [GraphBuild.self, GraphIntervene.self], defaultSubcommand: GraphBuild.self)
     }
 
@@ -70,6 +74,8 @@ extension Loupe {
             let completenessScore: Float
             let logits: [Logit]
             let seconds: Double
+            /// Of `seconds`, the backward passes (the adjacency rows).
+            let backwardSeconds: Double
             let report: String
             struct Logit: Encodable { let token: String; let id: Int; let probability: Float }
         }
@@ -83,9 +89,11 @@ extension Loupe {
             let replacement = try LocalReplacementModel(model: m.transformer, transcoders: set, tokens: ids)
             Console.progress("graph: \(replacement.features.count) active features; backward passes")
             var shown = 0
+            let backwardStart = Date()
             let graph = try AttributionGraph(replacement, options: .init(maxLogits: maxLogits, logitProbability: logitProbability, batchSize: batchSize)) { done, total in
                 if done * 10 / total > shown || done == total { shown = done * 10 / total; Console.progress("graph: rows \(done)/\(total)") }
             }
+            let backwardSeconds = Date().timeIntervalSince(backwardStart)
             let pruning = try GraphPruning(graph, nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
             let scores = try graph.scores()
             let folder = outDir ?? "reports/" + ReportFolder.folderName(analysis: "graph", label: prompt)
@@ -101,7 +109,7 @@ extension Loupe {
                 return try Console.json(Output(prompt: prompt, tokens: inputs.promptTokens, activeFeatures: replacement.features.count, nodes: graph.layout.nodes,
                                                keptNodes: pruning.nodeMask.filter { $0 }.count, keptEdges: pruning.edgeMask.filter { $0 }.count,
                                                replacementScore: scores.replacement, completenessScore: scores.completeness, logits: logits,
-                                               seconds: Date().timeIntervalSince(start), report: folder))
+                                               seconds: Date().timeIntervalSince(start), backwardSeconds: backwardSeconds, report: folder))
             }
             Console.write(graph.summary(pruning: pruning, inputs: inputs, scores: scores).rendered())
         }
