@@ -16,11 +16,7 @@ public struct Loupe: ParsableCommand {
         with config.json, safetensors and tokenizer.json) or LOUPE_MODEL to choose another.
         """,
         version: version,
-<<<<<<< HEAD
-        subcommands: [Info.self, Hooks.self, Tokenize.self, Run.self, Generate.self, Trace.self, Patch.self, Knockout.self, Capture.self, StoreCommand.self, Probe.self, NotebookCommand.self, Steer.self, SAE.self, SNMF.self, ReportCommand.self]
-=======
-        subcommands: [Info.self, Hooks.self, Tokenize.self, Run.self, Generate.self, Trace.self, Patch.self, Knockout.self, Capture.self, StoreCommand.self, Probe.self, NotebookCommand.self, Steer.self, SAE.self, SNMF.self, Graph.self]
->>>>>>> graph
+        subcommands: [Info.self, Hooks.self, Tokenize.self, Run.self, Generate.self, Trace.self, Patch.self, Knockout.self, Capture.self, StoreCommand.self, Probe.self, NotebookCommand.self, Steer.self, SAE.self, SNMF.self, Graph.self, ReportCommand.self]
     )
 
     public init() {}
