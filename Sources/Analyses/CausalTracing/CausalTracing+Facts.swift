@@ -56,7 +56,7 @@ extension CausalTracing {
         let start = Date()
         for i in facts.indices {
             let fact = facts[i]
-            let ids = tokenizer.encode(fact.prompt)
+            let ids = try tokenizer.encode(fact.prompt)
             let subject: Range<Int>
             do { subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: tokenizer) } catch {
                 facts[i].skipped = "\(error)"
@@ -65,7 +65,7 @@ extension CausalTracing {
             }
             var target: Int? = nil
             if let answer = fact.answer {
-                guard let first = tokenizer.encode(answer).first else { facts[i].skipped = "empty answer"; continue }
+                guard let first = try tokenizer.encode(answer).first else { facts[i].skipped = "empty answer"; continue }
                 let top = Sampler.argmax(try model.forward([ids]).logits[0].scalars)
                 if top != first {
                     facts[i].skipped = "the model's top-1 is '\(tokenizer.tokenString(top))', not '\(tokenizer.tokenString(first))'"

@@ -9,7 +9,7 @@ extension Loupe.Trace {
     func traceFacts(_ path: String, _ m: LoadedModel, lanes: Int) throws {
         let config = CausalTracing.Config(samples: samples, noiseMultiplier: noiseMultiplier, seed: seed, window: window,
                                           kinds: try parsedKinds(), lanes: lanes)
-        let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
+        let std = try NoiseLevel.embeddingStd(m) * noiseMultiplier
         let facts = try CausalTracing(model: m.transformer, config: config)
             .trace(try CausalTracing.readFacts(path), tokenizer: m.tokenizer, noiseStd: std, progress: Console.progress)
         let traced = facts.compactMap(\.result)
