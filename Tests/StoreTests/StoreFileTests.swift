@@ -36,7 +36,7 @@ import Testing
         let newer = try temporaryStorePath()
         _ = try ActivationStore(path: newer, create: true)
         try SQLiteScript.run(newer, "PRAGMA user_version = 99;")
-        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 1; update Loupe")
+        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 2; update Loupe")
     }
 
     @Test func refusesAnotherModelOrTokenizerUnlessAllowed() throws {
