@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes Loupe's parsers of untrusted files with libFuzzer + AddressSanitizer:
 #   bash scripts/fuzz.sh [SECONDS_PER_HARNESS] [HARNESS...]
-# Harnesses (fuzz/Sources): FuzzGGUF, FuzzSafetensors, FuzzTokenizerJSON, FuzzConfigJSON.
+# Harnesses (fuzz/Sources): FuzzGGUF, FuzzSafetensors, FuzzTokenizerJSON, FuzzConfigJSON,
+# FuzzNotebook (the notebook parser), FuzzPromptFile (.txt/.jsonl/.tsv prompt files; the
+# input's first byte picks the kind).
 # Each is seeded from the test fixtures, runs SECONDS (default 15) with a 2 GB memory limit,
 # a 1 GB single-allocation limit and a 10 s per-input timeout, and the script fails on any
 # crash, leak, over-limit allocation or timeout; the input that did it is left in
@@ -11,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"; shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(FuzzGGUF FuzzSafetensors FuzzTokenizerJSON FuzzConfigJSON)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(FuzzGGUF FuzzSafetensors FuzzTokenizerJSON FuzzConfigJSON FuzzNotebook FuzzPromptFile)
 
 # Instrumented for libFuzzer and ASan at compile time (-Xfrontend); linked with ASan and
 # libFuzzer's runtime without its `main`: SwiftPM gives each executable its own entry, which
@@ -24,12 +26,19 @@ bin="$(swift build "${flags[@]}" --show-bin-path)"
 
 # Seed corpora from the fixtures (copied, so the fuzzer's additions stay out of the tree).
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mkdir -p "$work"/{FuzzGGUF,FuzzSafetensors,FuzzTokenizerJSON,FuzzConfigJSON} fuzz/artifacts
+mkdir -p "$work"/{FuzzGGUF,FuzzSafetensors,FuzzTokenizerJSON,FuzzConfigJSON,FuzzNotebook,FuzzPromptFile} fuzz/artifacts
 cp Tests/Fixtures/formats/tiny.gguf "$work/FuzzGGUF/"
 for t in Tests/Fixtures/tokenizers/*/tokenizer.json Tests/Fixtures/models/*/tokenizer.json; do
     cp "$t" "$work/FuzzTokenizerJSON/$(basename "$(dirname "$t")").json"
 done
 for c in Tests/Fixtures/models/tiny-*/config.json; do cp "$c" "$work/FuzzConfigJSON/$(basename "$(dirname "$c")").json"; done
+for n in notebooks-text/0[0-2]-*.md; do head -c 8192 "$n" > "$work/FuzzNotebook/$(basename "$n")"; done
+# Prompt files: one byte for the kind (0 .txt, 1 .jsonl, 2 .tsv), then the file.
+n=0
+for f in $(find probes -name '*.jsonl' | head -n 3) $(find probes -name '*.tsv' | head -n 2) $(find probes -name '*.txt' | head -n 2); do
+    case "$f" in *.txt) k='\x00';; *.jsonl) k='\x01';; *.tsv) k='\x02';; esac
+    { printf "$k"; head -c 4096 "$f"; } > "$work/FuzzPromptFile/seed$n"; n=$((n + 1))
+done
 python3 - "$work/FuzzSafetensors" <<'PY'
 import json, struct, sys
 # Small, valid safetensors files (the fixtures' are hundreds of KB): F32, F16 and BF16 tensors.

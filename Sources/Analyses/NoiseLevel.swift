@@ -14,8 +14,8 @@ public enum NoiseLevel {
     """
 
     /// Standard deviation of all embedding entries of the tokens of `text`.
-    public static func embeddingStd(_ model: LoadedModel, text: String = sampleText) -> Float {
-        let ids = model.tokenizer.encode(text)
+    public static func embeddingStd(_ model: LoadedModel, text: String = sampleText) throws -> Float {
+        let ids = try model.tokenizer.encode(text)
         let e = model.transformer.weights.tokenEmbedding, d = model.config.dModel
         var sum = 0.0, sumSquares = 0.0
         for id in ids {

@@ -94,9 +94,11 @@ public enum GGUFEncoder {
         case .bool(let x): put(UInt8(x ? 1 : 0))
         case .string(let s): put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8)
         case .array(let a):
-            put(a.first.map(typeID) ?? 0)
+            put(a.elementTypeID)
             put(UInt64(a.count))
-            for e in a { putValue(e, into: &out) }
+            if case .uint8(let bytes) = a.storage { out.append(contentsOf: bytes) } else {
+                for e in a { putValue(e, into: &out) }
+            }
         case .uint64(let x): put(x)
         case .int64(let x): put(x)
         case .float64(let x): put(x.bitPattern)

@@ -148,10 +148,36 @@ struct GGUFParser {
                 throw .invalidValue(typeAt, reason: "arrays nested deeper than \(Self.maxArrayDepth) levels")
             }
             let count = try readCount(minimumSize: elementType.minimumSize, what: "array element count")
-            var elements: [GGUFValue] = []
-            elements.reserveCapacity(count)
-            for _ in 0..<count { elements.append(try readValue(type: elementType, depth: depth + 1)) }
-            return .array(elements)
+            return .array(GGUFArray(storage: try readElements(type: elementType, count: count, depth: depth + 1)))
+        }
+    }
+
+    /// `count` elements of `type`, into one typed array (a count already bounded by the file).
+    private mutating func readElements(type: GGUFValueType, count: Int, depth: Int) throws(FormatError) -> GGUFArray.Storage {
+        func many<T>(_ one: (inout GGUFParser) throws(FormatError) -> T) throws(FormatError) -> [T] {
+            var out: [T] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count { out.append(try one(&self)) }
+            return out
+        }
+        switch type {
+        case .uint8: return .uint8(Array(try reader.readBytes(count)))
+        case .int8: return .int8(try many { p throws(FormatError) in try p.reader.read() })
+        case .uint16: return .uint16(try many { p throws(FormatError) in try p.reader.read() })
+        case .int16: return .int16(try many { p throws(FormatError) in try p.reader.read() })
+        case .uint32: return .uint32(try many { p throws(FormatError) in try p.reader.read() })
+        case .int32: return .int32(try many { p throws(FormatError) in try p.reader.read() })
+        case .float32: return .float32(try many { p throws(FormatError) in try p.reader.readFloat() })
+        case .bool: return .bool(try many { p throws(FormatError) in try p.reader.read(UInt8.self) != 0 })
+        case .string: return .string(try many { p throws(FormatError) in try p.reader.readString() })
+        case .uint64: return .uint64(try many { p throws(FormatError) in try p.reader.read() })
+        case .int64: return .int64(try many { p throws(FormatError) in try p.reader.read() })
+        case .float64: return .float64(try many { p throws(FormatError) in try p.reader.readDouble() })
+        case .array:
+            return .array(try many { p throws(FormatError) in
+                guard case .array(let a) = try p.readValue(type: .array, depth: depth) else { return GGUFArray([]) }
+                return a
+            })
         }
     }
 

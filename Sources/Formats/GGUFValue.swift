@@ -1,5 +1,6 @@
-/// A GGUF metadata value: one of the 13 GGUF value types.
-public indirect enum GGUFValue: Sendable, Equatable {
+/// A GGUF metadata value: one of the 13 GGUF value types. Arrays are ``GGUFArray``s, which
+/// hold their elements as one typed Swift array (not one boxed value per element).
+public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8)
     case int8(Int8)
     case uint16(UInt16)
@@ -10,7 +11,7 @@ public indirect enum GGUFValue: Sendable, Equatable {
     case bool(Bool)
     case string(String)
     /// An array; GGUF arrays are homogeneous (every element has the array's element type).
-    case array([GGUFValue])
+    case array(GGUFArray)
     case uint64(UInt64)
     case int64(Int64)
     case float64(Double)
@@ -53,46 +54,19 @@ public indirect enum GGUFValue: Sendable, Equatable {
     }
 
     /// The elements, when the value is an array.
-    public var array: [GGUFValue]? {
+    public var array: GGUFArray? {
         if case .array(let a) = self { return a }
         return nil
     }
 
     /// The elements as strings, when the value is an array of strings.
-    public var strings: [String]? {
-        guard let a = array else { return nil }
-        var out: [String] = []
-        out.reserveCapacity(a.count)
-        for v in a {
-            guard let s = v.string else { return nil }
-            out.append(s)
-        }
-        return out
-    }
+    public var strings: [String]? { array?.strings }
 
     /// The elements as `Int`s, when the value is an array of integers that fit.
-    public var ints: [Int]? {
-        guard let a = array else { return nil }
-        var out: [Int] = []
-        out.reserveCapacity(a.count)
-        for v in a {
-            guard let i = v.int else { return nil }
-            out.append(i)
-        }
-        return out
-    }
+    public var ints: [Int]? { array?.ints }
 
     /// The elements as `Double`s, when the value is an array of numbers.
-    public var doubles: [Double]? {
-        guard let a = array else { return nil }
-        var out: [Double] = []
-        out.reserveCapacity(a.count)
-        for v in a {
-            guard let d = v.double else { return nil }
-            out.append(d)
-        }
-        return out
-    }
+    public var doubles: [Double]? { array?.doubles }
 
     /// The GGUF type name: `uint32`, `string`, `array[string]`, ...
     public var typeName: String {

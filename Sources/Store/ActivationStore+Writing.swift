@@ -100,8 +100,8 @@ extension ActivationStore {
     /// Writes a batch of captured prompts in one transaction: all of it or, if the process
     /// dies or anything throws, none of it. Prompts another process already committed to the
     /// capture are skipped (their bits are the same: batches are cut the same way in every
-    /// process), so several captures into one store finish it together. Returns the ids of
-    /// the prompts written.
+    /// process), so several captures into one store finish it together. Claims on the batch's
+    /// prompts end in the same transaction. Returns the ids of the prompts written.
     @discardableResult
     public func append(_ batch: [CapturedPrompt], to capture: CaptureRecord) throws -> Set<Int64> {
         try write { db in
@@ -110,8 +110,10 @@ extension ActivationStore {
                 """)
             let done = try db.cachedStatement(sql: "INSERT INTO capture_prompt (capture_id, prompt_id, positions) VALUES (?, ?, ?)")
             let held = try db.cachedStatement(sql: "SELECT 1 FROM capture_prompt WHERE capture_id = ? AND prompt_id = ?")
+            let unclaim = try db.cachedStatement(sql: "DELETE FROM capture_claim WHERE capture_id = ? AND prompt_id = ?")
             var written = Set<Int64>()
             for prompt in batch {
+                try unclaim.execute(arguments: [capture.id, prompt.promptID])
                 if try Int.fetchOne(held, arguments: [capture.id, prompt.promptID]) != nil { continue }
                 written.insert(prompt.promptID)
                 for a in prompt.activations {

@@ -6,20 +6,27 @@ import GRDB
 /// The file is in WAL mode: readers (analyses, `loupe store`) read a consistent snapshot
 /// while a capture writes, and each batch of prompts commits in one transaction, so a
 /// process killed at any moment leaves every committed prompt whole and nothing of the rest.
+/// A store opened for reading (the default) is opened read-only and never migrated: it
+/// writes nothing, and when no writer's `-wal` file is present it is read as an immutable
+/// file, so no `-wal`/`-shm` files appear and a read-only file or folder works.
 /// Not `Sendable` by design: use one store per thread (open the file again elsewhere).
 public final class ActivationStore {
     /// The file, as given.
     public let path: String
-    let pool: DatabasePool
+    /// Whether the store was opened for writing (with `create` or `writable`).
+    public let isWritable: Bool
+    let pool: any DatabaseWriter
 
-    /// Opens the store at `path`, creating it when `create` is true and it does not exist,
-    /// and brings an older schema up to date. Without `create`, an empty file or an empty
-    /// SQLite database is refused rather than made into a store.
+    /// Opens the store at `path`: for reading unless `create` or `writable` is true. Creating
+    /// makes the file when it does not exist; writing brings an older schema up to date.
+    /// Without `create`, an empty file or an empty SQLite database is refused rather than made
+    /// into a store. A store opened for reading refuses writes with ``StoreError/sqlite(path:message:)``.
     /// - Throws: ``StoreError/notFound(path:what:)`` when absent and not creating,
     ///   ``StoreError/notAStore(path:reason:)`` for a file that is not a Loupe store,
     ///   ``StoreError/schemaTooNew(path:found:supported:)``.
-    public init(path: String, create: Bool = false) throws {
+    public init(path: String, create: Bool = false, writable: Bool = false) throws {
         self.path = path
+        isWritable = create || writable
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue { throw StoreError.notAStore(path: path, reason: "a folder") }
@@ -29,6 +36,34 @@ public final class ActivationStore {
         if exists && !create && size == 0 {
             throw StoreError.notAStore(path: path, reason: "an empty file; `loupe capture` makes stores")
         }
+        do {
+            if isWritable {
+                pool = try Self.openForWriting(path, create: create)
+            } else {
+                pool = try Self.openForReading(path)
+                try pool.read { try Schema.requireReadable($0, path: path) }
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.notAStore(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    /// A WAL-mode pool, with the schema brought up to date. Several processes opening one new
+    /// store at once take turns: switching a file to WAL mode fails with "database is locked"
+    /// (without waiting) while another connection holds it, so that is retried for up to 30 s.
+    private static func openForWriting(_ path: String, create: Bool) throws -> DatabasePool {
+        var attempts = 0
+        while true {
+            do {
+                return try openPool(path, create: create)
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && attempts < 600 {
+                attempts += 1
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+
+    private static func openPool(_ path: String, create: Bool) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
@@ -39,17 +74,35 @@ public final class ActivationStore {
             try db.execute(sql: "PRAGMA page_size = 65536")
             try db.execute(sql: "PRAGMA mmap_size = 17179869184")
         }
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-            let current = try pool.read { db in
-                try (Int32.fetchOne(db, sql: "PRAGMA application_id"), Int.fetchOne(db, sql: "PRAGMA user_version"))
-            }
-            if current.0 != Schema.applicationID || current.1 != Schema.version {
-                try pool.writeWithoutTransaction { try Schema.migrate($0, path: path, create: create) }
-            }
-        } catch let error as DatabaseError {
-            throw StoreError.notAStore(path: path, reason: error.message ?? "\(error.resultCode)")
+        let pool = try DatabasePool(path: path, configuration: config)
+        let current = try pool.read { db in
+            try (Int32.fetchOne(db, sql: "PRAGMA application_id"), Int.fetchOne(db, sql: "PRAGMA user_version"))
         }
+        if current.0 != Schema.applicationID || current.1 != Schema.version {
+            try pool.writeWithoutTransaction { try Schema.migrate($0, path: path, create: create) }
+        }
+        return pool
+    }
+
+    /// A read-only connection. A writer (live, or killed) leaves a `-wal` file: then the store
+    /// is read through it like any WAL reader (SQLite may add the `-shm` beside it). Without
+    /// one, every committed page is in the main file, which is opened `immutable`: no locks,
+    /// no `-wal` or `-shm` files, nothing written, and a read-only file or folder is fine.
+    private static func openForReading(_ path: String) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 17179869184") }
+        let live = FileManager.default.fileExists(atPath: path + "-wal")
+        return try DatabaseQueue(path: uri(path, query: live ? "mode=ro" : "mode=ro&immutable=1"), configuration: config)
+    }
+
+    /// An SQLite URI for `path` (made absolute, with `?`, `#` and `%` escaped).
+    static func uri(_ path: String, query: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let absolute = URL(fileURLWithPath: path).path
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?" + query
     }
 
     /// Runs `body` in a write transaction, turning SQLite errors into ``StoreError``.

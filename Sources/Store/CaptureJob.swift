@@ -69,10 +69,20 @@ public struct CaptureJob: Sendable {
                                   parseSpecial: Bool, tokenizer: Tokenizer, progress: (String) -> Void = { _ in }) throws -> Input {
             let start = DispatchTime.now().uptimeNanoseconds
             var tokens = [[Int]](repeating: [], count: documents.count)
+            var failures = [String?](repeating: nil, count: documents.count)
             tokens.withUnsafeMutableBufferPointer { out in
-                parallelChunks(documents.count, chunks: ProcessorInfo.cores * 8) { range in
-                    for i in range { out[i] = tokenizer.encode(documents[i].text, addSpecialTokens: false, parseSpecial: parseSpecial) }
+                failures.withUnsafeMutableBufferPointer { failed in
+                    parallelChunks(documents.count, chunks: ProcessorInfo.cores * 8) { range in
+                        for i in range {
+                            do { out[i] = try tokenizer.encode(documents[i].text, addSpecialTokens: false, parseSpecial: parseSpecial) } catch {
+                                failed[i] = "\(error)"
+                            }
+                        }
+                    }
                 }
+            }
+            if let i = failures.firstIndex(where: { $0 != nil }) {
+                throw StoreError.badPromptFile(path: path, line: documents[i].line, reason: failures[i]!)
             }
             let count = tokens.reduce(0) { $0 + $1.count }
             progress(String(format: "tokenized %d documents: %d tokens in %.1f s", documents.count, count,

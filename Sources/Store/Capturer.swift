@@ -5,6 +5,12 @@ import Models
 /// Runs prompts through a model in batches and writes the activations of chosen hook points
 /// into a store, one transaction per batch, skipping prompts the capture already holds.
 ///
+/// Several capturers (processes) on one store share the work: each claims a batch before
+/// computing it (``ActivationStore/claim(_:capture:owner:lease:)``), skips batches another
+/// live capturer holds, and comes back to them at the end, waiting until they are committed
+/// or taking them over when their claim's process is gone or its lease has passed. Every
+/// prompt is computed once, and the store equals one capturer's bit for bit.
+///
 /// The hooks encode each kept row into the store's dtype as the pass produces it (no float32
 /// copy of the whole batch is kept), and writing a batch is one transaction of prepared inserts.
 public struct Capturer {
@@ -15,6 +21,12 @@ public struct Capturer {
     public var batchSize: Int
     /// Most tokens per forward pass (a longer prompt runs alone).
     public var batchTokens: Int
+    /// Who this capturer's claims belong to (this process unless set).
+    public var owner = ClaimOwner.current
+    /// Seconds a claim lasts if its process cannot be checked (another host): longer than any batch.
+    public var leaseSeconds = 3600.0
+    /// Seconds between looks at batches that other capturers hold.
+    public var pollSeconds = 0.2
 
     public init(model: Transformer, store: ActivationStore, capture: CaptureRecord, batchSize: Int = 16,
                 batchTokens: Int = 8192) {
@@ -62,28 +74,39 @@ public struct Capturer {
         var progress = Progress(done: total - remaining, total: total, capturedPrompts: 0,
                                 capturedTokens: 0, forwardSeconds: 0, writeSeconds: 0)
         let points = try capture.hooks.map { try model.config.hookPoint(named: $0) }
+        defer { try? store.releaseClaims(capture: capture.id, owner: owner) }
+        // Claims one batch and computes it; false when another capturer holds it.
+        func attempt(_ pending: [Int]) throws -> Bool {
+            let claim = try store.claim(pending.map { prompts[$0].id }, capture: capture.id, owner: owner, lease: leaseSeconds)
+            guard case .claimed(let ids) = claim else {
+                if claim == .done { progress.done += pending.count }
+                return claim == .done
+            }
+            let batch = pending.filter { ids.contains(prompts[$0].id) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let captured = try forward(batch.map { prompts[$0] }, positions: batch.map { positions[$0] }, points: points)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let written = try store.append(captured, to: capture)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            progress.forwardSeconds += Double(t1 - t0) / 1e9
+            progress.writeSeconds += Double(t2 - t1) / 1e9
+            progress.capturedPrompts += written.count
+            progress.capturedTokens += batch.reduce(0) { $0 + (written.contains(prompts[$1].id) ? prompts[$1].tokens.count : 0) }
+            progress.done += pending.count  // the whole batch is committed now
+            try report(progress)
+            return true
+        }
         // Batches are cut from the whole prompt list, so a resumed run forms the same batches
         // as an uninterrupted one (each batch commits whole) and stores identical bits.
-        for (b, whole) in planned.enumerated() {
+        var waiting: [[Int]] = []
+        for whole in planned {
             let pending = whole.filter { !done.contains(prompts[$0].id) }
-            if pending.isEmpty { continue }
-            // Another process capturing into the same store may have committed this batch
-            // since this run started: ask for this batch's prompts only (never the whole list).
-            let meanwhile = b == 0 ? [] : try store.completedPrompts(capture: capture.id, among: pending.map { prompts[$0].id })
-            let batch = pending.filter { !meanwhile.contains(prompts[$0].id) }
-            if !batch.isEmpty {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                let captured = try forward(batch.map { prompts[$0] }, positions: batch.map { positions[$0] }, points: points)
-                let t1 = DispatchTime.now().uptimeNanoseconds
-                let written = try store.append(captured, to: capture)
-                let t2 = DispatchTime.now().uptimeNanoseconds
-                progress.forwardSeconds += Double(t1 - t0) / 1e9
-                progress.writeSeconds += Double(t2 - t1) / 1e9
-                progress.capturedPrompts += written.count
-                progress.capturedTokens += batch.reduce(0) { $0 + (written.contains(prompts[$1].id) ? prompts[$1].tokens.count : 0) }
-            }
-            progress.done += pending.count  // the whole batch is committed now, by this run or another
-            if !batch.isEmpty { try report(progress) }
+            if !pending.isEmpty, try !attempt(pending) { waiting.append(pending) }
+        }
+        // What other capturers held: wait for them to commit it, or take it over.
+        while !waiting.isEmpty {
+            Thread.sleep(forTimeInterval: pollSeconds)
+            waiting = try waiting.filter { try !attempt($0) }
         }
         return progress
     }
@@ -130,16 +153,36 @@ public struct Capturer {
             }
         }
         // Nothing after the deepest hooked block can change what was captured: end the pass there.
-        switch Capturer.stopPoint(points, layers: model.config.nLayers) {
-        case .residPost(let layer)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: layer)
-        case .residPre(0)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: -1)   // embeddings only
-        default: _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
+        do {
+            switch Capturer.stopPoint(points, layers: model.config.nLayers) {
+            case .residPost(let layer)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: layer)
+            case .residPre(0)?: try model.forward(batch.map(\.tokens), hooks: hooks, through: -1)   // embeddings only
+            default: _ = try model.forward(batch.map(\.tokens), hooks: hooks, logits: .none)
+            }
+        } catch let error as ModelError {
+            throw Capturer.naming(error, in: batch)
         }
         return batch.indices.map { i in
             CapturedPrompt(promptID: batch[i].id, positions: positions[i], activations: points.indices.map { h in
                 let (shape, data) = sink.slots[i][h]!
                 return CapturedActivation(hook: points[h].name, shape: shape, data: data)
             })
+        }
+    }
+
+    /// A model error about sequence `s` of a batch, restated for the prompt's line in its file
+    /// (the batch's sequence number means nothing to the user).
+    static func naming(_ error: ModelError, in batch: [StoredPrompt]) -> any Error {
+        func prompt(_ s: Int) -> String { "prompt line \(batch[s].line) (prompt \(batch[s].index))" }
+        switch error {
+        case let .tokenOutOfRange(s, position, token, vocab) where batch.indices.contains(s):
+            return StoreError.badPosition(prompt: prompt(s), reason: "token \(position): id \(token) is outside the model's vocabulary (0..<\(vocab))")
+        case let .promptTooLong(s, tokens, context) where batch.indices.contains(s):
+            return StoreError.badPosition(prompt: prompt(s), reason: "\(tokens) tokens, longer than the model's context of \(context) tokens")
+        case let .emptySequence(s) where batch.indices.contains(s):
+            return StoreError.badPosition(prompt: prompt(s), reason: "no tokens: nothing to capture")
+        default:
+            return error
         }
     }
 

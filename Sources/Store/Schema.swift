@@ -13,7 +13,9 @@ import GRDB
 ///                 written in the same transaction as the prompt's activations, so a row here
 ///                 means the prompt is whole
 /// activation      one row per capture x hook x prompt: shape JSON (rows first), dtype, LE BLOB
-/// capture_shard   (version 2) for a store holding one shard of a capture: which shard of how
+/// capture_claim   (version 2) prompts a capturing process has claimed and not yet committed:
+///                 owner token, host, pid, lease end (Unix seconds); see ActivationStore+Claims
+/// capture_shard   (version 3) for a store holding one shard of a capture: which shard of how
 ///                 many, and the batching that decides which prompts are that shard's
 /// ```
 enum Schema {
@@ -76,6 +78,16 @@ enum Schema {
             UNIQUE (capture_id, hook, prompt_id));
         """,
         """
+        CREATE TABLE capture_claim (
+            capture_id INTEGER NOT NULL REFERENCES capture(id) ON DELETE CASCADE,
+            prompt_id INTEGER NOT NULL REFERENCES prompt(id),
+            token TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            expires REAL NOT NULL,
+            PRIMARY KEY (capture_id, prompt_id)) WITHOUT ROWID;
+        """,
+        """
         CREATE TABLE capture_shard (
             capture_id INTEGER PRIMARY KEY REFERENCES capture(id) ON DELETE CASCADE,
             shard_index INTEGER NOT NULL,
@@ -89,10 +101,10 @@ enum Schema {
     /// The version this build writes.
     static var version: Int { migrations.count }
 
-    /// Checks that `db` is a Loupe store (or empty) and brings its schema up to date.
+    /// The schema version of `db`: 0 for an empty database.
     /// - Throws: ``StoreError/notAStore(path:reason:)`` for another application's database,
     ///   ``StoreError/schemaTooNew(path:found:supported:)`` for a newer store.
-    static func migrate(_ db: Database, path: String, create: Bool) throws {
+    static func inspect(_ db: Database, path: String) throws -> Int {
         let app = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let found = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_schema WHERE type = 'table'") ?? 0
@@ -100,11 +112,29 @@ enum Schema {
             throw StoreError.notAStore(path: path, reason: "an SQLite database of another application (application_id \(app))")
         }
         if found > version { throw StoreError.schemaTooNew(path: path, found: found, supported: version) }
-        if found == 0 && !create {
+        return found
+    }
+
+    /// Checks, without writing, that `db` is a Loupe store this build can read: any schema
+    /// version from 1 up to ``version`` (readers use only tables every version has).
+    static func requireReadable(_ db: Database, path: String) throws {
+        if try inspect(db, path: path) == 0 {
             throw StoreError.notAStore(path: path, reason: "an empty SQLite database; `loupe capture` makes stores")
         }
-        guard found < version else { return }
-        try db.inTransaction {
+    }
+
+    /// Checks that `db` is a Loupe store (or empty) and brings its schema up to date.
+    /// - Throws: ``StoreError/notAStore(path:reason:)`` for another application's database,
+    ///   ``StoreError/schemaTooNew(path:found:supported:)`` for a newer store.
+    /// The check and the migrations run in one IMMEDIATE transaction, so processes creating one
+    /// store at once take turns and the later ones find it made.
+    static func migrate(_ db: Database, path: String, create: Bool) throws {
+        try db.inTransaction(.immediate) {
+            let found = try inspect(db, path: path)
+            if found == 0 && !create {
+                throw StoreError.notAStore(path: path, reason: "an empty SQLite database; `loupe capture` makes stores")
+            }
+            guard found < version else { return .commit }
             for sql in migrations[found...] { try db.execute(sql: sql) }
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: "PRAGMA user_version = \(version)")

@@ -31,14 +31,16 @@ public struct PreTokenizer: Sendable {
     }
 
     /// The pieces of `text`, as strings (for inspection and tests; encoding uses ``ranges(_:)``).
-    public func split(_ text: String) -> [String] {
+    /// - Throws: ``TokenizerError/patternTooSlow(pattern:length:seconds:)`` when a rule's regex
+    ///   backtracks beyond its budget on this text.
+    public func split(_ text: String) throws -> [String] {
         let source = addPrefixSpace && !text.hasPrefix(" ") && !text.isEmpty ? " " + text : text
         let units = Array(source.utf16)
-        return ranges(in: source, units: units).map { String(decoding: units[$0], as: UTF16.self) }
+        return try ranges(in: source, units: units).map { String(decoding: units[$0], as: UTF16.self) }
     }
 
     /// Piece boundaries as UTF-16 offset ranges into `units` (which must be `text.utf16`).
-    func ranges(in text: String, units: [UInt16]) -> [Range<Int>] {
+    func ranges(in text: String, units: [UInt16]) throws -> [Range<Int>] {
         if units.isEmpty { return [] }
         var pieces: [Range<Int>] = [0..<units.count]
         for rule in rules {
@@ -51,7 +53,7 @@ public struct PreTokenizer: Sendable {
                 } else {
                     sub = String(decoding: units[piece], as: UTF16.self)
                 }
-                Self.split(sub, length: piece.count, offset: piece.lowerBound, by: rule.regex, into: &next)
+                try Self.split(sub, length: piece.count, offset: piece.lowerBound, by: rule, into: &next)
             }
             pieces = next
         }
@@ -59,11 +61,10 @@ public struct PreTokenizer: Sendable {
     }
 
     /// Appends matches and the gaps between them (both non-empty) as offset ranges.
-    private static func split(_ text: String, length: Int, offset: Int, by regex: NSRegularExpression,
-                              into out: inout [Range<Int>]) {
+    private static func split(_ text: String, length: Int, offset: Int, by rule: RegexPattern,
+                              into out: inout [Range<Int>]) throws {
         var cursor = 0
-        for match in regex.matches(in: text, options: [], range: NSRange(location: 0, length: length)) {
-            let r = match.range
+        for r in try rule.matches(in: text, length: length) {
             if r.length == 0 { continue }
             if r.location > cursor { out.append((offset + cursor)..<(offset + r.location)) }
             out.append((offset + r.location)..<(offset + r.location + r.length))

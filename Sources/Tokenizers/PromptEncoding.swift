@@ -23,7 +23,7 @@ public struct PromptEncoding: Sendable, Equatable {
         if chat {
             text = try tokenizer.applyChatTemplate(messages: [ChatMessage(role: "user", content: text)], addGenerationPrompt: true)
         }
-        return tokenizer.encode(text, addSpecialTokens: addSpecial, parseSpecial: parseSpecial)
+        return try tokenizer.encode(text, addSpecialTokens: addSpecial, parseSpecial: parseSpecial)
     }
 
     /// The JSON a capture stores as its dataset's encoding (keys sorted).

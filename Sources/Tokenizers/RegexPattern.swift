@@ -7,6 +7,15 @@ import Foundation
 /// Rust's `char::is_whitespace`) count U+000B and U+0085 as white space, ICU does not
 /// (ICU's `\s` is `[\t\n\f\r\p{Z}]`). ``translate(_:)`` rewrites `\s` / `\S` so that
 /// ICU matches the same set.
+///
+/// Patterns can come from model files (a tokenizer.json `Split`), so matching is bounded: a
+/// split that runs longer than ``timeBudget(length:)`` stops with
+/// ``TokenizerError/patternTooSlow(pattern:length:seconds:)`` instead of running for hours on
+/// a pattern like `(a+)+$`. ICU calls back during the match (at each new start position and
+/// every 10,000 backtracking steps), which is where the clock is read. The budget is time, not
+/// steps, because ICU's callbacks through `NSRegularExpression` do not say which kind they are
+/// (a scan that finds nothing calls back once per character). It is about 100 times what
+/// the byte-level regexes of GPT-2, Llama 3 and Qwen2 take, so they never come near it.
 final class RegexPattern: @unchecked Sendable {
     // NSRegularExpression is immutable and documented thread-safe for matching.
     /// The pattern as given (Oniguruma dialect).
@@ -20,6 +29,34 @@ final class RegexPattern: @unchecked Sendable {
         } catch {
             throw TokenizerError.badPattern(pattern: source, detail: "\(error)")
         }
+    }
+
+    /// Seconds one split of `length` UTF-16 units may take: 0.5 s plus 1 µs per unit.
+    static func timeBudget(length: Int) -> Double { 0.5 + Double(length) * 1e-6 }
+
+    /// The range of each match of the regex in `text` (whose UTF-16 length is `length`), in order.
+    /// - Throws: ``TokenizerError/patternTooSlow(pattern:length:seconds:)`` when matching takes
+    ///   longer than ``timeBudget(length:)``.
+    func matches(in text: String, length: Int) throws -> [NSRange] {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let limit = start + UInt64(Self.timeBudget(length: length) * 1e9)
+        var calls = 0, overrun = false
+        var found: [NSRange] = []
+        regex.enumerateMatches(in: text, options: [.reportProgress], range: NSRange(location: 0, length: length)) {
+            match, _, stop in
+            guard let match else {
+                // A callback per scanned character is common: read the clock every 64th.
+                calls += 1
+                if calls & 63 == 0, DispatchTime.now().uptimeNanoseconds > limit { overrun = true; stop.pointee = true }
+                return
+            }
+            found.append(match.range)
+        }
+        if overrun {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            throw TokenizerError.patternTooSlow(pattern: source, length: length, seconds: seconds)
+        }
+        return found
     }
 
     private static let spaceClassBody = #"\s\x{0B}\x{85}"#

@@ -1,12 +1,14 @@
 extension Tokenizer {
     /// Token ids for `text`.
+    /// - Throws: ``TokenizerError/patternTooSlow(pattern:length:seconds:)`` when a model-supplied
+    ///   pre-tokenizer regex backtracks beyond its budget on `text`.
     /// - Parameters:
     ///   - addSpecialTokens: add BOS/EOS as the file asks (``TokenizerSpec/addBOS``,
     ///     ``TokenizerSpec/addEOS``; SmolLM2 asks for neither).
     ///   - parseSpecial: match control tokens such as `<|im_end|>` written in the text as
     ///     single ids. When false they are tokenized as ordinary text. User-defined added
     ///     tokens are matched either way (as llama.cpp and Hugging Face do).
-    public func encode(_ text: String, addSpecialTokens: Bool = false, parseSpecial: Bool = true) -> [Int] {
+    public func encode(_ text: String, addSpecialTokens: Bool = false, parseSpecial: Bool = true) throws -> [Int] {
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 2)
         if addSpecialTokens, spec.addBOS, let bos = spec.bosID { out.append(Int32(bos)) }
@@ -14,7 +16,7 @@ extension Tokenizer {
         for segment in matcher.segments(text) {
             switch segment {
             case .token(let id): out.append(Int32(id))
-            case .text(let plain): encodePlain(plain, into: &out)
+            case .text(let plain): try encodePlain(plain, into: &out)
             }
         }
         if addSpecialTokens, spec.addEOS, let eos = spec.eosID { out.append(Int32(eos)) }
@@ -22,12 +24,12 @@ extension Tokenizer {
     }
 
     /// Pre-tokenizes and BPE-encodes text that contains no added tokens.
-    func encodePlain(_ plain: String, into out: inout [Int32]) {
+    func encodePlain(_ plain: String, into out: inout [Int32]) throws {
         var text = spec.normalization.apply(plain)
         if spec.preTokenizer.addPrefixSpace, !text.isEmpty, !text.hasPrefix(" ") { text = " " + text }
         let units = Array(text.utf16)
         var bytes: [UInt8] = []
-        for range in spec.preTokenizer.ranges(in: text, units: units) {
+        for range in try spec.preTokenizer.ranges(in: text, units: units) {
             bytes.removeAll(keepingCapacity: true)
             Self.appendUTF8(units[range], to: &bytes)
             if let hit = cache.get(bytes) {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a tokenizer could not be built or used. Each case names the file or key involved.
 public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     /// The file uses a tokenizer model other than byte-level BPE (e.g. SentencePiece `llama`).
@@ -12,6 +14,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
     case invalid(source: String, detail: String)
     /// A regular expression that ICU could not compile.
     case badPattern(pattern: String, detail: String)
+    /// A pre-tokenizer regex whose matcher ran past its time budget on a text of `length`
+    /// UTF-16 units (catastrophic backtracking, e.g. `(a+)+$`).
+    case patternTooSlow(pattern: String, length: Int, seconds: Double)
     /// The chat template is absent or not one this module can render.
     case unsupportedChatTemplate(detail: String)
     /// A file that could not be read or parsed.
@@ -35,6 +40,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
             return "\(source): \(detail)"
         case let .badPattern(pattern, detail):
             return "cannot compile pre-tokenizer regex \(pattern.debugDescription): \(detail)"
+        case let .patternTooSlow(pattern, length, seconds):
+            return "pre-tokenizer regex \(pattern.debugDescription) was stopped after \(String(format: "%.2f", seconds)) s on a text of \(length) UTF-16 units (the budget is 0.5 s plus 1 µs per unit): the pattern backtracks catastrophically; fix the model's tokenizer file"
         case let .unsupportedChatTemplate(detail):
             return "chat template: \(detail)"
         case let .unreadableFile(path, detail):

@@ -23,7 +23,7 @@ func storeBenchmark(_ loaded: LoadedModel, quick: Bool, storeDB: String?, report
     var text = ""
     for f in ["README.md", "docs/ARCHITECTURE.md"] { text += (try? String(contentsOfFile: docs + f, encoding: .utf8)) ?? "" }
     // 128-token prompts cut from the text, as many as make the batch.
-    let ids = loaded.tokenizer.encode(text)
+    let ids = try loaded.tokenizer.encode(text)
     let targetTokens = quick ? 2048 : 10_240
     var prompts: [(record: PromptRecord, tokens: [Int])] = []
     var start = 0

@@ -13,9 +13,9 @@ import Tokenizers
 func traceBenchmark(_ loaded: LoadedModel, quick: Bool, report: (String, Double, String) -> Void) throws {
     let m = loaded.transformer, c = m.config
     let prompt = "The Eiffel Tower is located in the city of"
-    let ids = loaded.tokenizer.encode(prompt), n = ids.count
+    let ids = try loaded.tokenizer.encode(prompt), n = ids.count
     let subject = try SubjectLocator.range(of: "The Eiffel Tower", in: ids, tokenizer: loaded.tokenizer)
-    let std = NoiseLevel.embeddingStd(loaded) * 3
+    let std = try NoiseLevel.embeddingStd(loaded) * 3
     func seconds(_ body: () throws -> Void) rethrows -> Double {
         let s = DispatchTime.now().uptimeNanoseconds
         try body()

@@ -180,7 +180,7 @@ var text = ""
 while text.utf8.count < 2_000_000 { text += sample }
 for pass in ["cold", "warm"] {
     let s = DispatchTime.now().uptimeNanoseconds
-    let ids = loaded.tokenizer.encode(text)
+    let ids = try loaded.tokenizer.encode(text)
     let secs = Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9
     let rate = Double(text.utf8.count) / secs / 1e6
     report("tokenize_\(pass)_mb_per_s", rate, String(format: "tokenize (%@ cache): %.2f MB/s, %d tokens", pass, rate, ids.count))

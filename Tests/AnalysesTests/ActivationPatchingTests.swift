@@ -14,8 +14,8 @@ struct ActivationPatchingTests {
 
     func setup() throws -> (LoadedModel, [Int], [Int], Int, Int) {
         let m = try RealModel.shared()
-        let a = m.tokenizer.encode(Self.clean), b = m.tokenizer.encode(Self.corrupted)
-        return (m, a, b, m.tokenizer.encode(" Paris")[0], m.tokenizer.encode(" Rome")[0])
+        let a = try m.tokenizer.encode(Self.clean), b = try m.tokenizer.encode(Self.corrupted)
+        return (m, a, b, try m.tokenizer.encode(" Paris")[0], try m.tokenizer.encode(" Rome")[0])
     }
 
     @Test(arguments: ActivationPatching.Direction.allCases)

@@ -22,7 +22,7 @@ struct AttentionKnockoutTests {
         let L = m.config.nLayers
         let knockout = AttentionKnockout(model: m.transformer)
         for fact in Self.facts {
-            let ids = m.tokenizer.encode(fact.prompt)
+            let ids = try m.tokenizer.encode(fact.prompt)
             let subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: m.tokenizer)
             let r = try knockout.run(tokens: ids, subject: subject)
             #expect(m.tokenizer.tokenString(r.target) == fact.answer)
@@ -37,7 +37,7 @@ struct AttentionKnockoutTests {
 
     @Test func blockingNothingOrTheSinkAsDocumented() throws {
         let m = try RealModel.shared()
-        let ids = m.tokenizer.encode(Self.facts[0].prompt)
+        let ids = try m.tokenizer.encode(Self.facts[0].prompt)
         // A subject of only position 0 with the sink kept: nothing is blocked, nothing changes.
         let none = try AttentionKnockout(model: m.transformer, config: .init(blocks: [.subject])).run(tokens: ids, subject: 0..<1)
         #expect(none.relativeChange(.subject)!.allSatisfy { abs($0) < 1e-3 }, "\(none.relativeChange(.subject)!)")

@@ -64,7 +64,7 @@ import Testing
     @Test(.enabled(if: TestFiles.hasRealModel, "needs the default model: run scripts/setup.sh"))
     func defaultModelCellsMatchWholePasses() throws {
         let m = try RealModel.shared()
-        let ids = m.tokenizer.encode("The Eiffel Tower is located in the city of")
+        let ids = try m.tokenizer.encode("The Eiffel Tower is located in the city of")
         let subject = try SubjectLocator.range(of: "The Eiffel Tower", in: ids, tokenizer: m.tokenizer)
         try Self.check(m.transformer, tokens: ids, subject: subject, window: 9)
     }

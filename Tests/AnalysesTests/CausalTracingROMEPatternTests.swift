@@ -20,10 +20,10 @@ struct CausalTracingROMEPatternTests {
         let m = try RealModel.shared()
         let L = m.config.nLayers, third = L / 3
         let tracer = CausalTracing(model: m.transformer, config: .init(samples: 3, seed: 2, kinds: [.state, .mlp]))
-        let std = NoiseLevel.embeddingStd(m) * 3
+        let std = try NoiseLevel.embeddingStd(m) * 3
         var results: [CausalTracing.Result] = []
         for fact in Self.facts {
-            let ids = m.tokenizer.encode(fact.prompt)
+            let ids = try m.tokenizer.encode(fact.prompt)
             let subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: m.tokenizer)
             let r = try tracer.run(tokens: ids, subject: subject, noiseStd: std)
             results.append(r)
@@ -61,7 +61,7 @@ struct CausalTracingROMEPatternTests {
         #expect(statePeak >= L - third, "state at the last token: \(stateLast.mean)")
     }
 
-    @Test func rolesAndIntervals() {
+    @Test func rolesAndIntervals() throws {
         typealias Role = CausalTracing.TokenRole
         // "The Eiffel Tower is located in the city of": subject 0..<4, 10 tokens.
         let r = Role.positions(subject: 0..<4, length: 10)
@@ -77,7 +77,7 @@ struct CausalTracingROMEPatternTests {
 
     @Test func subjectsAndTargetsAreCheckedWithClearErrors() throws {
         let m = try RealModel.shared()
-        let ids = m.tokenizer.encode("The Eiffel Tower is located in the city of")
+        let ids = try m.tokenizer.encode("The Eiffel Tower is located in the city of")
         #expect(try SubjectLocator.range(of: "The Eiffel Tower", in: ids, tokenizer: m.tokenizer) == 0..<4)
         #expect(try SubjectLocator.range(of: "Tower", in: ids, tokenizer: m.tokenizer) == 3..<4)
         do {

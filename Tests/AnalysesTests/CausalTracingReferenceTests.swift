@@ -25,11 +25,11 @@ struct CausalTracingReferenceTests {
         // 2.5 minutes of a loaded 2-core machine per fact.
         let facts = ref.facts.filter { FileManager.default.fileExists(atPath: Self.dir.appendingPathComponent($0.grids_file).path) }.prefix(3)
         #expect(facts.count == 3)
-        #expect(abs(Double(NoiseLevel.embeddingStd(m) * 3) - ref.noise_std) < 1e-5)
+        #expect(try abs(Double(NoiseLevel.embeddingStd(m) * 3) - ref.noise_std) < 1e-5)
         // Every layer, every kind, every token of every fact the fixtures hold.
         let layers = Array(0..<m.config.nLayers)
         for fact in facts {
-            let ids = m.tokenizer.encode(fact.prompt)
+            let ids = try m.tokenizer.encode(fact.prompt)
             #expect(ids == fact.ids)
             let subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: m.tokenizer)
             #expect(subject == fact.subject_range[0]..<fact.subject_range[1])

@@ -20,7 +20,7 @@ struct SAEEvaluationRealModelTests {
     ]
     static let hook = HookPoint.residPost(6)
 
-    static func sequences(_ m: LoadedModel) -> [[Int]] { texts.map { m.tokenizer.encode($0) } }
+    static func sequences(_ m: LoadedModel) throws -> [[Int]] { try texts.map { try m.tokenizer.encode($0) } }
 
     /// Standard ReLU SAE with d_sae = 2 d_in, W_enc = [I, -I], W_dec = [I; -I], biases 0:
     /// ReLU(x) - ReLU(-x) = x, every product a copy or a zero, so x̂ = x.
@@ -67,7 +67,7 @@ struct SAEEvaluationRealModelTests {
 
     @Test func exactSAEScoresOneAndCleanLossMatchesTheLogits() throws {
         let m = try RealModel.shared()
-        let seqs = Self.sequences(m)
+        let seqs = try Self.sequences(m)
         let sae = try Self.exactSAE(width: 576)
         let r = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: SAEEvaluationConfig(hook: Self.hook))
         let tokens = seqs.reduce(0) { $0 + $1.count }
@@ -107,7 +107,7 @@ struct SAEEvaluationRealModelTests {
 
     @Test func zeroReconstructionScoresZeroAgainstZeroAblation() throws {
         let m = try RealModel.shared()
-        let seqs = Self.sequences(m)
+        let seqs = try Self.sequences(m)
         var sae = try Self.exactSAE(width: 576)
         sae.parameters.wDec = [Float](repeating: 0, count: sae.parameters.wDec.count)
         let r = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: SAEEvaluationConfig(hook: Self.hook))
@@ -132,7 +132,7 @@ struct SAEEvaluationRealModelTests {
     /// SAE pass (resumed at block 6) equal to a full pass whose hook halves the rows.
     @Test func halvedReconstructionShowsShrinkageAndMatchesAFullPass() throws {
         let m = try RealModel.shared()
-        let seqs = Self.sequences(m)
+        let seqs = try Self.sequences(m)
         var sae = try Self.exactSAE(width: 576)
         sae.parameters.wDec = sae.parameters.wDec.map { $0 / 2 }
         let r = try SAEEvaluation.run(sae, model: m.transformer, sequences: seqs, config: SAEEvaluationConfig(hook: Self.hook))
@@ -157,7 +157,7 @@ struct SAEEvaluationRealModelTests {
 
     @Test func meanReconstructionScoresZeroAgainstMeanAblation() throws {
         let m = try RealModel.shared()
-        let seqs = Self.sequences(m)
+        let seqs = try Self.sequences(m)
         let x = try Self.rows(m, seqs, at: Self.hook)
         let d = 576
         var p = try SAEParameters(width: d, latents: 64)

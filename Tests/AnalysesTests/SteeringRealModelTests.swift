@@ -23,12 +23,12 @@ struct SteeringRealModelTests {
         let context = DerivationContext(model: m.transformer, tokenizer: m.tokenizer, hook: .residPost(layer), modelName: m.config.name)
         let direction = try MeanDifferenceSource(pairs: pairs, dataset: "sentiment-pairs.jsonl").direction(in: context)
         let prompts = try Self.lines("sentiment-prompts.txt"), neutral = try Self.lines("neutral.txt")
-        let concept = [" great", " happy", " wonderful"].map { m.tokenizer.encode($0) }
+        let concept = try [" great", " happy", " wonderful"].map { try m.tokenizer.encode($0) }
         #expect(concept.allSatisfy { $0.count == 1 })
         let pooling = ActivationPooling(model: m.transformer, tokenizer: m.tokenizer)
         let typical = try pooling.typicalNorm(at: [.residPost(layer)], prompts: neutral)[.residPost(layer)]!
-        let measures = try SteeringMeasures(model: m.transformer, prompts: prompts.map { m.tokenizer.encode($0) },
-                                            neutral: neutral.map { m.tokenizer.encode($0) }, conceptTokens: concept.map { $0[0] })
+        let measures = try SteeringMeasures(model: m.transformer, prompts: prompts.map { try m.tokenizer.encode($0) },
+                                            neutral: neutral.map { try m.tokenizer.encode($0) }, conceptTokens: concept.map { $0[0] })
         let scale = SteeringStrength.named(.medium).rawScale(vectorNorm: direction.norm, typicalNorm: typical)!
         let steer = try SteeringIntervention(direction: direction, config: m.config, scale: scale)
         let hooks = SteeringMeasures.measurementHooks([steer])

@@ -9,7 +9,7 @@ import Testing
     static func base() -> GGUFWriter {
         GGUFWriter(metadata: [
             ("general.architecture", .string("llama")),
-            ("tokenizer.ggml.tokens", .array((0..<40).map { .string("token\($0)") })),
+            ("tokenizer.ggml.tokens", .array(GGUFArray((0..<40).map { .string("token\($0)") }))),
             ("llama.block_count", .uint32(2)),
         ], tensors: [
             .f32("w", shape: [2, 4], (0..<8).map(Float.init)),
@@ -79,7 +79,7 @@ import Testing
         #expect(e5!.description.contains("tensor 'b' at byte \(layout.tensorInfos[1]): data offset \(layout.data + 32) + 12 bytes runs past the end of the file (\(cut) bytes)"))
     }
 
-    @Test func wrongMagic() {
+    @Test func wrongMagic() throws {
         var bytes = Self.base().build().bytes
         bytes.replaceSubrange(0..<4, with: Array("GGML".utf8))
         let e = Self.error(bytes)
@@ -89,7 +89,7 @@ import Testing
         #expect(Self.error([0, 1, 2, 0xFF])!.description.contains("found 0x000102ff"))
     }
 
-    @Test func unsupportedVersions() {
+    @Test func unsupportedVersions() throws {
         for version: UInt32 in [1, 0, 4, 0x0300_0000] {
             var w = Self.base()
             w.version = version
@@ -110,7 +110,7 @@ import Testing
         #expect((try? GGUFFile(path: dir.write("v2.gguf", v2.build().bytes)))?.version == 2)
     }
 
-    @Test func tensorOffsetPastEnd() {
+    @Test func tensorOffsetPastEnd() throws {
         let (bytes, layout) = Self.base().build()
         var far = bytes
         Self.patch(&far, at: layout.tensorOffsets[1], UInt64(1 << 20))
@@ -127,7 +127,7 @@ import Testing
         #expect(e2!.description.contains("runs past the end of the file (\(bytes.count) bytes)"))
     }
 
-    @Test func misalignedOffset() {
+    @Test func misalignedOffset() throws {
         let (bytes, layout) = Self.base().build()
         var b = bytes
         Self.patch(&b, at: layout.tensorOffsets[1], UInt64(4))
@@ -138,7 +138,7 @@ import Testing
     }
 
     /// Absurd counts must fail when read, before anything of that size is allocated.
-    @Test func absurdCountsFailFast() {
+    @Test func absurdCountsFailFast() throws {
         let (bytes, layout) = Self.base().build()
         let clock = ContinuousClock()
         let start = clock.now
@@ -174,7 +174,7 @@ import Testing
         #expect(clock.now - start < .seconds(2))
     }
 
-    @Test func unknownTensorType() {
+    @Test func unknownTensorType() throws {
         let (bytes, layout) = Self.base().build()
         var b = bytes
         Self.patch(&b, at: layout.tensorTypes[0], UInt32(99))
@@ -184,7 +184,7 @@ import Testing
         #expect(e!.description.contains("tensor 'w' at byte \(layout.tensorTypes[0]): unknown ggml tensor type id 99"))
     }
 
-    @Test func unknownValueType() {
+    @Test func unknownValueType() throws {
         let (bytes, layout) = Self.base().build()
         var b = bytes
         Self.patch(&b, at: layout.valueTypes["llama.block_count"]!, UInt32(13))
@@ -192,7 +192,7 @@ import Testing
         #expect(l.object == "metadata key 'llama.block_count'" && reason.contains("unknown value type id 13"))
     }
 
-    @Test func duplicateKeyAndTensorName() {
+    @Test func duplicateKeyAndTensorName() throws {
         var w = Self.base()
         w.metadata.append(("llama.block_count", .uint32(3)))
         guard case .duplicateName(let l, name: "llama.block_count")? = Self.error(w.build().bytes) else { Issue.record("key"); return }
@@ -205,7 +205,7 @@ import Testing
         #expect(e!.description.contains("duplicate name 'w'"))
     }
 
-    @Test func badAlignment() {
+    @Test func badAlignment() throws {
         var w = Self.base()
         w.metadata.append(("general.alignment", .uint32(48)))
         guard case .invalidValue(_, let r1)? = Self.error(w.build().bytes) else { Issue.record("48"); return }
@@ -216,7 +216,7 @@ import Testing
         #expect(r2.contains("must be a uint32, found string"))
     }
 
-    @Test func badTensorInfo() {
+    @Test func badTensorInfo() throws {
         func one(_ entry: GGUFWriter.TensorEntry) -> FormatError? {
             Self.error(GGUFWriter(tensors: [entry]).build().bytes)
         }
@@ -246,7 +246,7 @@ import Testing
         #expect(r5.contains("tensor name is 64 bytes; the limit is 63"))
     }
 
-    @Test func invalidUTF8() {
+    @Test func invalidUTF8() throws {
         let (bytes, layout) = Self.base().build()
         var b = bytes
         b[layout.valueTypes["general.architecture"]! + 4 + 8] = 0xFF  // first byte of "llama"

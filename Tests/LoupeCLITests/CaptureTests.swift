@@ -36,7 +36,7 @@ struct CaptureCommandTests {
         let points = try HookPattern.resolve(hooks, config: m.config)
         #expect(points.count == 6)
         let texts = try PromptFile.read(prompts).map(\.text)
-        let ids = texts.map { m.tokenizer.encode($0) }
+        let ids = try texts.map { try m.tokenizer.encode($0) }
         // One capture into a fresh store and one live pass; returns the (hook, prompt) pairs
         // whose stored bits differ from the live pass.
         func mismatches(_ positions: String, _ dtype: String, _ attempt: Int) throws -> [String] {

@@ -46,7 +46,7 @@ struct CorpusCaptureTests {
         let corpus = try corpusFile(dir)
         let store = dir.appendingPathComponent("c.db").path
         let m = try RealModel.shared()
-        let docTokens = corpusDocuments.map { m.tokenizer.encode($0.text) }
+        let docTokens = try corpusDocuments.map { try m.tokenizer.encode($0.text) }
         let expectedWindows = docTokens.reduce(0) { $0 + $1.count / 16 }
         #expect(expectedWindows >= 8, "the test corpus should make several windows: \(docTokens.map(\.count))")
         let args = ["capture", "--corpus", corpus, "--context", "16", "--hooks", "blocks.3.hook_resid_post",
@@ -95,7 +95,7 @@ struct CorpusCaptureTests {
                           "--positions", "last"])
         let txtDB = try ActivationStore(path: txtStore)
         let txtWindows = try txtDB.prompts(dataset: txtDB.capture(id: 1).datasetID)
-        let joinedDocs = corpusDocuments.map { m.tokenizer.encode($0.text.replacingOccurrences(of: "\n\n", with: "\n")) }
+        let joinedDocs = try corpusDocuments.map { try m.tokenizer.encode($0.text.replacingOccurrences(of: "\n\n", with: "\n")) }
         #expect(txtWindows.map(\.tokens) == joinedDocs.flatMap { t in stride(from: 0, to: t.count / 16 * 16, by: 16).map { Array(t[$0..<($0 + 16)]) } })
         #expect(txtWindows.allSatisfy { $0.metadata["source"] == nil })
     }
@@ -104,7 +104,7 @@ struct CorpusCaptureTests {
         let dir = try captureFolder()
         let corpus = try corpusFile(dir)
         let m = try RealModel.shared()
-        let lengths = corpusDocuments.map { m.tokenizer.encode($0.text).count }
+        let lengths = try corpusDocuments.map { try m.tokenizer.encode($0.text).count }
         let store = dir.appendingPathComponent("c.db").path
         // Partial last windows of at least 1 token are kept: every token is in some window.
         let all = try json(runLoupe(["capture", "--corpus", corpus, "--context", "16", "--min-window", "1",

@@ -160,7 +160,7 @@ struct SNMFRealModelTests {
         #expect(zip(z.vector, fitted).allSatisfy { abs(Double($0) - Double($1) / fittedNorm) < 1e-6 })
         #expect(wz.hook == "blocks.15.hook_resid_post" && wz.width == 576)
         let m = try RealModel.shared()
-        let ids = m.tokenizer.encode("I think that")
+        let ids = try m.tokenizer.encode("I think that")
         var viaPost = HookSet(), viaResid = HookSet()
         viaPost.add(z.vector, at: .mlpPost(15), scale: 40)
         viaResid.add(wz.vector, at: .residPost(15), scale: 40)

@@ -73,7 +73,7 @@ struct SNMFSteerRealModelTests {
         let direction = try SteeringDirection.load(from: saved)
         #expect(direction.hook == hook && direction.provenance.source == "snmf-feature" && abs(direction.norm - 1) < 1e-5)
         // KL(unsteered || steered) over positions 1... of the base prompt, every position steered, in Double.
-        let ids = m.tokenizer.encode("I think that")
+        let ids = try m.tokenizer.encode("I think that")
         var hooks = HookSet()
         hooks.add(direction.vector, at: .mlpPost(15), scale: Float(scale))
         let p = try m.transformer.forward([ids], logits: .all).logits[0], q = try m.transformer.forward([ids], hooks: hooks, logits: .all).logits[0]

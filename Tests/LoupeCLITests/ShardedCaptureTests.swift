@@ -88,7 +88,7 @@ import Testing
         _ = try runLoupe(["store", "merge", dir + "/m.sqlite"] + s)
         #expect(loupeError(["store", "merge", dir + "/m.sqlite"] + s).contains("m.sqlite exists"))
         // A shard's store refuses to become another shard or the whole capture.
-        let store = try ActivationStore(path: s[0])
+        let store = try ActivationStore(path: s[0], writable: true)
         let other = CaptureShardPlan(shard: try Shard(index: 1, count: 3), batchSize: 2, batchTokens: 8192, maxTokens: nil)
         #expect(throws: StoreError.self) { try store.recordShard(other, capture: 1) }
         do { try store.recordShard(other, capture: 1) } catch {

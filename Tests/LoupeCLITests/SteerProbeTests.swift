@@ -73,8 +73,8 @@ struct SteerProbeTests {
         let readout = ConceptReadout(name: "probe p(positive)", hook: probeHook.name, width: probe.width) { x, n in
             probe.probabilities(x, rows: n).map { $0[1] }
         }
-        let measures = try SteeringMeasures(model: m.transformer, prompts: prompts.map { m.tokenizer.encode($0) },
-                                            neutral: neutral.map { m.tokenizer.encode($0) }, conceptTokens: [], readout: readout)
+        let measures = try SteeringMeasures(model: m.transformer, prompts: prompts.map { try m.tokenizer.encode($0) },
+                                            neutral: neutral.map { try m.tokenizer.encode($0) }, conceptTokens: [], readout: readout)
         let typical = try pooling.typicalNorm(at: [.residPost(12)], prompts: neutral)[.residPost(12)]!
         let scale = SteeringStrength.named(.medium).rawScale(vectorNorm: caa.norm, typicalNorm: typical)!
         func scores(_ s: Double) throws -> [Double] {

@@ -52,8 +52,8 @@ public enum TinyGGUF {
             ("\(a).attention.head_count", .uint32(UInt32(c.nHeads))), ("\(a).attention.head_count_kv", .uint32(UInt32(c.nKVHeads))),
             ("\(a).attention.layer_norm_rms_epsilon", .float32(c.normEps)), ("\(a).rope.freq_base", .float32(c.ropeTheta)),
             ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("gpt2")),
-            ("tokenizer.ggml.tokens", .array(tokens.map { .string($0) })),
-            ("tokenizer.ggml.token_type", .array(tokens.map { _ in .int32(1) })),
+            ("tokenizer.ggml.tokens", .array(GGUFArray(storage: .string(tokens)))),
+            ("tokenizer.ggml.token_type", .array(GGUFArray(storage: .int32(tokens.map { _ in 1 })))),
             ("tokenizer.ggml.merges", .array([])),
         ]
         var edited = metadata.map { (key, value) in (key, overriding[key] ?? value) }

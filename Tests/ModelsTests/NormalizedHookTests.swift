@@ -137,7 +137,7 @@ struct NormalizedHookRealModelTests {
     @Test func layer8MatchesTheHandComputation() throws {
         let m = try RealModel.shared()
         let c = m.transformer.config, d = c.dModel, l = 8
-        let ids = m.tokenizer.encode("The Eiffel Tower is in the city of")
+        let ids = try m.tokenizer.encode("The Eiffel Tower is in the city of")
         let cache = ActivationCache()
         var hooks = HookSet()
         hooks.capture([.residMid(l), .ln2Normalized(l), .mlpIn(l), .mlpOut(l)], into: cache)

@@ -17,7 +17,7 @@ import Testing
 
     @Test func aSecondCapturerTakesOverWhatTheFirstHasNotDoneAndSkipsWhatItHas() throws {
         let shared = try TinyCapture(hooks: [.residPost(1)], positions: .all, count: 24)
-        let second = try ActivationStore(path: shared.store.path)
+        let second = try ActivationStore(path: shared.store.path, writable: true)
         var secondRan = false
         // The first capturer commits one batch; then, between its batches, another capturer on
         // the same file runs and commits everything left; the first must skip all of it.
@@ -46,7 +46,7 @@ import Testing
         }
         // Two processes computed the same batch; the one that commits second writes nothing.
         #expect(try t.store.append(computed, to: t.capture).count == 6)
-        #expect(try ActivationStore(path: t.store.path).append(computed, to: t.capture).isEmpty)
+        #expect(try ActivationStore(path: t.store.path, writable: true).append(computed, to: t.capture).isEmpty)
         #expect(try t.store.completedPrompts(capture: t.capture.id).count == 6)
     }
 }

@@ -37,20 +37,20 @@ import Testing
         let newer = try temporaryStorePath()
         _ = try ActivationStore(path: newer, create: true)
         try SQLiteScript.run(newer, "PRAGMA user_version = 99;")
-        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 2; update Loupe")
+        #expect(errorText { _ = try ActivationStore(path: newer) } == "\(newer): store schema version 99 is newer than this build's 3; update Loupe")
     }
 
-    @Test func aVersionOneStoreGainsTheShardTableOnOpening() throws {
+    @Test func aVersionTwoStoreIsReadAsItIsAndGainsTheShardTableWhenWritten() throws {
         let old = try temporaryStorePath()
         _ = try ActivationStore(path: old, create: true)
-        try SQLiteScript.run(old, "DROP TABLE capture_shard; PRAGMA user_version = 1;")
+        try SQLiteScript.run(old, "DROP TABLE capture_shard; PRAGMA user_version = 2;")
         #expect(try DatabaseQueue(path: old).read { try $0.tableExists("capture_shard") } == false)
-        let store = try ActivationStore(path: old)
-        #expect(try store.shardPlan(capture: 1) == nil)
+        #expect(try ActivationStore(path: old).shardPlan(capture: 1) == nil, "a reader needs no capture_shard table")
+        _ = try ActivationStore(path: old, writable: true)
         let (exists, version) = try DatabaseQueue(path: old).read { db in
             (try db.tableExists("capture_shard"), try Int.fetchOne(db, sql: "PRAGMA user_version"))
         }
-        #expect(exists && version == 2)
+        #expect(exists && version == 3)
     }
 
     @Test func refusesAnotherModelOrTokenizerUnlessAllowed() throws {

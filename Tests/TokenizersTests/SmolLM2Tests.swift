@@ -14,7 +14,7 @@ struct SmolLM2Tests {
         cases = try Fixtures.cases("smollm2_encode.json")
     }
 
-    @Test func metadata() {
+    @Test func metadata() throws {
         #expect(cases.count >= 300)
         #expect(tok.vocabSize == 49152)
         #expect(tok.preTokenizerName == "smollm")
@@ -26,62 +26,62 @@ struct SmolLM2Tests {
         #expect(tok.spec.addBOS == false && tok.spec.addEOS == false)
     }
 
-    @Test func everyFixtureStringEncodesLikeTheReference() {
+    @Test func everyFixtureStringEncodesLikeTheReference() throws {
         var mismatches: [String] = []
         for c in cases {
-            let got = tok.encode(c.text)
+            let got = try tok.encode(c.text)
             if got != c.ids { mismatches.append("\(c.text.shortDebug): expected \(c.ids.prefix(12)), got \(got.prefix(12))") }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.prefix(20).joined(separator: "\n"))")
     }
 
-    @Test func decodeInvertsEncode() {
+    @Test func decodeInvertsEncode() throws {
         for c in cases {
-            #expect(tok.decode(tok.encode(c.text)) == c.text, "\(c.text.shortDebug)")
-            #expect(tok.decode(tok.encode(c.text, parseSpecial: false)) == c.text, "\(c.text.shortDebug)")
+            #expect(tok.decode(try tok.encode(c.text)) == c.text, "\(c.text.shortDebug)")
+            #expect(tok.decode(try tok.encode(c.text, parseSpecial: false)) == c.text, "\(c.text.shortDebug)")
         }
     }
 
-    @Test func specialTokensBothWays() {
+    @Test func specialTokensBothWays() throws {
         let withSpecials = cases.filter { $0.idsNoParseSpecial != nil }
         #expect(withSpecials.count >= 15)
         for c in withSpecials {
-            #expect(tok.encode(c.text, parseSpecial: false) == c.idsNoParseSpecial, "\(c.text.shortDebug)")
+            #expect(try tok.encode(c.text, parseSpecial: false) == c.idsNoParseSpecial, "\(c.text.shortDebug)")
             #expect(tok.decode(c.ids, skipSpecial: true) == c.decodedSkipSpecial, "\(c.text.shortDebug)")
         }
-        #expect(tok.encode("<|im_end|>") == [2])
-        #expect(tok.encode("<|im_end|>", parseSpecial: false).count > 1)
-        #expect(tok.isSpecial(2) && !tok.isSpecial(tok.encode(" Paris")[0]))
+        #expect(try tok.encode("<|im_end|>") == [2])
+        #expect(try tok.encode("<|im_end|>", parseSpecial: false).count > 1)
+        #expect(try tok.isSpecial(2) && !tok.isSpecial(tok.encode(" Paris")[0]))
     }
 
-    @Test func addSpecialTokensFollowsTheFile() {
+    @Test func addSpecialTokensFollowsTheFile() throws {
         // SmolLM2's GGUF sets add_bos_token = false and no add_eos_token.
-        #expect(tok.encode("Hello", addSpecialTokens: true) == tok.encode("Hello"))
+        #expect(try tok.encode("Hello", addSpecialTokens: true) == tok.encode("Hello"))
     }
 
-    @Test func knownIdsFromAnIndependentSource() {
+    @Test func knownIdsFromAnIndependentSource() throws {
         // SmolLM2 ids quoted in another public project's tests, independent of our fixture script.
-        #expect(tok.encode("Hello world! 123") == [19556, 905, 17, 216, 33, 34, 35])
-        #expect(tok.encode("Café déjà vu.") == [51, 1939, 2756, 32564, 90, 16739, 386, 101, 30])
-        #expect(tok.encode("  multiple   spaces") == [216, 2701, 256, 5600])
+        #expect(try tok.encode("Hello world! 123") == [19556, 905, 17, 216, 33, 34, 35])
+        #expect(try tok.encode("Café déjà vu.") == [51, 1939, 2756, 32564, 90, 16739, 386, 101, 30])
+        #expect(try tok.encode("  multiple   spaces") == [216, 2701, 256, 5600])
     }
 
     @Test func tokenStringsForReports() throws {
-        let paris = tok.encode(" Paris")
+        let paris = try tok.encode(" Paris")
         #expect(paris.count == 1)
         #expect(tok.tokenString(paris[0]) == " Paris")
         #expect(tok.rawToken(paris[0]) == "ĠParis")
         #expect(tok.id(of: "ĠParis") == paris[0])
         #expect(tok.id(of: " Paris") == paris[0])
-        #expect(tok.tokenString(tok.encode("\n")[0]) == "\\n")
+        #expect(tok.tokenString(try tok.encode("\n")[0]) == "\\n")
         #expect(tok.tokenString(2) == "<|im_end|>")
         #expect(tok.tokenString(-1) == "<bad id -1>")
         // A token that is part of a multi-byte character shows its bytes.
-        let emoji = tok.encode("😀")
+        let emoji = try tok.encode("😀")
         if emoji.count > 1 { #expect(tok.tokenString(emoji[0]).hasPrefix("<0xF0>")) }
     }
 
-    @Test func streamingDecodeMatchesDecode() {
+    @Test func streamingDecodeMatchesDecode() throws {
         for c in cases {
             var stream = tok.streamingDecoder()
             var text = ""
@@ -105,7 +105,7 @@ struct SmolLM2Tests {
                                                        ChatMessage(role: "user", content: "Hi")],
                                             addGenerationPrompt: false)
         #expect(own == "<|im_start|>system\nBe terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n")
-        let ids = tok.encode(prompt)
+        let ids = try tok.encode(prompt)
         #expect(ids.first == 1 && ids.last == 198)  // <|im_start|> ... "\n"
         #expect(ids.filter { $0 == 2 }.count == 2)
     }

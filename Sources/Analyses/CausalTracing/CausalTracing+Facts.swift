@@ -85,7 +85,7 @@ extension CausalTracing {
     /// One fact traced, or marked skipped with the reason.
     func trace(_ fact: Fact, tokenizer: Tokenizer, noiseStd: Float) throws -> Fact {
         var fact = fact
-        let ids = tokenizer.encode(fact.prompt)
+        let ids = try tokenizer.encode(fact.prompt)
         let subject: Range<Int>
         do { subject = try SubjectLocator.range(of: fact.subject, in: ids, tokenizer: tokenizer) } catch {
             fact.skipped = "\(error)"
@@ -93,7 +93,7 @@ extension CausalTracing {
         }
         var target: Int? = nil
         if let answer = fact.answer {
-            guard let first = tokenizer.encode(answer).first else { fact.skipped = "empty answer"; return fact }
+            guard let first = try tokenizer.encode(answer).first else { fact.skipped = "empty answer"; return fact }
             let top = Sampler.argmax(try model.forward([ids]).logits[0].scalars)
             if top != first {
                 fact.skipped = "the model's top-1 is '\(tokenizer.tokenString(top))', not '\(tokenizer.tokenString(first))'"

@@ -131,7 +131,7 @@ public struct SNMFConceptComparison {
             return seen[label, default: 0] % 2 == 0
         }
         let pooled = rows.pooled
-        let neutralIDs = concepts.neutral.prefix(neutralCount).map { tokenizer.encode($0) }
+        let neutralIDs = try concepts.neutral.prefix(neutralCount).map { try tokenizer.encode($0) }
         let typical = try ActivationPooling(model: model, tokenizer: tokenizer).typicalNorm(at: [point], prompts: Array(concepts.neutral.prefix(neutralCount)))[point]!
         var words: [String: [String]] = [:]
         var out: [Row] = []
@@ -169,7 +169,7 @@ public struct SNMFConceptComparison {
             let ids = (concepts.words[concept] ?? []).compactMap { w in tokenizer.id(of: w).map { (w, $0) } }
             guard !ids.isEmpty else { throw SNMFError.invalidSetting("no word of concept \(concept) is a single token") }
             words[concept] = ids.map(\.0)
-            let measures = try SteeringMeasures(model: model, prompts: prompts.map { tokenizer.encode($0) }, neutral: neutralIDs,
+            let measures = try SteeringMeasures(model: model, prompts: prompts.map { try tokenizer.encode($0) }, neutral: neutralIDs,
                                                 conceptTokens: ids.map(\.1))
             var calibration = KLCalibration(measures: measures)
             calibration.steps = calibrationSteps
@@ -217,7 +217,7 @@ struct SNMFConceptActivations {
     }
 
     init(model: Transformer, tokenizer: Tokenizer, point: HookPoint, texts: [String], batchSize: Int = 16) throws {
-        let ids = texts.map { tokenizer.encode($0) }
+        let ids = try texts.map { try tokenizer.encode($0) }
         if let i = ids.firstIndex(where: { $0.count < 2 }) {
             throw SNMFError.invalidSetting("sentence \(i + 1) has \(ids[i].count) token(s); 2 or more are needed (position 0 is left out)")
         }

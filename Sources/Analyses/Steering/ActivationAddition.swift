@@ -54,8 +54,8 @@ public struct ActivationAddition: Sendable, Codable, Equatable {
     /// last token of `" "`'s encoding.
     public init(model: Transformer, tokenizer: Tokenizer, positive: String, negative: String,
                 layer: Int, coefficient: Double) throws {
-        guard let space = tokenizer.encode(" ").last else { throw SteeringError.invalid("the tokenizer encodes \" \" to nothing") }
-        try self.init(model: model, positive: tokenizer.encode(positive), negative: tokenizer.encode(negative),
+        guard let space = try tokenizer.encode(" ").last else { throw SteeringError.invalid("the tokenizer encodes \" \" to nothing") }
+        try self.init(model: model, positive: try tokenizer.encode(positive), negative: try tokenizer.encode(negative),
                       padToken: space, layer: layer, coefficient: coefficient)
     }
 
@@ -99,7 +99,7 @@ extension ActivationAddition {
     /// Generates `prompt` without and with the edit (greedy unless `sampling` says otherwise).
     public func compare(model: Transformer, tokenizer: Tokenizer, prompt: String, maxNewTokens: Int,
                         sampling: SamplingParameters = .greedy, stopTokens: Set<Int> = []) throws -> Comparison {
-        let ids = tokenizer.encode(prompt)
+        let ids = try tokenizer.encode(prompt)
         var hooks = HookSet()
         try install(into: &hooks, promptLength: ids.count)
         let plain = try model.generate(prompt: ids, maxNewTokens: maxNewTokens, sampling: sampling, stopTokens: stopTokens)

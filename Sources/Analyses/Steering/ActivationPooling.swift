@@ -17,13 +17,13 @@ public struct ActivationPooling {
     }
 
     /// Token ids of `prompt` (no special tokens added; special-token text parsed).
-    public func encode(_ prompt: String) -> [Int] { tokenizer.encode(prompt) }
+    public func encode(_ prompt: String) throws -> [Int] { try tokenizer.encode(prompt) }
 
     /// One pooled vector per prompt at each of `points`: `result[point][prompt]`.
     /// - Throws: ``SteeringError/promptTooShort`` when the rule needs more tokens.
     public func pooled(_ prompts: [String], at points: [HookPoint], rule: PositionRule,
                        progress: ((Int) -> Void)? = nil) throws -> [HookPoint: [[Float]]] {
-        let ids = prompts.map(encode)
+        let ids = try prompts.map(encode)
         for (p, t) in zip(prompts, ids) where t.isEmpty || (rule == .meanExcludingFirst && t.count < 2) {
             throw SteeringError.promptTooShort(prompt: p, tokens: t.count, rule: rule.rawValue)
         }
@@ -65,7 +65,7 @@ public struct ActivationPooling {
     /// `directions`, from one batched pass over `prompts`.
     public func neutralStatistics(at points: [HookPoint], directions: [SteeringDirection],
                                   prompts: [String]) throws -> (norms: [HookPoint: Double], projections: [Double]) {
-        let ids = prompts.map(encode).filter { $0.count >= 2 }
+        let ids = try prompts.map(encode).filter { $0.count >= 2 }
         guard !ids.isEmpty else { throw SteeringError.emptyContrastSet("no neutral prompt has 2+ tokens to measure activation norms and projections on") }
         let directionPoints = try directions.map { try $0.hookPoint(in: model.config) }
         let units = directions.map { $0.unit.map(Double.init) }

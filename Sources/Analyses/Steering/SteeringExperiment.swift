@@ -117,9 +117,9 @@ public struct SteeringExperiment {
         let pooling = ActivationPooling(model: model, tokenizer: tokenizer)
         let (norms, neutralProjections) = try pooling.neutralStatistics(at: Array(Set(points)), directions: directions, prompts: neutral)
         let ablationTargets = directions.indices.map { mode == .ablate && ablateTo == .neutralMean ? neutralProjections[$0] : 0 }
-        let promptIDs = prompts.map { tokenizer.encode($0) }
+        let promptIDs = try prompts.map { try tokenizer.encode($0) }
         if let i = promptIDs.firstIndex(where: \.isEmpty) { throw SteeringError.invalid("prompt \(i + 1) is empty") }
-        let measures = try SteeringMeasures(model: model, prompts: promptIDs, neutral: neutral.map { tokenizer.encode($0) },
+        let measures = try SteeringMeasures(model: model, prompts: promptIDs, neutral: neutral.map { try tokenizer.encode($0) },
                                             conceptTokens: conceptTokens, readout: readout)
         // Resolve each setting to one scale per direction.
         var settings: [(label: String, scales: [Double])] = []

@@ -113,8 +113,8 @@ public struct SteeringSweep {
         let dirs = try directions(progress: progress)
         let points = layers.map(site)
         let norms = try ActivationPooling(model: model, tokenizer: tokenizer).typicalNorm(at: points, prompts: neutral)
-        let measures = try SteeringMeasures(model: model, prompts: prompts.map { tokenizer.encode($0) },
-                                            neutral: neutral.map { tokenizer.encode($0) }, conceptTokens: conceptTokens,
+        let measures = try SteeringMeasures(model: model, prompts: prompts.map { try tokenizer.encode($0) },
+                                            neutral: neutral.map { try tokenizer.encode($0) }, conceptTokens: conceptTokens,
                                             readout: readout)
         var cells: [Cell] = []
         for (layer, (d, p)) in zip(layers, zip(dirs, points)) {

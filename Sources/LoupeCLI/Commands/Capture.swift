@@ -15,7 +15,10 @@ extension Loupe {
             Prompts come from a .txt file (one per line), a .jsonl file (a "text" field plus any \
             label fields) or a .tsv file with a header row that has a "text" column. Each batch \
             of prompts commits in one transaction; running the same command again resumes and \
-            skips the prompts already stored. A store holds one model's captures unless \
+            skips the prompts already stored. Several processes running the same command on \
+            one store share the work: each claims a batch before computing it, so every prompt \
+            is computed once and the store equals a single run's; a batch claimed by a process \
+            that was killed is taken over. A store holds one model's captures unless \
             --allow-model-mismatch is given.
 
             --corpus FILE --context N captures a text corpus instead: documents from a .jsonl \

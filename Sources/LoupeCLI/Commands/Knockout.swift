@@ -50,7 +50,7 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
-            let ids = m.tokenizer.encode(prompt)
+            let ids = try m.tokenizer.encode(prompt)
             let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
             let targetID = try target.map { try singleToken($0, m) }
             let result = try AttentionKnockout(model: m.transformer, config: .init(window: window, blocks: try parsedBlocks(), blockFirst: blockFirst))

@@ -69,7 +69,7 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
-            let cleanIDs = m.tokenizer.encode(clean), corruptIDs = m.tokenizer.encode(corrupt)
+            let cleanIDs = try m.tokenizer.encode(clean), corruptIDs = try m.tokenizer.encode(corrupt)
             let show = { (ids: [Int]) in ids.map { "'\(m.tokenizer.tokenString($0))'" }.joined(separator: " ") }
             guard cleanIDs.count == corruptIDs.count else {
                 throw ValidationError("""

@@ -143,7 +143,7 @@ extension Loupe {
             @Argument(help: "The store file.") var store: String
 
             func run() throws {
-                let db = try ActivationStore(path: store)
+                let db = try ActivationStore(path: store, writable: true)
                 let (before, after) = try db.vacuum()
                 let check = try db.integrityCheck()
                 Console.out("\(store): \(StoreCommand.bytes(before)) -> \(StoreCommand.bytes(after)); integrity \(check.joined(separator: "; "))")

@@ -10,7 +10,7 @@ extension Loupe.Trace {
     func traceFacts(_ path: String, _ m: LoadedModel, lanes: Int) throws {
         let config = CausalTracing.Config(samples: samples, noiseMultiplier: noiseMultiplier, seed: seed, window: window,
                                           kinds: try parsedKinds(), lanes: lanes)
-        let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
+        let std = try NoiseLevel.embeddingStd(m) * noiseMultiplier
         let tracing = CausalTracing(model: m.transformer, config: config)
         let label = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         if let (shard, source) = try shardOptions.resolved() {

@@ -90,14 +90,14 @@ extension Loupe {
             let lanes = sweepLanes.count
             if let facts { return try traceFacts(facts, m, lanes: lanes) }
             let (prompt, subject) = (prompt!, subject!)
-            let ids = m.tokenizer.encode(prompt)
+            let ids = try m.tokenizer.encode(prompt)
             let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
             let targetID = try target.map { try singleToken($0, m) }
             let noiseTensor = try noise.map { try NumPyArray.read(path: $0) }
             let config = CausalTracing.Config(samples: noiseTensor?.shape.first ?? samples,
                                               noiseMultiplier: noiseMultiplier, seed: seed, window: window, kinds: try parsedKinds(),
                                               lanes: lanes)
-            let std = NoiseLevel.embeddingStd(m) * noiseMultiplier
+            let std = try NoiseLevel.embeddingStd(m) * noiseMultiplier
             let start = Date()
             Console.progress("tracing \(ids.count) tokens x \(m.config.nLayers) layers x \(config.kinds.count) kinds, \(config.samples) samples")
             let result = try CausalTracing(model: m.transformer, config: config)
@@ -129,7 +129,7 @@ extension Loupe {
 
 /// The id of `text` when it is exactly one token, else an error naming its pieces.
 func singleToken(_ text: String, _ m: LoadedModel) throws -> Int {
-    let ids = m.tokenizer.encode(text)
+    let ids = try m.tokenizer.encode(text)
     guard ids.count == 1 else {
         throw AnalysisError.notASingleToken(text: text, pieces: ids.map { m.tokenizer.tokenString($0) })
     }

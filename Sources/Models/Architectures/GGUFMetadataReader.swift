@@ -30,7 +30,7 @@ struct GGUFMetadataReader {
         guard let s = v.string else { throw ModelError.badMetadata(file: gguf.path, key: key, reason: "is not a string") }
         return s
     }
-    func array(_ key: String) throws -> [GGUFValue] {
+    func array(_ key: String) throws -> GGUFArray {
         guard let v = gguf.metadata[key] else { throw ModelError.missingMetadata(file: gguf.path, key: key) }
         guard let a = v.array else { throw ModelError.badMetadata(file: gguf.path, key: key, reason: "is not an array") }
         return a

@@ -6,7 +6,7 @@ import Tokenizers
 let fuzzTokenizerJSON: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt = { data, size in
     let path = FuzzScratch.write(data, size, name: "tokenizer.json")
     guard let tokenizer = try? Tokenizer(tokenizerJSON: path) else { return 0 }
-    let ids = tokenizer.encode("Hello, world! 123 <|im_end|> ünïcödé")
+    guard let ids = try? tokenizer.encode("Hello, world! 123 <|im_end|> ünïcödé") else { return 0 }
     _ = tokenizer.decode(ids)
     return 0
 }

@@ -1,0 +1,1 @@
+../../../Sources/LoupeCLI/Notebook/ShellWords.swift
