@@ -6,7 +6,7 @@ import Tokenizers
 public enum GraphPrompt {
     /// - Throws: ``GraphError/badPrompt(_:)`` for a prompt with no tokens.
     public static func tokens(_ text: String, tokenizer: Tokenizer) throws -> [Int] {
-        var ids = tokenizer.encode(text)
+        var ids = try tokenizer.encode(text)
         guard !ids.isEmpty else { throw GraphError.badPrompt("the prompt '\(text)' has no tokens") }
         if !tokenizer.isSpecial(ids[0]), let special = tokenizer.bosID ?? tokenizer.spec.eosID ?? tokenizer.spec.padID { ids.insert(special, at: 0) }
         return ids
