@@ -200,49 +200,13 @@ public enum SAETrainer {
             return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
         }
         var (batch, target) = try next()
-        var sae = try makeSAE(config: config, width: d, firstBatch: target ?? batch, transcoder: dOut != nil)
-        var adams = (0..<6).map { _ in Adam(learningRate: config.learningRate) }
-        // JumpReLU: Adam steps log θ (SAELens's log_threshold) with dL/dθ · θ.
-        var logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
-        var sinceFired = [Int](repeating: 0, count: config.latents)
-        var seen = 0, window = Window()
-        let start = Date()
-        var last: SAEProgress?
+        var run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch)
         for step in 0..<config.steps {
             if step > 0 { (batch, target) = try next() }
-            let dead = sinceFired.map { $0 >= config.deadWindow }
-            let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
-            var (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
-            sae.observe(stats)
-            sae.constrainGradient(&g)
-            let lr = config.learningRate(at: step)
-            var p = sae.parameters
-            for i in 0..<6 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
-            if p.hasSkip { adams[5].step(&p.wSkip, gradient: g.wSkip) }
-            adams[0].step(&p.wEnc, gradient: g.wEnc)
-            adams[1].step(&p.wDec, gradient: g.wDec)
-            adams[2].step(&p.bEnc, gradient: g.bEnc)
-            adams[3].step(&p.bDec, gradient: g.bDec)
-            if !logThreshold.isEmpty, g.threshold.count == logThreshold.count {
-                adams[4].step(&logThreshold, gradient: zip(g.threshold, p.threshold).map { $0 * $1 })
-                p.threshold = logThreshold.map { Float(exp(Double($0))) }
-            }
-            sae.parameters = p
-            sae.constrainParameters()
-            seen += stats.rows
-            for i in 0..<config.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }
-            window.add(stats)
-            if (step + 1) % max(config.progressEvery, 1) == 0 || step + 1 == config.steps {
-                let deadNow = Double(sinceFired.filter { $0 >= min(config.deadWindow, seen) }.count) / Double(config.latents)
-                let report = window.report(step: step + 1, steps: config.steps, tokens: seen, dead: deadNow,
-                                           seconds: Date().timeIntervalSince(start))
-                progress(report)
-                last = report
-                window = Window()
-            }
+            if let report = try run.step(batch, target: target) { progress(report) }
         }
-        guard let last else { throw SAEError.noRows("training ran no steps") }
-        return SAETrainingResult(sae: sae, final: last, skipped: source.skipped, seconds: Date().timeIntervalSince(start))
+        guard let last = run.last else { throw SAEError.noRows("training ran no steps") }
+        return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds)
     }
 
     /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch` (a
