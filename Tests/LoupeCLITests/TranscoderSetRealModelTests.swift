@@ -81,9 +81,10 @@ struct TranscoderSetRealModelTests {
         #expect(Array(batch.input.scalars[0..<d]) != xs[[0, 1]]!)
     }
 
-    /// `sae train-transcoders` on two layers with a tiny budget: the set's layout, every layer
-    /// loading back with its hooks, explained variance far above what an untrained transcoder
-    /// (b_dec at the mean: about 0) reaches, a rerun skipping the complete layers, and refusals.
+    /// `sae train-transcoders` on two layers with a tiny budget (6,144 README tokens, 47 steps):
+    /// the set's layout, every layer loading back with its hooks, held-out explained variance far
+    /// above an untrained transcoder's (about 0) or the zero-skip recipe's, a rerun skipping the
+    /// complete layers, and refusals.
     @Test func trainTranscodersWritesASetThatLoadsPerLayer() throws {
         let dir = try captureFolder()
         // The repository's README as one document of real English and Markdown.
@@ -103,6 +104,7 @@ struct TranscoderSetRealModelTests {
         #expect(written["layers"] as? [Int] == [2, 5] && written["model"] as? String == m.config.name)
         #expect(try String(contentsOfFile: out + "/summary.txt", encoding: .utf8).contains("held-out EV"))
         let metrics = written["metrics"] as! [String: [String: Any]]
+        var evs: [Double] = []
         for layer in [2, 5] {
             let (tc, meta) = try SAEFolder.load(out + "/layer-\(layer)")
             #expect(tc.isTranscoder && tc.parameters.hasSkip && tc.latents == 512 && tc.width == m.config.dModel)
@@ -111,10 +113,13 @@ struct TranscoderSetRealModelTests {
             let ev = numbers["held_out_explained_variance"] as! Double, trainEV = numbers["explained_variance"] as! Double
             print("layer \(layer): held-out explained variance \(ev), training \(trainEV), L0 \(numbers["held_out_l0"] ?? "-"), "
                   + "dead \(numbers["held_out_dead_fraction"] ?? "-"), steps \(numbers["steps"] ?? "-")")
-            #expect(ev > 0.3, "layer \(layer) held-out explained variance \(ev)")
+            evs.append(ev)
             #expect((numbers["held_out_l0"] as! Double) <= 16)
             #expect((numbers["skipped"] as! [String: Int])["position 0"] == 96)
         }
+        // Measured 0.82 and 0.40 (mean 0.61); W_skip from zero instead of the least-squares fit
+        // gave 0.09 and 0.21 on the same budget, and an untrained transcoder (b_dec at the mean) about 0.
+        #expect(evs.reduce(0, +) / 2 > 0.4, "held-out explained variance \(evs)")
         // A rerun finds both layers complete and leaves them as they are.
         let weights = try Data(contentsOf: URL(fileURLWithPath: out + "/layer-2/sae_weights.safetensors"))
         _ = try runLoupe(args)

@@ -126,6 +126,13 @@ public struct LiveActivations {
         return (Tensor(shape: [take, d], scalars: x), targetWidths[c].map { Tensor(shape: [take, $0], scalars: y) })
     }
 
+    /// Up to `limit` rows of channel `c`'s buffer as they stand (nothing drawn), with targets.
+    public func bufferedRows(channel c: Int, limit: Int) -> (input: Tensor, target: Tensor?) {
+        let n = min(limit, buffers[c].count), d = widths[c]
+        return (Tensor(shape: [n, d], scalars: Array(buffers[c].input[0..<(n * d)])),
+                targetWidths[c].map { Tensor(shape: [n, $0], scalars: Array(buffers[c].target[0..<(n * $0)])) })
+    }
+
     /// Runs the next `windowsPerPass` windows of the pass and fills every channel's buffer;
     /// false when the pass has no windows left.
     mutating func runNextWindows() throws -> Bool {

@@ -48,6 +48,9 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     /// Transcoders (a source with targets): train a linear skip term `W_skip` `[d_out, d_in]`
     /// too, starting at zero (SAELens `SkipTranscoder`).
     public var skip = false
+    /// With `skip`: start `W_skip` and `b_dec` at the ridge least-squares fit of the targets on
+    /// the inputs of the first rows (``SkipFit``) instead of zero and the targets' mean.
+    public var skipFromData = false
 
     public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
                 batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
@@ -200,7 +203,8 @@ public enum SAETrainer {
             return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
         }
         var (batch, target) = try next()
-        var run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch)
+        var run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
+                                     skipSample: target.map { (batch, $0) })
         for step in 0..<config.steps {
             if step > 0 { (batch, target) = try next() }
             if let report = try run.step(batch, target: target) { progress(report) }
@@ -211,7 +215,8 @@ public enum SAETrainer {
 
     /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch` (a
     /// transcoder's: of its first target batch).
-    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false) throws -> any SparseAutoencoder {
+    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false,
+                        skipSample: (input: Tensor, target: Tensor)? = nil) throws -> any SparseAutoencoder {
         var p = try SAEParameters.initialized(width: d, latents: config.latents,
                                               decoderNorm: [SAEArchitecture.standard, .jumprelu].contains(config.architecture) ? 0.1 : 1,
                                               seed: config.seed &+ 1)
@@ -219,6 +224,9 @@ public enum SAETrainer {
         if config.skip { p.wSkip = [Float](repeating: 0, count: p.outputWidth * d) }
         let n = firstBatch.shape[0]
         for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
+        if config.skip, config.skipFromData, let skipSample {
+            (p.wSkip, p.bDec) = try SkipFit.leastSquares(input: skipSample.input, target: skipSample.target)
+        }
         switch config.architecture {
         case .standard: return StandardSAE(parameters: p)
         case .topk: return try TopKSAE(parameters: p, k: config.k, auxK: config.auxK, auxAlpha: config.auxAlpha)

@@ -21,16 +21,18 @@ public struct SAETrainingRun {
     let start = Date()
 
     /// A fresh SAE of `config` for rows of `width` (a transcoder when `targetWidth` is set),
-    /// `b_dec` at the mean of `firstBatch` (a transcoder's: of its first target batch).
+    /// `b_dec` at the mean of `firstBatch` (a transcoder's: of its first target batch); with
+    /// `config.skipFromData`, `W_skip` and `b_dec` fitted on `skipSample` (``SkipFit``).
     /// - Throws: ``SAEError`` for a bad config or a target width other than `width`.
-    public init(config: SAETrainingConfig, width d: Int, targetWidth dOut: Int?, firstBatch: Tensor) throws {
+    public init(config: SAETrainingConfig, width d: Int, targetWidth dOut: Int?, firstBatch: Tensor,
+                skipSample: (input: Tensor, target: Tensor)? = nil) throws {
         try config.validate(width: d)
         if let dOut, dOut != d {
             throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
         }
         if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
         self.config = config
-        sae = try SAETrainer.makeSAE(config: config, width: d, firstBatch: firstBatch, transcoder: dOut != nil)
+        sae = try SAETrainer.makeSAE(config: config, width: d, firstBatch: firstBatch, transcoder: dOut != nil, skipSample: skipSample)
         adams = (0..<6).map { _ in Adam(learningRate: config.learningRate) }
         logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
         sinceFired = [Int](repeating: 0, count: config.latents)

@@ -87,7 +87,12 @@ public enum TranscoderSetTrainer {
                 if runs[c] == nil {
                     var layerConfig = config.training
                     layerConfig.seed = config.training.seed &+ UInt64(todo[c])
-                    runs[c] = try SAETrainingRun(config: layerConfig, width: x.shape[1], targetWidth: y.shape[1], firstBatch: y)
+                    // The skip fit sees the drawn batch and the rest of the buffer (up to bufferRows rows in all).
+                    let rest = live.bufferedRows(channel: c, limit: max(0, config.bufferRows - batch))
+                    let sample: (input: Tensor, target: Tensor) = (Tensor(shape: [x.shape[0] + rest.input.shape[0], x.shape[1]], scalars: x.scalars + rest.input.scalars),
+                                  Tensor(shape: [y.shape[0] + rest.input.shape[0], y.shape[1]], scalars: y.scalars + rest.target!.scalars))
+                    runs[c] = try SAETrainingRun(config: layerConfig, width: x.shape[1], targetWidth: y.shape[1], firstBatch: y,
+                                                 skipSample: config.training.skipFromData ? sample : nil)
                 }
                 let report = try runs[c]!.step(x, target: y)
                 seconds[c] += Date().timeIntervalSince(t0)

@@ -5,6 +5,9 @@ import Foundation
 extension Loupe.SAE {
     /// `loupe sae train-transcoders`: one transcoder per layer from the same live forward passes.
     struct TrainTranscoders: ParsableCommand {
+        /// Where W_skip starts.
+        enum SkipInit: String, ExpressibleByArgument { case zero, data }
+
         static let configuration = CommandConfiguration(
             commandName: "train-transcoders",
             abstract: "Train a TopK transcoder for every chosen layer's MLP from live corpus activations, one forward pass per batch for all layers.",
@@ -20,10 +23,12 @@ extension Loupe.SAE {
             (one pass over the windows).
 
             The recipe (defaults, measured on SmolLM2-135M; see README "Transcoder sets"): TopK \
-            with --latents 2304, --k 32, the linear skip term W_skip (--no-skip to leave it out), \
-            Adam at --lr 1e-3 (warm-up 20 steps, linear decay over the last 20%), batch 1024, the \
-            auxiliary-k loss on latents dead for --dead-window rows (default 100,000), b_dec from \
-            the first batch's target mean.
+            with --latents 2304, --k 32, the linear skip term W_skip (--no-skip to leave it out) \
+            started at the ridge least-squares fit of the MLP output on its input over the first \
+            buffer of rows, b_dec at the fit's intercept (--skip-init data; zero: W_skip from 0 \
+            and b_dec at the first batch's target mean), Adam at --lr 1e-3 (warm-up 20 steps, \
+            linear decay over the last 20%), batch 1024, the auxiliary-k loss on latents dead for \
+            --dead-window rows (default 100,000).
 
             After training, the --held-out-tokens windows after the training windows run once \
             more and each layer's explained variance of the MLP output, L0 and never-fired \
@@ -52,6 +57,8 @@ extension Loupe.SAE {
         @Option(help: "Latents per transcoder (d_sae).") var latents = 2304
         @Option(help: "Active latents per row.") var k = 32
         @Flag(inversion: .prefixedNo, help: "Train the linear skip term W_skip.") var skip = true
+        @Option(name: .customLong("skip-init"), help: "With the skip term: start W_skip at zero or at the least-squares fit of the first buffer (data).")
+        var skipInit: SkipInit = .data
         @Option(help: "Adam's learning rate (peak).") var lr: Float = 1e-3
         @Option(name: .customLong("batch-size"), help: "Rows per step.") var batchSize = 1024
         @Option(name: .customLong("warmup-steps"), help: "Learning-rate warm-up steps.") var warmupSteps = 20
@@ -80,10 +87,10 @@ extension Loupe.SAE {
             var training = SAETrainingConfig(architecture: .topk, latents: latents, k: k, learningRate: lr, batchSize: batchSize,
                                              tokens: max(batchSize, rows / batchSize * batchSize), seed: seed, warmupSteps: warmupSteps,
                                              deadWindow: deadWindow, auxK: auxK, progressEvery: progressEvery)
-            training.skip = skip
+            (training.skip, training.skipFromData) = (skip, skip && skipInit == .data)
             var config = TranscoderSetConfig(layers: chosen, training: training)
             (config.bufferRows, config.windowsPerPass, config.outlierFactor, config.context) = (live.bufferRows, live.windowsPerPass, outlierFactor, live.context!)
-            let settings = ["architecture": "topk", "latents": String(latents), "k": String(k), "skip": String(skip), "lr": String(lr),
+            let settings = ["architecture": "topk", "latents": String(latents), "k": String(k), "skip": String(skip), "skip_init": skip ? skipInit.rawValue : "-", "lr": String(lr),
                             "batch_size": String(batchSize), "warmup_steps": String(warmupSteps), "dead_window": String(deadWindow),
                             "corpus": live.corpus!, "context": String(live.context!), "max_tokens": String(live.maxTokens!),
                             "training_tokens": String(windows.reduce(0) { $0 + $1.count }), "seed": String(seed), "trained_with": "loupe \(Loupe.version)"]
