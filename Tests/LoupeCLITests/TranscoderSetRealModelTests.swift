@@ -125,6 +125,18 @@ struct TranscoderSetRealModelTests {
         _ = try runLoupe(args)
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/layer-2/sae_weights.safetensors")) == weights)
 
+        // `sae train --corpus`: one transcoder from the same live source, one pass by default.
+        let single = dir.appendingPathComponent("single").path
+        let trained = try json(runLoupe(["sae", "train", "--corpus", corpus, "--context", "64", "--max-tokens", "2048",
+                                         "--hook", "blocks.2.mlp.hook_in", "--target-hook", "blocks.2.hook_mlp_out", "--latents", "128",
+                                         "--k", "8", "--batch-size", "128", "--format", "json", "--out", single])) as! [String: Any]
+        #expect((trained["skipped"] as! [String: Int])["position 0"] == 32)
+        #expect(trained["steps"] as? Int == 16 && trained["tokens"] as? Int == 16 * 128)   // 32 x 63 rows, in full batches
+        let (one, oneMeta) = try SAEFolder.load(single)
+        #expect(one.isTranscoder && oneMeta.hookNameOut == "blocks.2.hook_mlp_out" && oneMeta.contextSize == 64)
+        #expect(loupeError(["sae", "train", "--corpus", corpus, "--hook", "blocks.2.mlp.hook_in", "--latents", "8", "--out", single])
+                    .contains("--corpus needs --context"))
+
         // Bad input: a layer the model lacks, an empty corpus, a window longer than the context.
         #expect(loupeError(args.map { $0 == "2,5" ? "40" : $0 }).contains("layer 40 (in --layers '40') is not in 0...29"))
         let empty = dir.appendingPathComponent("empty.jsonl").path
