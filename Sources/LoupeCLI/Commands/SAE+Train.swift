@@ -51,7 +51,9 @@ extension Loupe.SAE {
             activation x to the --target-hook activation y of the same stored rows, loss \
             |y - (f(x) W_dec + b_dec (+ x W_skipᵀ))|² + sparsity; the input is not centred by \
             b_dec (SAELens's transcoders), b_dec starts at the targets' mean. --skip adds a linear \
-            skip term W_skip [d_out, d_in], from zero. For an MLP: --hook blocks.L.mlp.hook_in (the \
+            skip term W_skip [d_out, d_in], from zero (--skip-init data: from the ridge least-squares \
+            fit of the first batch's targets on its inputs, b_dec at the fit's intercept; use a \
+            batch well above d_in). For an MLP: --hook blocks.L.mlp.hook_in (the \
             MLP's input: ln2's output after its weight, circuit-tracer's hook) --target-hook \
             blocks.L.hook_mlp_out; capture both in one run (`loupe capture --hooks \
             blocks.8.mlp.hook_in,blocks.8.hook_mlp_out`). Position 0 and outliers are judged on \
@@ -79,6 +81,8 @@ extension Loupe.SAE {
         @Option(name: .customLong("target-hook"), help: "With --store or --corpus: train a transcoder whose output reconstructs this hook, e.g. blocks.8.hook_mlp_out.")
         var targetHook: String?
         @Flag(help: "Transcoders: add a linear skip term W_skip (SAELens SkipTranscoder).") var skip = false
+        @Option(name: .customLong("skip-init"), help: "With --skip: start W_skip at zero or at the least-squares fit of the first batch (data).")
+        var skipInit: SkipInit = .zero
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "A [rows, d_in] .npy matrix to train on instead of a store.") var input: String?
         @Option(help: "standard, topk, jumprelu, batchtopk or matryoshka.") var architecture: SAEArchitecture = .topk
@@ -120,7 +124,7 @@ extension Loupe.SAE {
                                            deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
                                            l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
                                            matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
-            config.skip = skip
+            (config.skip, config.skipFromData) = (skip, skip && skipInit == .data)
             return config
         }
 

@@ -2,12 +2,12 @@ import Analyses
 import ArgumentParser
 import Foundation
 
+/// Where a transcoder's W_skip starts: zero, or the least-squares fit of the first rows (`SkipFit`).
+enum SkipInit: String, ExpressibleByArgument { case zero, data }
+
 extension Loupe.SAE {
     /// `loupe sae train-transcoders`: one transcoder per layer from the same live forward passes.
     struct TrainTranscoders: ParsableCommand {
-        /// Where W_skip starts.
-        enum SkipInit: String, ExpressibleByArgument { case zero, data }
-
         static let configuration = CommandConfiguration(
             commandName: "train-transcoders",
             abstract: "Train a TopK transcoder for every chosen layer's MLP from live corpus activations, one forward pass per batch for all layers.",
