@@ -48,6 +48,9 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     /// Transcoders (a source with targets): train a linear skip term `W_skip` `[d_out, d_in]`
     /// too, starting at zero (SAELens `SkipTranscoder`).
     public var skip = false
+    /// With `skip`: start `W_skip` and `b_dec` at the ridge least-squares fit of the targets on
+    /// the inputs of the first rows (``SkipFit``) instead of zero and the targets' mean.
+    public var skipFromData = false
 
     public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
                 batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
@@ -200,54 +203,20 @@ public enum SAETrainer {
             return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
         }
         var (batch, target) = try next()
-        var sae = try makeSAE(config: config, width: d, firstBatch: target ?? batch, transcoder: dOut != nil)
-        var adams = (0..<6).map { _ in Adam(learningRate: config.learningRate) }
-        // JumpReLU: Adam steps log θ (SAELens's log_threshold) with dL/dθ · θ.
-        var logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
-        var sinceFired = [Int](repeating: 0, count: config.latents)
-        var seen = 0, window = Window()
-        let start = Date()
-        var last: SAEProgress?
+        var run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
+                                     skipSample: target.map { (batch, $0) })
         for step in 0..<config.steps {
             if step > 0 { (batch, target) = try next() }
-            let dead = sinceFired.map { $0 >= config.deadWindow }
-            let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
-            var (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
-            sae.observe(stats)
-            sae.constrainGradient(&g)
-            let lr = config.learningRate(at: step)
-            var p = sae.parameters
-            for i in 0..<6 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
-            if p.hasSkip { adams[5].step(&p.wSkip, gradient: g.wSkip) }
-            adams[0].step(&p.wEnc, gradient: g.wEnc)
-            adams[1].step(&p.wDec, gradient: g.wDec)
-            adams[2].step(&p.bEnc, gradient: g.bEnc)
-            adams[3].step(&p.bDec, gradient: g.bDec)
-            if !logThreshold.isEmpty, g.threshold.count == logThreshold.count {
-                adams[4].step(&logThreshold, gradient: zip(g.threshold, p.threshold).map { $0 * $1 })
-                p.threshold = logThreshold.map { Float(exp(Double($0))) }
-            }
-            sae.parameters = p
-            sae.constrainParameters()
-            seen += stats.rows
-            for i in 0..<config.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }
-            window.add(stats)
-            if (step + 1) % max(config.progressEvery, 1) == 0 || step + 1 == config.steps {
-                let deadNow = Double(sinceFired.filter { $0 >= min(config.deadWindow, seen) }.count) / Double(config.latents)
-                let report = window.report(step: step + 1, steps: config.steps, tokens: seen, dead: deadNow,
-                                           seconds: Date().timeIntervalSince(start))
-                progress(report)
-                last = report
-                window = Window()
-            }
+            if let report = try run.step(batch, target: target) { progress(report) }
         }
-        guard let last else { throw SAEError.noRows("training ran no steps") }
-        return SAETrainingResult(sae: sae, final: last, skipped: source.skipped, seconds: Date().timeIntervalSince(start))
+        guard let last = run.last else { throw SAEError.noRows("training ran no steps") }
+        return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds)
     }
 
     /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch` (a
     /// transcoder's: of its first target batch).
-    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false) throws -> any SparseAutoencoder {
+    static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false,
+                        skipSample: (input: Tensor, target: Tensor)? = nil) throws -> any SparseAutoencoder {
         var p = try SAEParameters.initialized(width: d, latents: config.latents,
                                               decoderNorm: [SAEArchitecture.standard, .jumprelu].contains(config.architecture) ? 0.1 : 1,
                                               seed: config.seed &+ 1)
@@ -255,6 +224,9 @@ public enum SAETrainer {
         if config.skip { p.wSkip = [Float](repeating: 0, count: p.outputWidth * d) }
         let n = firstBatch.shape[0]
         for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
+        if config.skip, config.skipFromData, let skipSample {
+            (p.wSkip, p.bDec) = try SkipFit.leastSquares(input: skipSample.input, target: skipSample.target)
+        }
         switch config.architecture {
         case .standard: return StandardSAE(parameters: p)
         case .topk: return try TopKSAE(parameters: p, k: config.k, auxK: config.auxK, auxAlpha: config.auxAlpha)

@@ -7,13 +7,21 @@ extension Loupe.SAE {
     /// `loupe sae train`: an SAE from a store capture or a .npy matrix.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a sparse autoencoder on stored activations (or a .npy matrix) and save it in SAELens's layout.",
+            abstract: "Train a sparse autoencoder on stored or live activations (or a .npy matrix) and save it in SAELens's layout.",
             discussion: """
             Sources (one of):
               --store S --hook H   one hook of a `loupe capture` store (--capture ID when it \
             holds several), streamed in seeded shuffled order; rows at position 0 (the attention \
             sink) and rows whose norm exceeds --outlier-factor times the median are left out and counted
               --input X.npy        a [rows, d_in] float matrix
+              --corpus F --context N --hook H   live activations: the corpus's N-token windows \
+            (as `loupe capture --corpus` cuts them; the leading ones up to --max-tokens) run \
+            through the model (--model) --windows-per-pass at a time, and the hook's rows (and \
+            --target-hook's) go into a seeded shuffle buffer of --buffer-rows rows (default \
+            16384) that batches are drawn from at random; nothing is written to disk, memory is \
+            bounded by the buffer. Position 0 and outliers are left out and counted as with \
+            --store. --tokens defaults to one pass over the windows' rows; a longer budget runs \
+            the windows again in a new order.
 
             Architectures (--architecture):
               standard    ReLU, loss MSE + --l1 x sum_i f_i |W_dec,i| (Anthropic, April 2024)
@@ -43,7 +51,9 @@ extension Loupe.SAE {
             activation x to the --target-hook activation y of the same stored rows, loss \
             |y - (f(x) W_dec + b_dec (+ x W_skipᵀ))|² + sparsity; the input is not centred by \
             b_dec (SAELens's transcoders), b_dec starts at the targets' mean. --skip adds a linear \
-            skip term W_skip [d_out, d_in], from zero. For an MLP: --hook blocks.L.mlp.hook_in (the \
+            skip term W_skip [d_out, d_in], from zero (--skip-init data: from the ridge least-squares \
+            fit of the first batch's targets on its inputs, b_dec at the fit's intercept; use a \
+            batch well above d_in). For an MLP: --hook blocks.L.mlp.hook_in (the \
             MLP's input: ln2's output after its weight, circuit-tracer's hook) --target-hook \
             blocks.L.hook_mlp_out; capture both in one run (`loupe capture --hooks \
             blocks.8.mlp.hook_in,blocks.8.hook_mlp_out`). Position 0 and outliers are judged on \
@@ -59,13 +69,20 @@ extension Loupe.SAE {
             matryoshka --latents 4608 --k 32 --matryoshka-widths 288,1152,4608 --out sae-l15
               loupe sae train --store mlp8.db --hook blocks.8.mlp.hook_in --target-hook \
             blocks.8.hook_mlp_out --latents 4608 --k 32 --out tc-l8
+              loupe sae train --corpus english.jsonl --context 128 --max-tokens 300000 --hook \
+            blocks.8.mlp.hook_in --target-hook blocks.8.hook_mlp_out --skip --latents 2304 --out tc-l8
             """)
 
+        @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var prompt: PromptOptions
+        @OptionGroup var live: LiveCorpusOptions
         @Option(help: "An activation store made by `loupe capture`.") var store: String?
-        @Option(help: "With --store: the hook point to train on, e.g. blocks.15.hook_resid_post.") var hook: String?
-        @Option(name: .customLong("target-hook"), help: "With --store: train a transcoder whose output reconstructs this hook, e.g. blocks.8.hook_mlp_out.")
+        @Option(help: "With --store or --corpus: the hook point to train on, e.g. blocks.15.hook_resid_post.") var hook: String?
+        @Option(name: .customLong("target-hook"), help: "With --store or --corpus: train a transcoder whose output reconstructs this hook, e.g. blocks.8.hook_mlp_out.")
         var targetHook: String?
         @Flag(help: "Transcoders: add a linear skip term W_skip (SAELens SkipTranscoder).") var skip = false
+        @Option(name: .customLong("skip-init"), help: "With --skip: start W_skip at zero or at the least-squares fit of the first batch (data).")
+        var skipInit: SkipInit = .zero
         @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
         @Option(help: "A [rows, d_in] .npy matrix to train on instead of a store.") var input: String?
         @Option(help: "standard, topk, jumprelu, batchtopk or matryoshka.") var architecture: SAEArchitecture = .topk
@@ -79,45 +96,68 @@ extension Loupe.SAE {
         var matryoshkaWidths: String?
         @Option(help: "Adam's learning rate (peak).") var lr: Float = 4e-4
         @Option(name: .customLong("batch-size"), help: "Rows per step.") var batchSize: Int = 4096
-        @Option(help: "Rows to train on in all.") var tokens: Int = 1_000_000
+        @Option(help: "Rows to train on in all (default 1,000,000; with --corpus one pass over the windows' rows).") var tokens: Int?
         @Option(name: .customLong("warmup-steps"), help: "Learning-rate warm-up steps.") var warmupSteps: Int = 0
         @Option(name: .customLong("dead-window"), help: "Rows without firing after which a latent counts as dead.") var deadWindow: Int?
-        @Option(name: .customLong("outlier-factor"), help: "With --store: leave out rows above this multiple of the median norm.") var outlierFactor: Float = 10
+        @Option(name: .customLong("outlier-factor"), help: "With --store or --corpus: leave out rows above this multiple of the median norm.") var outlierFactor: Float = 10
         @Option(help: "Seed of the initialization and the shuffling.") var seed: UInt64 = 0
         @Option(name: .customLong("progress-every"), help: "Steps between progress lines.") var progressEvery: Int = 50
         @Option(help: "The SAE folder to write.") var out: String
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
-            guard (store == nil) != (input == nil) else { throw ValidationError("give one source: --store with --hook, or --input X.npy") }
-            if (store == nil) != (hook == nil) { throw ValidationError("--store and --hook go together") }
+            guard [store, input, live.corpus].compactMap({ $0 }).count == 1 else {
+                throw ValidationError("give one source: --store with --hook, --corpus with --context and --hook, or --input X.npy")
+            }
+            if (store == nil && live.corpus == nil) != (hook == nil) { throw ValidationError("--hook goes with --store or --corpus, and they need it") }
             if capture != nil && store == nil { throw ValidationError("--capture goes with --store") }
             if outlierFactor <= 0 { throw ValidationError("--outlier-factor must be positive") }
-            if targetHook != nil && store == nil { throw ValidationError("--target-hook goes with --store and --hook") }
+            if targetHook != nil && hook == nil { throw ValidationError("--target-hook goes with --store or --corpus and --hook") }
             if skip && targetHook == nil { throw ValidationError("--skip goes with --target-hook (a transcoder)") }
             if matryoshkaWidths != nil && architecture != .matryoshka { throw ValidationError("--matryoshka-widths goes with --architecture matryoshka") }
         }
 
         /// The training configuration the options give.
-        func makeConfig() throws -> SAETrainingConfig {
+        func makeConfig(tokens: Int) throws -> SAETrainingConfig {
             var config = SAETrainingConfig(architecture: architecture, latents: latents, k: k, l1Coefficient: l1, learningRate: lr,
                                            batchSize: batchSize, tokens: tokens, seed: seed, warmupSteps: warmupSteps,
                                            deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
                                            l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
                                            matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
-            config.skip = skip
+            (config.skip, config.skipFromData) = (skip, skip && skipInit == .data)
             return config
         }
 
+        /// Trains from live corpus activations (--corpus); the metadata gains the hooks, model and context.
+        func trainLive(report: (SAEProgress) -> Void, metadata: SAEMetadata) throws -> (SAETrainingResult, SAEMetadata) {
+            let m = try modelOptions.load()
+            let (windows, _) = try live.windows(m, prompt: prompt)
+            let point = try m.config.hookPoint(named: hook!), target = try targetHook.map(m.config.hookPoint(named:))
+            var source = try LiveSource(model: m.transformer, windows: windows, hook: point, targetHook: target, bufferRows: live.bufferRows,
+                                        windowsPerPass: live.windowsPerPass, seed: seed, outlierFactor: outlierFactor)
+            let config = try makeConfig(tokens: tokens ?? source.activations.rowsPerPass)
+            Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(point.name)"
+                             + (target.map { " -> \($0.name)" } ?? "") + " live: \(source.activations.rowsPerPass) rows per pass, \(config.tokens) in all")
+            let result = try SAETrainer.train(source: &source, config: config, progress: report)
+            Console.progress(String(format: "forward passes: %.1f s for %d tokens", source.activations.forwardSeconds, source.activations.forwardTokens))
+            var metadata = metadata
+            (metadata.hookName, metadata.modelName, metadata.hookNameOut, metadata.contextSize) = (point.name, m.config.name, target?.name, live.context!)
+            metadata.extra["tokens"] = String(config.tokens)
+            metadata.extra["corpus"] = live.corpus!
+            return (result, metadata)
+        }
+
         func run() throws {
-            let config = try makeConfig()
+            let config = try makeConfig(tokens: tokens ?? 1_000_000)
             let report: (SAEProgress) -> Void = { p in
                 Console.progress("step \(p.step)/\(p.steps)  tokens \(p.tokens)  loss \(fmt(p.loss))  L0 \(fmt(p.l0))  "
                                  + "explained variance \(fmt(p.explainedVariance))  dead \(fmt(p.deadFraction))  \(Int(p.tokensPerSecond)) tokens/s")
             }
             let result: SAETrainingResult
-            var metadata = SAEMetadata(extra: ["trained_with": "loupe \(Loupe.version)", "seed": String(seed), "tokens": String(tokens)])
-            if let store, let hook {
+            var metadata = SAEMetadata(extra: ["trained_with": "loupe \(Loupe.version)", "seed": String(seed), "tokens": String(config.tokens)])
+            if live.corpus != nil {
+                (result, metadata) = try trainLive(report: report, metadata: metadata)
+            } else if let store, let hook {
                 var source = try StoreSource(store: store, capture: capture, hook: hook, targetHook: targetHook, seed: seed, outlierFactor: outlierFactor)
                 Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(hook)"
                                  + (targetHook.map { " -> \($0)" } ?? "") + ": \(source.rowCount) stored rows of width \(source.width)")

@@ -16,14 +16,17 @@ extension Loupe {
             topk (Gao et al. 2024: the k largest latents per row, with the auxiliary-k loss on \
             dead latents). Folders use SAELens's layout (cfg.json + sae_weights.safetensors). \
             `sae eval` puts the reconstruction in place of the activation in the real forward \
-            pass and reports SAELens's metrics (ce_loss_score, kl_div_score, explained variance, ...).
+            pass and reports SAELens's metrics (ce_loss_score, kl_div_score, explained variance, ...). \
+            `sae train --corpus` trains from live activations (no store); `sae train-transcoders` \
+            trains one MLP transcoder per layer from the same live forward passes.
 
             Example: loupe capture --corpus corpus.jsonl --context 128 --hooks blocks.15.hook_resid_post --store acts.db
                      loupe sae train --store acts.db --hook blocks.15.hook_resid_post --architecture topk --latents 4608 --k 32 --out sae-l15
                      loupe sae encode --sae sae-l15 --input rows.npy --out latents.npy
                      loupe sae eval --sae sae-l15 --corpus corpus.jsonl --context 128 --skip-tokens 1000000
                      loupe sae features --sae sae-l15 --store acts.db --sample 12
+                     loupe sae train-transcoders --corpus corpus.jsonl --context 128 --max-tokens 400000 --out tcset
             """,
-            subcommands: [Train.self, Encode.self, Eval.self, Features.self])
+            subcommands: [Train.self, TrainTranscoders.self, Encode.self, Eval.self, Features.self])
     }
 }

@@ -1,0 +1,87 @@
+import Foundation
+import Linalg
+
+/// One SAE's training, step by step: the SAE, its Adam states, dead-latent tracking and the
+/// progress window. ``SAETrainer/train(source:config:progress:)`` drives one from a source;
+/// ``TranscoderSetTrainer`` drives one per layer from shared forward passes.
+public struct SAETrainingRun {
+    public let config: SAETrainingConfig
+    public private(set) var sae: any SparseAutoencoder
+    /// Steps taken.
+    public private(set) var step = 0
+    /// Rows trained on.
+    public private(set) var seen = 0
+    /// The last progress report (nil before the first).
+    public private(set) var last: SAEProgress?
+    var adams: [Adam]
+    /// JumpReLU: Adam steps log θ (SAELens's log_threshold) with dL/dθ · θ.
+    var logThreshold: [Float]
+    var sinceFired: [Int]
+    var window = SAETrainer.Window()
+    let start = Date()
+
+    /// A fresh SAE of `config` for rows of `width` (a transcoder when `targetWidth` is set),
+    /// `b_dec` at the mean of `firstBatch` (a transcoder's: of its first target batch); with
+    /// `config.skipFromData`, `W_skip` and `b_dec` fitted on `skipSample` (``SkipFit``).
+    /// - Throws: ``SAEError`` for a bad config or a target width other than `width`.
+    public init(config: SAETrainingConfig, width d: Int, targetWidth dOut: Int?, firstBatch: Tensor,
+                skipSample: (input: Tensor, target: Tensor)? = nil) throws {
+        try config.validate(width: d)
+        if let dOut, dOut != d {
+            throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
+        }
+        if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
+        self.config = config
+        sae = try SAETrainer.makeSAE(config: config, width: d, firstBatch: firstBatch, transcoder: dOut != nil, skipSample: skipSample)
+        adams = (0..<6).map { _ in Adam(learningRate: config.learningRate) }
+        logThreshold = sae.parameters.threshold.map { Float(log(Double($0))) }
+        sinceFired = [Int](repeating: 0, count: config.latents)
+    }
+
+    /// Whether every step of the budget is taken.
+    public var isFinished: Bool { step >= config.steps }
+
+    /// Seconds since the run was made.
+    public var seconds: Double { Date().timeIntervalSince(start) }
+
+    /// One optimizer step on `batch` (and its `target` rows for a transcoder); returns the
+    /// progress report when one is due (every `progressEvery` steps and after the last).
+    /// - Throws: ``SAEError`` for non-finite rows or mismatched shapes.
+    public mutating func step(_ batch: Tensor, target: Tensor?) throws -> SAEProgress? {
+        let dead = sinceFired.map { $0 >= config.deadWindow }
+        let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
+        var (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
+        sae.observe(stats)
+        sae.constrainGradient(&g)
+        let lr = config.learningRate(at: step)
+        var p = sae.parameters
+        for i in 0..<6 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
+        if p.hasSkip { adams[5].step(&p.wSkip, gradient: g.wSkip) }
+        adams[0].step(&p.wEnc, gradient: g.wEnc)
+        adams[1].step(&p.wDec, gradient: g.wDec)
+        adams[2].step(&p.bEnc, gradient: g.bEnc)
+        adams[3].step(&p.bDec, gradient: g.bDec)
+        if !logThreshold.isEmpty, g.threshold.count == logThreshold.count {
+            adams[4].step(&logThreshold, gradient: zip(g.threshold, p.threshold).map { $0 * $1 })
+            p.threshold = logThreshold.map { Float(exp(Double($0))) }
+        }
+        sae.parameters = p
+        sae.constrainParameters()
+        seen += stats.rows
+        for i in 0..<config.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }
+        window.add(stats)
+        step += 1
+        guard step % max(config.progressEvery, 1) == 0 || step == config.steps else { return nil }
+        return report()
+    }
+
+    /// Reports the steps since the last report (when there are any) and returns the latest report.
+    @discardableResult
+    public mutating func report() -> SAEProgress? {
+        guard window.steps > 0 else { return last }
+        let deadNow = Double(sinceFired.filter { $0 >= min(config.deadWindow, seen) }.count) / Double(config.latents)
+        last = window.report(step: step, steps: config.steps, tokens: seen, dead: deadNow, seconds: seconds)
+        window = SAETrainer.Window()
+        return last
+    }
+}

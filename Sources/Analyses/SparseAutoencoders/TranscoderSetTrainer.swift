@@ -1,0 +1,187 @@
+import Foundation
+import Linalg
+import Models
+
+/// How to train a transcoder set: the layers, one training config for every layer (its
+/// `tokens` is each layer's budget of rows) and the live source's buffer.
+public struct TranscoderSetConfig: Sendable {
+    public var layers: [Int]
+    public var training: SAETrainingConfig
+    /// Rows per layer's shuffle buffer.
+    public var bufferRows = 16384
+    /// Windows per forward pass.
+    public var windowsPerPass = 8
+    public var outlierFactor: Float = 10
+    /// Tokens per window (recorded in each folder's `context_size`).
+    public var context = 0
+
+    public init(layers: [Int], training: SAETrainingConfig) {
+        self.layers = layers
+        self.training = training
+    }
+
+    /// The layers of `spec`: `all`, a range `A-B`, or a comma-separated list (`3,8`), each in the model.
+    /// - Throws: ``SAEError/badSize(_:)`` naming the value that is not a layer of a `count`-layer model.
+    public static func parseLayers(_ spec: String, count: Int) throws -> [Int] {
+        let text = spec.trimmingCharacters(in: .whitespaces)
+        if text == "all" { return Array(0..<count) }
+        var out: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(ends.count), let a = ends.first!, let b = ends.last! else {
+                throw SAEError.badSize("layers '\(spec)': '\(part)' is not a layer, a range A-B or 'all'")
+            }
+            for l in [a, b] where !(0..<count).contains(l) {
+                throw SAEError.badSize("layer \(l) (in --layers '\(spec)') is not in 0...\(count - 1): the model has \(count) layers")
+            }
+            guard a <= b else { throw SAEError.badSize("layers '\(spec)': the range \(part) runs backwards") }
+            out += Array(a...b)
+        }
+        return Array(Set(out)).sorted()
+    }
+}
+
+/// Where a transcoder-set run is: a layer's progress report with the shared passes' totals.
+public struct TranscoderSetProgress: Sendable {
+    public var layer: Int
+    public var progress: SAEProgress
+    public var forwardSeconds: Double
+    public var forwardTokens: Int
+}
+
+/// Trains one transcoder per layer (`blocks.L.mlp.hook_in` -> `blocks.L.hook_mlp_out`) from the
+/// same live forward passes: each batch of windows runs once and fills every layer's shuffle
+/// buffer, and every layer then takes its steps (``SAETrainingRun``). Layers whose folder is
+/// already complete in the output are skipped (a rerun resumes the layers left).
+public enum TranscoderSetTrainer {
+    /// Trains the layers of `config` that `directory` lacks on `windows`, writes each layer's
+    /// folder, then measures every trained layer on `heldOut` windows and writes
+    /// `transcoders.json` and `summary.txt`.
+    /// - Throws: ``SAEError`` for a bad config, no windows or a set of another model in
+    ///   `directory`; ``Models/ModelError`` from the pass; file-system errors.
+    public static func train(model: Transformer, windows: [[Int]], heldOut: [[Int]] = [], config: TranscoderSetConfig,
+                             directory: String, settings: [String: String] = [:],
+                             progress: (TranscoderSetProgress) -> Void = { _ in }) throws -> TranscoderSet {
+        var set = try existingSet(directory, model: model.config.name)
+        set.training.merge(settings) { $1 }
+        let todo = config.layers.filter { !TranscoderSet.isComplete(directory, layer: $0) }
+        for layer in config.layers where !todo.contains(layer) && !set.layers.contains(layer) { set.layers.append(layer) }
+        set.layers.sort()
+        guard !todo.isEmpty else { try set.save(to: directory); return set }
+        var live = try LiveActivations(model: model, windows: windows, channels: todo.map { .init(input: .mlpIn($0), target: .mlpOut($0)) },
+                                       bufferRows: config.bufferRows, windowsPerPass: config.windowsPerPass,
+                                       seed: config.training.seed, outlierFactor: config.outlierFactor)
+        var runs = [SAETrainingRun?](repeating: nil, count: todo.count)
+        var done = [Bool](repeating: false, count: todo.count), seconds = [Double](repeating: 0, count: todo.count)
+        var trained: [(channel: Int, sae: any SparseAutoencoder)] = []
+        let batch = config.training.batchSize
+        while done.contains(false) {
+            for c in todo.indices where !done[c] {
+                // Full batches only: a layer whose filter left out more rows ends a few steps early.
+                guard let b = try live.nextBatch(channel: c, rows: batch), b.input.shape[0] == batch, let y = b.target else {
+                    done[c] = true
+                    continue
+                }
+                let x = b.input
+                let t0 = Date()
+                if runs[c] == nil {
+                    var layerConfig = config.training
+                    layerConfig.seed = config.training.seed &+ UInt64(todo[c])
+                    // The skip fit sees the drawn batch and the rest of the buffer (up to bufferRows rows in all).
+                    let rest = live.bufferedRows(channel: c, limit: max(0, config.bufferRows - batch))
+                    let sample: (input: Tensor, target: Tensor) = (Tensor(shape: [x.shape[0] + rest.input.shape[0], x.shape[1]], scalars: x.scalars + rest.input.scalars),
+                                  Tensor(shape: [y.shape[0] + rest.input.shape[0], y.shape[1]], scalars: y.scalars + rest.target!.scalars))
+                    runs[c] = try SAETrainingRun(config: layerConfig, width: x.shape[1], targetWidth: y.shape[1], firstBatch: y,
+                                                 skipSample: config.training.skipFromData ? sample : nil)
+                }
+                let report = try runs[c]!.step(x, target: y)
+                seconds[c] += Date().timeIntervalSince(t0)
+                if let report {
+                    progress(TranscoderSetProgress(layer: todo[c], progress: report, forwardSeconds: live.forwardSeconds, forwardTokens: live.forwardTokens))
+                }
+                if runs[c]!.isFinished { done[c] = true }
+            }
+            for c in todo.indices where done[c] && runs[c] != nil {
+                var run = runs[c]!
+                runs[c] = nil
+                guard let last = run.report() else { continue }
+                let (input, output) = set.hooks(layer: todo[c])
+                var metadata = SAEMetadata(hookName: input, modelName: model.config.name, contextSize: config.context,
+                                           extra: ["trained_with": "loupe train-transcoders", "seed": String(run.config.seed), "tokens": String(run.seen)])
+                metadata.hookNameOut = output
+                try SAEFolder.save(run.sae, metadata: metadata, to: TranscoderSet.layerFolder(directory, layer: todo[c]))
+                set.metrics[String(todo[c])] = TranscoderLayerMetrics(explainedVariance: last.explainedVariance, l0: last.l0, deadFraction: last.deadFraction,
+                                                                     tokens: run.seen, steps: run.step, seconds: seconds[c], skipped: live.skipped[c])
+                set.layers = Array(Set(set.layers + [todo[c]])).sorted()
+                trained.append((c, run.sae))
+            }
+        }
+        set.training["forward_seconds"] = String(format: "%.1f", live.forwardSeconds)
+        set.training["forward_tokens"] = String(live.forwardTokens)
+        try set.save(to: directory)
+        if !heldOut.isEmpty {
+            let numbers = try evaluate(trained.map(\.sae), channels: trained.map(\.channel), live: &live, heldOut: heldOut)
+            for ((c, _), n) in zip(trained, numbers) {
+                set.metrics[String(todo[c])]?.heldOutExplainedVariance = n.explainedVariance
+                set.metrics[String(todo[c])]?.heldOutL0 = n.l0
+                set.metrics[String(todo[c])]?.heldOutDeadFraction = n.deadFraction
+                set.metrics[String(todo[c])]?.heldOutTokens = n.tokens
+            }
+            try set.save(to: directory)
+        }
+        return set
+    }
+
+    /// The set already in `directory` (a new one when there is none).
+    /// - Throws: ``SAEError/wrongHook(_:)`` when it belongs to another model.
+    static func existingSet(_ directory: String, model: String) throws -> TranscoderSet {
+        guard FileManager.default.fileExists(atPath: directory + "/" + TranscoderSet.fileName) else { return TranscoderSet(model: model) }
+        let set = try TranscoderSet.load(directory)
+        guard set.model == model else {
+            throw SAEError.wrongHook("\(directory) holds transcoders of \(set.model), not \(model); choose another --out")
+        }
+        return set
+    }
+
+    /// Held-out numbers of one transcoder: explained variance of the target, mean L0, and the
+    /// fraction of latents that never fired, over the rows at positions >= 1.
+    public struct HeldOut: Sendable {
+        public var explainedVariance: Double, l0: Double, deadFraction: Double, tokens: Int
+    }
+
+    /// Runs `heldOut` through the model once and measures each transcoder `saes[i]` on its
+    /// channel `channels[i]` of `live` (position 0 left out, no outlier rule).
+    public static func evaluate(_ saes: [any SparseAutoencoder], channels: [Int], live: inout LiveActivations,
+                                heldOut: [[Int]]) throws -> [HeldOut] {
+        var sq = [Double](repeating: 0, count: saes.count), active = sq, rows = [Int](repeating: 0, count: saes.count)
+        var sum = saes.map { [Double](repeating: 0, count: $0.parameters.outputWidth) }, sumSquares = sq
+        var fired = saes.map { [Bool](repeating: false, count: $0.latents) }
+        for start in stride(from: 0, to: heldOut.count, by: live.windowsPerPass) {
+            let acts = try live.run(Array(heldOut[start..<min(heldOut.count, start + live.windowsPerPass)]))
+            for (i, sae) in saes.enumerated() {
+                for (x, y) in acts[channels[i]] where x.shape[0] > 1 {
+                    let xs = x.rows(1..<x.shape[0]), ys = y!.rows(1..<x.shape[0])
+                    let f = try sae.encode(xs)
+                    let predicted = try sae.output(xs)
+                    let d = ys.shape[1], m = sae.latents
+                    for r in 0..<ys.shape[0] {
+                        for j in 0..<d {
+                            let v = Double(ys.scalars[r * d + j]), e = Double(predicted.scalars[r * d + j]) - v
+                            sq[i] += e * e
+                            sum[i][j] += v
+                            sumSquares[i] += v * v
+                        }
+                        for a in 0..<m where f.scalars[r * m + a] != 0 { active[i] += 1; fired[i][a] = true }
+                    }
+                    rows[i] += ys.shape[0]
+                }
+            }
+        }
+        return saes.indices.map { i in
+            let n = Double(max(rows[i], 1))
+            let variance = sumSquares[i] - sum[i].reduce(0) { $0 + $1 * $1 } / n
+            return HeldOut(explainedVariance: variance > 0 ? 1 - sq[i] / variance : 0, l0: active[i] / n,
+                           deadFraction: Double(fired[i].filter { !$0 }.count) / Double(fired[i].count), tokens: rows[i])
+        }
+    }
+}
