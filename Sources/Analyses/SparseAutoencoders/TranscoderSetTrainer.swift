@@ -61,10 +61,10 @@ public enum TranscoderSetTrainer {
     ///   `directory`; ``Models/ModelError`` from the pass; file-system errors.
     public static func train(model: Transformer, windows: [[Int]], heldOut: [[Int]] = [], config: TranscoderSetConfig,
                              directory: String, settings: [String: String] = [:],
-                             progress: (TranscoderSetProgress) -> Void = { _ in }) throws -> TranscoderSet {
+                             progress: (TranscoderSetProgress) -> Void = { _ in }) throws -> TranscoderSetManifest {
         var set = try existingSet(directory, model: model.config.name)
         set.training.merge(settings) { $1 }
-        let todo = config.layers.filter { !TranscoderSet.isComplete(directory, layer: $0) }
+        let todo = config.layers.filter { !TranscoderSetManifest.isComplete(directory, layer: $0) }
         for layer in config.layers where !todo.contains(layer) && !set.layers.contains(layer) { set.layers.append(layer) }
         set.layers.sort()
         guard !todo.isEmpty else { try set.save(to: directory); return set }
@@ -109,7 +109,7 @@ public enum TranscoderSetTrainer {
                 var metadata = SAEMetadata(hookName: input, modelName: model.config.name, contextSize: config.context,
                                            extra: ["trained_with": "loupe train-transcoders", "seed": String(run.config.seed), "tokens": String(run.seen)])
                 metadata.hookNameOut = output
-                try SAEFolder.save(run.sae, metadata: metadata, to: TranscoderSet.layerFolder(directory, layer: todo[c]))
+                try SAEFolder.save(run.sae, metadata: metadata, to: TranscoderSetManifest.layerFolder(directory, layer: todo[c]))
                 set.metrics[String(todo[c])] = TranscoderLayerMetrics(explainedVariance: last.explainedVariance, l0: last.l0, deadFraction: last.deadFraction,
                                                                      tokens: run.seen, steps: run.step, seconds: seconds[c], skipped: live.skipped[c])
                 set.layers = Array(Set(set.layers + [todo[c]])).sorted()
@@ -134,9 +134,9 @@ public enum TranscoderSetTrainer {
 
     /// The set already in `directory` (a new one when there is none).
     /// - Throws: ``SAEError/wrongHook(_:)`` when it belongs to another model.
-    static func existingSet(_ directory: String, model: String) throws -> TranscoderSet {
-        guard FileManager.default.fileExists(atPath: directory + "/" + TranscoderSet.fileName) else { return TranscoderSet(model: model) }
-        let set = try TranscoderSet.load(directory)
+    static func existingSet(_ directory: String, model: String) throws -> TranscoderSetManifest {
+        guard FileManager.default.fileExists(atPath: directory + "/" + TranscoderSetManifest.fileName) else { return TranscoderSetManifest(model: model) }
+        let set = try TranscoderSetManifest.load(directory)
         guard set.model == model else {
             throw SAEError.wrongHook("\(directory) holds transcoders of \(set.model), not \(model); choose another --out")
         }

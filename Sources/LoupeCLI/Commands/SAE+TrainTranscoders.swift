@@ -105,7 +105,7 @@ extension Loupe.SAE {
             Console.progress(String(format: "done in %.0f s (forward passes %@ s)", Date().timeIntervalSince(start), set.training["forward_seconds"] ?? "-"))
             if format == .json { return try Console.json(set) }
             for line in set.summary() { Console.out(line) }
-            Console.out("wrote \(out)/\(TranscoderSet.fileName), \(out)/summary.txt and \(set.layers.count) layer folder(s)")
+            Console.out("wrote \(out)/\(TranscoderSetManifest.fileName), \(out)/summary.txt and \(set.layers.count) layer folder(s)")
         }
     }
 }

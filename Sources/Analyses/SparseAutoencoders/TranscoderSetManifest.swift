@@ -4,7 +4,7 @@ import Foundation
 /// attribution graphs read): `DIR/transcoders.json` names the model, the hook templates and
 /// the layers, and `DIR/layer-<L>/` is each layer's ``SAEFolder``. The JSON also carries the
 /// training settings and per-layer metrics.
-public struct TranscoderSet: Codable, Sendable, Equatable {
+public struct TranscoderSetManifest: Codable, Sendable, Equatable {
     public static let fileName = "transcoders.json"
     public static let inputHookTemplate = "blocks.{L}.mlp.hook_in"
     public static let outputHookTemplate = "blocks.{L}.hook_mlp_out"
@@ -51,12 +51,12 @@ public struct TranscoderSet: Codable, Sendable, Equatable {
 
     /// Reads `directory/transcoders.json`.
     /// - Throws: ``SAEError/badConfig(file:field:reason:)`` when it is missing or malformed.
-    public static func load(_ directory: String) throws -> TranscoderSet {
+    public static func load(_ directory: String) throws -> TranscoderSetManifest {
         let path = directory + "/" + fileName
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SAEError.badConfig(file: path, field: "(file)", reason: "cannot be read (is \(directory) a transcoder set?)")
         }
-        do { return try JSONDecoder().decode(TranscoderSet.self, from: data) } catch {
+        do { return try JSONDecoder().decode(TranscoderSetManifest.self, from: data) } catch {
             throw SAEError.badConfig(file: path, field: "(root)", reason: "is not a transcoder set: \(error)")
         }
     }
