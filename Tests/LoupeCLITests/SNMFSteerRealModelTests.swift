@@ -103,6 +103,7 @@ struct SNMFSteerRealModelTests {
 
     /// The concept set's sentences, layer 15's MLP, rank 30: the best feature of some concepts
     /// detects them on held-out sentences, and adding a concept's feature raises its words.
+    /// A small TopK SAE trained on the same rows joins as method sae.
     @Test func snmfFeaturesDetectAndSteerConcepts() throws {
         let dir = try captureFolder()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -112,11 +113,14 @@ struct SNMFSteerRealModelTests {
         let fit = dir.appendingPathComponent("fit").path
         _ = try runLoupe(["snmf", "fit", "--store", store, "--hook", hook, "--rank", "30", "--iterations", "60",
                           "--model", TestFiles.realModelPath!, "--out", fit])
+        let sae = dir.appendingPathComponent("sae").path
+        _ = try runLoupe(["sae", "train", "--store", store, "--hook", hook, "--architecture", "topk", "--latents", "256", "--k", "16",
+                          "--tokens", "20000", "--batch-size", "256", "--lr", "1e-3", "--out", sae])
         let out = dir.appendingPathComponent("concepts").path
         let o = try json(runLoupe(["snmf", "concepts", "--fit", fit, "--concepts", concepts, "--limit", "2", "--kl", "0.25",
-                                   "--steps", "4", "--neutral-count", "2", "--out", out, "--format", "json"])) as! [String: Any]
+                                   "--steps", "4", "--neutral-count", "2", "--sae", sae, "--out", out, "--format", "json"])) as! [String: Any]
         let rows = o["rows"] as! [[String: Any]]
-        #expect(rows.count == 2 * 3)
+        #expect(rows.count == 2 * 4)
         func number(_ v: Any?) -> Double { (v as? Double) ?? Double(v as? String ?? "") ?? .nan }
         let snmf = rows.filter { $0["method"] as? String == "snmf" }
         let aucs = snmf.map { number($0["testAUC"]) }
@@ -127,10 +131,19 @@ struct SNMFSteerRealModelTests {
         #expect(aucs[best] >= 0.85, "held-out AUCs of the best SNMF features: \(aucs)")
         #expect(raises[best] > 0, "concept-word probability raises at KL 0.25: \(raises)")
         #expect(rows.allSatisfy { (0...1).contains(number($0["testAUC"])) })
+        // The SAE's chosen latents: a latent index, its held-out AUC, and a direction that
+        // calibrated to the KL target.
+        let saeRows = rows.filter { $0["method"] as? String == "sae" }
+        let saeAUCs = saeRows.map { number($0["testAUC"]) }
+        print("sae rows:", saeRows.map { ($0["feature"] ?? "-", number($0["trainAUC"]), number($0["testAUC"]), number($0["purity"])) })
+        #expect(saeRows.count == 2 && saeRows.allSatisfy { (0..<256).contains($0["feature"] as? Int ?? -1) })
+        #expect(saeAUCs.max()! >= 0.75, "held-out AUCs of the best SAE latents: \(saeAUCs)")
+        #expect(saeRows.allSatisfy { number(($0["curve"] as! [[String: Any]])[0]["kl"]) > 0 })
+        #expect(loupeError(["snmf", "concepts", "--fit", fit, "--concepts", concepts, "--sae", fit]).contains("SAE folder"))
         for name in ["concepts.txt", "concepts.csv", "concepts-steering.svg"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)")
         }
         let table = try String(contentsOfFile: out + "/concepts.txt", encoding: .utf8)
-        #expect(table.contains("diff-means") && table.contains("probe") && table.contains("purity"))
+        #expect(table.contains("diff-means") && table.contains("probe") && table.contains("purity") && table.contains("SAE latents"))
     }
 }

@@ -8,6 +8,11 @@ extension SNMFConceptComparison.Result {
         return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
     }
 
+    /// The methods compared, in ``SNMFConceptComparison/Method`` order (sae only with an SAE).
+    public var methods: [SNMFConceptComparison.Method] {
+        SNMFConceptComparison.Method.allCases.filter { m in rows.contains { $0.method == m } }
+    }
+
     /// The text table: per concept and method, test AUC, the chosen feature and its purity,
     /// and the concept words' probability raise per unit KL at each target; then the means.
     public var table: String {
@@ -17,8 +22,8 @@ extension SNMFConceptComparison.Result {
             lines.append([r.concept, r.method.rawValue, f(r.testAUC), r.feature.map(String.init) ?? "", f(r.purity)]
                          + r.curve.map { f($0.raisePerKL) })
         }
-        for m in SNMFConceptComparison.Method.allCases {
-            lines.append(["mean", m.rawValue, f(mean(m, \.testAUC)), "", m == .snmf ? f(mean(m) { $0.purity ?? .nan }) : ""]
+        for m in methods {
+            lines.append(["mean", m.rawValue, f(mean(m, \.testAUC)), "", [.snmf, .sae].contains(m) ? f(mean(m) { $0.purity ?? .nan }) : ""]
                          + targets.indices.map { i in f(mean(m) { $0.curve[i].raisePerKL }) })
         }
         let widths = lines[0].indices.map { c in lines.map { $0[c].count }.max()! }
@@ -41,17 +46,19 @@ extension SNMFConceptComparison.Result {
             }
         }
         try folder.write(csv, to: "concepts.csv")
-        var text = "Concept detection and steering at \(hook): SNMF features, difference of means, logistic probe\n\n"
+        var text = "Concept detection and steering at \(hook): SNMF features, difference of means, logistic probe"
+        text += (methods.contains(.sae) ? ", SAE latents" : "") + "\n\n"
         text += table
         text += """
 
             Detection: ROC AUC of one score per sentence, a concept's sentences against all others, \
             on the odd-numbered half (methods chosen/fitted on the even half). snmf: the feature's \
-            code (Z fixed), max over the sentence's tokens; diff-means and probe: the sentence's \
-            mean row (positions 1...). Purity: share of the chosen feature's top tokens that sit \
+            code (Z fixed), max over the sentence's tokens; sae (when given): the latent's \
+            activation, max over the sentence's tokens; diff-means and probe: the sentence's \
+            mean row (positions 1...). Purity: share of the chosen feature's (or latent's) top tokens that sit \
             in the concept's sentences (mean over all features, by their most common label: \
             \(NumberFormat.string(meanPurity))).
-            Steering: unit direction at every position, scale bisected to each target KL (mean \
+            Steering: unit direction (an SAE latent's: its decoder row) at every position, scale bisected to each target KL (mean \
             next-token KL on neutral sentences); raise = summed probability of the concept's \
             words after \(prompts.map { "\"\($0)\"" }.joined(separator: ", ")) minus unsteered, per nat of KL reached.
             command: \(command)
@@ -59,7 +66,7 @@ extension SNMFConceptComparison.Result {
             """
         try folder.write(text, to: "concepts.txt")
         let chart = SVGLineChart(title: "Concept-word probability raise at matched KL (mean over concepts)", x: targets,
-                                 series: SNMFConceptComparison.Method.allCases.map { m in
+                                 series: methods.map { m in
                                      .init(name: m.rawValue, values: targets.indices.map { i in mean(m) { $0.curve[i].raise } })
                                  }, xAxisLabel: "KL (nats) on neutral text", yAxisLabel: "p(concept words) raise")
         try folder.write(chart.svg(), to: "concepts-steering.svg")

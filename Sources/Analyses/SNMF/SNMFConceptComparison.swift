@@ -14,10 +14,12 @@ import Tokenizers
 ///   **max** over the sentence's tokens (positions 1...); the feature with the best train AUC;
 /// - `diff-means`: the projection of the sentence's **mean** row (positions 1...) on the
 ///   train half's concept mean minus the rest's mean;
-/// - `probe`: a logistic probe (``ProbeTrainer``, standardized, C = 1) on the mean rows.
+/// - `probe`: a logistic probe (``ProbeTrainer``, standardized, C = 1) on the mean rows;
+/// - `sae` (when ``sae`` is set: an SAE read at the same hook): a latent's activation, **max**
+///   over the sentence's tokens, as for SNMF; the latent with the best train AUC.
 ///
 /// Steering: each method's direction at unit norm (the feature's neuron group z; the mean
-/// difference; the probe's raw-space weights) added at every position at the scale whose
+/// difference; the probe's raw-space weights; the SAE latent's decoder row) added at every position at the scale whose
 /// mean next-token KL on neutral sentences reaches each target (``KLCalibration``, matched
 /// KL); the effect is the summed next-token probability of the concept's words at the end of
 /// a few generic prompts, minus the unsteered one; reported also per unit of KL reached.
@@ -26,6 +28,7 @@ public struct SNMFConceptComparison {
         case snmf
         case diffMeans = "diff-means"
         case probe
+        case sae
     }
 
     /// One steering measurement at a target KL.
@@ -44,12 +47,12 @@ public struct SNMFConceptComparison {
     public struct Row: Codable, Sendable {
         public var concept: String
         public var method: Method
-        /// The chosen SNMF feature (snmf only).
+        /// The chosen SNMF feature or SAE latent (snmf and sae only).
         public var feature: Int?
         public var trainAUC: Double
         public var testAUC: Double
-        /// snmf: the fraction of the feature's top tokens (by code, over every sentence)
-        /// that sit in the concept's sentences.
+        /// snmf and sae: the fraction of the feature's top tokens (by code or activation, over
+        /// every sentence) that sit in the concept's sentences.
         public var purity: Double?
         public var baseProbability: Double
         public var curve: [Point]
@@ -72,6 +75,8 @@ public struct SNMFConceptComparison {
     public let tokenizer: Tokenizer
     public let file: SNMFFile
     public let concepts: ConceptSet
+    /// An SAE read at the fitted hook (its `d_in` the hook's width), compared as method `sae`.
+    public var sae: (any SparseAutoencoder)?
     /// Target KLs (nats) of the steering curve.
     public var targets: [Double] = [0.05, 0.1, 0.2]
     /// Prompts at whose end the concept words' probability is read.
@@ -112,12 +117,18 @@ public struct SNMFConceptComparison {
         let k = file.features.count, t = rows.tokenCount
         let codes = try file.codes(of: rows.all, rows: t, iterations: codeIterations)  // [k, t]
         // Per sentence and feature: the max code over its tokens.
-        var maxCode = [[Double]](repeating: [Double](repeating: 0, count: k), count: sentences.count)
-        for (s, range) in rows.ranges.enumerated() {
-            for f in 0..<k { maxCode[s][f] = range.map { Double(codes[f * t + $0]) }.max() ?? 0 }
-        }
+        let maxCode = Self.sentenceMax(rows.ranges, columns: k) { f, i in codes[f * t + i] }
         let tokenSentence = rows.ranges.enumerated().flatMap { s, r in r.map { _ in s } }
-        let top = (0..<k).map { f in (0..<t).sorted { codes[f * t + $0] > codes[f * t + $1] }.prefix(topTokens).map { tokenSentence[$0] } }
+        let top = (0..<k).map { f in Self.topSentences(tokenSentence, count: topTokens) { codes[f * t + $0] } }
+        // The SAE's latents of the same rows, [t, latents], and their max per sentence.
+        let saeLatents = try sae.map { sae -> (values: [Float], count: Int) in
+            guard sae.width == rows.width else {
+                throw SNMFError.invalidSetting("the SAE reads \(sae.width) values per row; \(point.name) rows have \(rows.width)")
+            }
+            progress?("encoding \(t) rows with the SAE (\(sae.latents) latents)")
+            return (try sae.encode(rows: Tensor(shape: [t, rows.width], scalars: rows.all), what: "\(point.name) rows").scalars, sae.latents)
+        }
+        let saeMax = saeLatents.map { a in Self.sentenceMax(rows.ranges, columns: a.count) { f, i in a.values[i * a.count + f] } }
         let meanPurity = top.map { list -> Double in
             var counts: [String: Int] = [:]
             for s in list { counts[sentences[s].concept ?? "neutral", default: 0] += 1 }
@@ -143,10 +154,11 @@ public struct SNMFConceptComparison {
                 return (ROCAUC.of(train.map { scores[$0] }, positive: train.map { positive[$0] }) ?? .nan,
                         ROCAUC.of(test.map { scores[$0] }, positive: test.map { positive[$0] }) ?? .nan)
             }
+            func purity(_ list: [Int]) -> Double {
+                Double(list.filter { sentences[$0].concept == concept }.count) / Double(max(list.count, 1))
+            }
             // SNMF: the feature with the best train AUC.
-            let featureAUCs = (0..<k).map { f in aucs(maxCode.map { $0[f] }) }
-            let best = (0..<k).max { featureAUCs[$0].0 < featureAUCs[$1].0 || (featureAUCs[$0].0 == featureAUCs[$1].0 && $0 > $1) }!
-            let purity = Double(top[best].filter { sentences[$0].concept == concept }.count) / Double(max(top[best].count, 1))
+            let (best, bestAUC) = Self.bestColumn(columns: k) { f in aucs(maxCode.map { $0[f] }) }
             // Difference of means on the train half.
             let d = rows.width
             var difference = [Double](repeating: 0, count: d)
@@ -160,11 +172,18 @@ public struct SNMFConceptComparison {
                                        labels: train.map { positive[$0] ? 1 : 0 }, classes: ["other", concept])
             let probe = try ProbeTrainer.fit(matrix, ProbeOptions()).probe
             let probeScores = probe.scores(pooled.flatMap { $0 }, rows: pooled.count).map(Double.init)
-            let directions: [(Method, [Double], (Double, Double), Int?, Double?)] = [
-                (.snmf, file.features[best].map(Double.init), featureAUCs[best], best, purity),
+            var directions: [(Method, [Double], (Double, Double), Int?, Double?)] = [
+                (.snmf, file.features[best].map(Double.init), bestAUC, best, purity(top[best])),
                 (.diffMeans, difference, aucs(projections), nil, nil),
                 (.probe, probe.weights[0].map(Double.init), aucs(probeScores), nil, nil),
             ]
+            // SAE: the latent with the best train AUC, its decoder row as the direction.
+            if let sae, let saeMax, let a = saeLatents {
+                let (latent, auc) = Self.bestColumn(columns: a.count) { f in aucs(saeMax.map { $0[f] }) }
+                let top = Self.topSentences(tokenSentence, count: topTokens) { a.values[$0 * a.count + latent] }
+                let row = sae.parameters.wDec[(latent * sae.width)..<((latent + 1) * sae.width)]
+                directions.append((.sae, row.map(Double.init), auc, latent, purity(top)))
+            }
             // Steering at matched KL.
             let ids = (concepts.words[concept] ?? []).compactMap { w in tokenizer.id(of: w).map { (w, $0) } }
             guard !ids.isEmpty else { throw SNMFError.invalidSetting("no word of concept \(concept) is a single token") }
@@ -198,6 +217,43 @@ public struct SNMFConceptComparison {
         }
         return Result(hook: point.name, concepts: concepts.concepts, targets: targets, prompts: prompts, words: words, rows: out,
                       meanPurity: meanPurity)
+    }
+}
+
+extension SNMFConceptComparison {
+    /// An SAE folder for the comparison: an SAE (not a transcoder) trained at `hook`.
+    /// - Throws: ``SNMFError/invalidSetting(_:)`` naming both hooks when they differ, or when
+    ///   the folder holds a transcoder; the folder's own errors when it does not load.
+    public static func loadSAE(_ directory: String, hook: String?) throws -> any SparseAutoencoder {
+        let (sae, metadata) = try SAEFolder.load(directory)
+        guard !sae.isTranscoder else {
+            throw SNMFError.invalidSetting("\(directory) holds a transcoder (\(metadata.hookName) -> \(metadata.hookNameOut ?? "?")); "
+                                           + "the comparison needs an SAE of the fit's hook")
+        }
+        guard metadata.hookName == hook else {
+            throw SNMFError.invalidSetting("the SAE in \(directory) reads \(metadata.hookName); the fit read \(hook ?? "an --input matrix")")
+        }
+        return sae
+    }
+
+    /// Per sentence (a range of token rows), the max over its tokens of each of `columns` scores.
+    static func sentenceMax(_ ranges: [Range<Int>], columns: Int, _ score: (_ column: Int, _ token: Int) -> Float) -> [[Double]] {
+        ranges.map { range in (0..<columns).map { c in range.map { Double(score(c, $0)) }.max() ?? 0 } }
+    }
+
+    /// The sentences of the `count` tokens with the largest scores.
+    static func topSentences(_ tokenSentence: [Int], count: Int, _ score: (Int) -> Float) -> [Int] {
+        tokenSentence.indices.sorted { score($0) > score($1) }.prefix(count).map { tokenSentence[$0] }
+    }
+
+    /// The column with the best train AUC (the first on ties) and its (train, test) AUCs.
+    static func bestColumn(columns: Int, _ aucs: (Int) -> (Double, Double)) -> (Int, (Double, Double)) {
+        var best = (0, aucs(0))
+        for c in 1..<max(columns, 1) {
+            let a = aucs(c)
+            if a.0 > best.1.0 { best = (c, a) }
+        }
+        return best
     }
 }
 

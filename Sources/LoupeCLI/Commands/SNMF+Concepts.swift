@@ -24,16 +24,23 @@ extension Loupe.SNMF {
             generic prompts, also per nat of KL
               purity      the share of the chosen feature's top tokens that sit in the concept's sentences
 
+            --sae DIR adds a fourth method, sae: an SAE trained at the fit's hook (`loupe sae \
+            train --hook` on the same hook; a folder in SAELens's layout), its latent chosen like \
+            an SNMF feature (activation max over tokens, best train AUC) and its decoder row the \
+            steering direction.
+
             Writes concepts.txt (the table), concepts.csv, concepts-steering.svg (raise against \
             KL, a line per method, mean over concepts) and concepts.json into --out (default \
             reports/snmf-concepts-<label>).
 
             Example: loupe snmf concepts --fit reports/snmf-l15 --kl 0.05,0.1,0.2
+                     loupe snmf concepts --fit reports/snmf-l15 --sae reports/sae-l15
             """)
 
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "A saved fit: snmf.json (or the report folder holding it).") var fit: String
         @Option(help: "A concept-set folder (concepts.jsonl + concept-words.json).") var concepts = "probes/concepts"
+        @Option(help: "An SAE folder at the fit's hook, compared as method sae.") var sae: String?
         @Option(help: "Use only the first N concepts (default: all).") var limit: Int?
         @Option(help: "Comma-separated target KLs in nats.") var kl = "0.05,0.1,0.2"
         @Option(name: .customLong("neutral-count"), help: "Neutral sentences the KL is measured on.") var neutralCount = 6
@@ -59,6 +66,7 @@ extension Loupe.SNMF {
             if let limit { set = set.prefix(limit) }
             let m = try modelOptions.load()
             var comparison = SNMFConceptComparison(model: m.transformer, tokenizer: m.tokenizer, file: file, concepts: set)
+            comparison.sae = try sae.map { try SNMFConceptComparison.loadSAE($0, hook: file.hook) }
             comparison.targets = targets()!
             comparison.neutralCount = neutralCount
             comparison.calibrationSteps = steps
