@@ -65,7 +65,17 @@ public struct SVGLayeredGraph: Sendable {
 
     // Layout constants.
     static let rowHeight = 26.0, nodeSpacing = 13.0, minColumnWidth = 64.0, radius = 5.0
-    static let left = 64.0, top = 56.0, bottomLabels = 90.0, right = 24.0
+    static let left = 64.0, bottomLabels = 90.0, right = 24.0
+
+    /// Space above the top row: the title and legend, and room for the node labels, which are
+    /// drawn slanted up to the right so neighbours do not collide.
+    var top: Double { 56 + labelRoom }
+
+    /// How far the longest slanted label reaches up (and right).
+    var labelRoom: Double {
+        let longest = nodes.compactMap(\.label).map { TextMetrics.width(TokenLabel.display($0, maxLength: 12), size: 9) }.max() ?? 0
+        return (longest * 0.71).rounded(.up)
+    }
 
     /// Width of each column: room for the busiest cell of that column, at least `minColumnWidth`.
     func columnWidths() -> [Double] {
@@ -93,7 +103,7 @@ public struct SVGLayeredGraph: Sendable {
                 let width = widths.isEmpty ? Self.minColumnWidth : widths[column]
                 let start = starts.isEmpty ? Self.left : starts[column]
                 let cx = start + width / 2 + (Double(k) - Double(members.count - 1) / 2) * Self.nodeSpacing
-                let cy = Self.top + (Double(rows - 1 - n.row) + 0.5) * Self.rowHeight
+                let cy = top + (Double(rows - 1 - n.row) + 0.5) * Self.rowHeight
                 out[i] = (cx, cy)
             }
         }
@@ -105,8 +115,8 @@ public struct SVGLayeredGraph: Sendable {
         let widths = columnWidths(), rows = rowLabels.count
         let plotWidth = widths.reduce(0, +), plotHeight = Double(rows) * Self.rowHeight
         let legendWidth = legend.reduce(0.0) { $0 + 24 + TextMetrics.width($1.name, size: 11) + 12 }
-        let width = max(Self.left + plotWidth + Self.right, TextMetrics.width(title, size: 14) + 32, legendWidth + 32).rounded(.up)
-        let height = Self.top + plotHeight + Self.bottomLabels
+        let width = max(Self.left + plotWidth + max(Self.right, labelRoom + 8), TextMetrics.width(title, size: 14) + 32, legendWidth + 32).rounded(.up)
+        let height = top + plotHeight + Self.bottomLabels
         var canvas = SVGCanvas()
         canvas.text(title, x: width / 2, y: 18, anchor: .middle, size: 14, bold: true)
         // Legend: node kinds, then edge signs.
@@ -123,15 +133,15 @@ public struct SVGLayeredGraph: Sendable {
         }
         // Row bands and labels.
         for r in 0..<rows {
-            let y = Self.top + Double(rows - 1 - r) * Self.rowHeight
+            let y = top + Double(rows - 1 - r) * Self.rowHeight
             if r % 2 == 0 { canvas.rect(x: Self.left, y: y, width: plotWidth, height: Self.rowHeight, fill: "#f7f7f7") }
             canvas.text(rowLabels[r], x: Self.left - 6, y: y + Self.rowHeight / 2 + 4, anchor: .end, size: 10)
         }
         // Column separators and labels (rotated, under the plot).
         var x = Self.left
         for (j, w) in widths.enumerated() {
-            if j > 0 { canvas.line(x1: x, y1: Self.top, x2: x, y2: Self.top + plotHeight, stroke: "#e0e0e0") }
-            canvas.text(TokenLabel.display(columnLabels[j], maxLength: 14), x: x + w / 2, y: Self.top + plotHeight + 14,
+            if j > 0 { canvas.line(x1: x, y1: top, x2: x, y2: top + plotHeight, stroke: "#e0e0e0") }
+            canvas.text(TokenLabel.display(columnLabels[j], maxLength: 14), x: x + w / 2, y: top + plotHeight + 14,
                         anchor: .end, size: 11, monospace: true, rotate: -45)
             x += w
         }
@@ -156,7 +166,7 @@ public struct SVGLayeredGraph: Sendable {
                 + "transform=\"translate(\(c(at[i].x)),\(c(at[i].y)))\"><title>\(Markup.escape(n.tooltip))</title>"
             g += Self.shape(n.shape, fill: n.fill.hex, at: (0, 0))
             if let label = n.label {
-                g += "<text x=\"0\" y=\"-8\" font-size=\"9\" text-anchor=\"middle\">\(Markup.escape(TokenLabel.display(label, maxLength: 12)))</text>"
+                g += "<text x=\"2\" y=\"-8\" font-size=\"9\" transform=\"rotate(-45 2 -8)\">\(Markup.escape(TokenLabel.display(label, maxLength: 12)))</text>"
             }
             g += "</g>"
             if let link = n.link { g = "<a href=\"\(Markup.escape(link))\">\(g)</a>" }
