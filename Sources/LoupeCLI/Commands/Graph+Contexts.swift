@@ -1,4 +1,5 @@
 import Analyses
+import ArgumentParser
 import Foundation
 import Models
 import Store
@@ -13,8 +14,18 @@ extension Loupe.GraphBuild {
         guard let corpus, let context else { return nil }
         // Windows as `loupe capture --corpus` and `sae train --corpus` cut them by default (no BOS added).
         let windows = try CorpusWindows(context: context, maxContext: m.config.contextLength)
-        let all = try CaptureJob.Input.corpus(try CorpusFile.read(corpus), path: corpus, windows: windows, addSpecial: false, parseSpecial: true,
-                                              tokenizer: m.tokenizer, progress: Console.progress).prompts.map(\.tokens)
+        // Documents are tokenized 64 at a time until the windows reach --max-tokens, not the whole corpus.
+        let documents = try CorpusFile.read(corpus)
+        var all: [[Int]] = [], start = 0
+        while start < documents.count && all.reduce(0, { $0 + $1.count }) < maxTokens {
+            let chunk = Array(documents[start..<min(documents.count, start + 64)])
+            do {
+                all += try CaptureJob.Input.corpus(chunk, path: corpus, windows: windows, addSpecial: false, parseSpecial: true,
+                                                   tokenizer: m.tokenizer).prompts.map(\.tokens)
+            } catch StoreError.badWindowing {}   // 64 documents too short for a window; read on
+            start += chunk.count
+        }
+        guard !all.isEmpty else { throw ValidationError("\(corpus): no windows: every document has fewer than \(context) tokens (--context)") }
         let selected = SAEEvaluation.select(all, maxTokens: maxTokens)
         Console.progress("contexts: \(selected.count) windows of \(context) tokens from \(corpus)")
         return try GraphFeatureContexts.live(graph, pruning: pruning, windows: selected, topCount: topContexts) { done, total in

@@ -52,8 +52,9 @@ extension Loupe {
 
             Contexts: --store STORE [--capture ID] reads blocks.L.mlp.hook_in rows of a \
             `loupe capture` store (capture them with --hooks 'blocks.*.mlp.hook_in'); --corpus \
-            FILE --context N [--max-tokens T] (default 16384) runs N-token windows of a corpus \
-            (.jsonl with "text", or .txt) through the model instead, nothing stored. Position 0 \
+            FILE --context N [--max-tokens T] (default 16384) runs the leading N-token windows of \
+            a corpus (.jsonl with "text", or .txt; cut as `loupe capture --corpus` cuts them, no \
+            BOS added) through the model instead, nothing stored. Position 0 \
             and rows above 10x the median norm are left out, as in training.
 
             Example: loupe graph --prompt "The Eiffel Tower is located in the city of" --transcoders transcoders/smollm2 \
