@@ -50,6 +50,12 @@ import Testing
         _ = try runLoupe(["capture", "--model", Self.model, "--corpus", corpus, "--context", "12", "--hooks", "hook_embed", "--store", other])
         #expect(loupeError(["graph", "--model", Self.model, "--prompt", "The capital of", "--transcoders", Self.transcoders,
                             "--out-dir", dir.appendingPathComponent("x").path, "--store", other]).contains("mlp.hook_in"))
+        // One captured with another model is refused, naming it.
+        let qwen = dir.appendingPathComponent("qwen.db").path
+        _ = try runLoupe(["capture", "--model", TestFiles.fixtures.appendingPathComponent("models/tiny-qwen2").path, "--corpus", corpus,
+                          "--context", "12", "--hooks", "hook_embed", "--store", qwen])
+        #expect(loupeError(["graph", "--model", Self.model, "--prompt", "The capital of", "--transcoders", Self.transcoders,
+                            "--out-dir", dir.appendingPathComponent("y").path, "--store", qwen]).contains("another model's activations"))
     }
 
     @Test func graphRefusesConflictingContextOptions() {

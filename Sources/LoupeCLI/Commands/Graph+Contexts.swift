@@ -8,6 +8,10 @@ extension Loupe.GraphBuild {
     /// The kept features' top contexts from --store or --corpus (nil when neither is given).
     func featureContexts(_ graph: AttributionGraph, pruning: GraphPruning, model m: LoadedModel) throws -> GraphFeatureContexts? {
         if let store {
+            let summary = try ActivationStore(path: store).captureSummary(choosing: capture)
+            if summary.modelHash != (try ModelIdentity(of: m)).fileHash {
+                throw ValidationError("\(store) capture \(summary.id) was made with \(summary.model) (hash \(summary.modelHash)), not \(m.path): its rows are another model's activations")
+            }
             return try GraphFeatureContexts.fromStore(graph, pruning: pruning, store: store, capture: capture, topCount: topContexts,
                                                       progress: Console.progress)
         }
