@@ -10,6 +10,9 @@ public struct HTMLPage: Sendable {
     public enum Block: Sendable, Equatable {
         /// A second-level heading.
         case heading(String)
+        /// A third-level heading with an `id`, so links (`#id`, e.g. from a node of an inlined
+        /// SVG) jump to it.
+        case anchoredHeading(String, id: String)
         /// A paragraph of plain text.
         case paragraph(String)
         /// Preformatted text.
@@ -98,6 +101,8 @@ public struct HTMLPage: Sendable {
         switch block {
         case .heading(let text):
             return "<h2>\(Markup.escape(text))</h2>\n"
+        case .anchoredHeading(let text, let id):
+            return "<h3 id=\"\(Markup.escape(id))\">\(Markup.escape(text))</h3>\n"
         case .paragraph(let text):
             return "<p>\(Markup.escape(text))</p>\n"
         case .preformatted(let text):

@@ -14,6 +14,10 @@ extension AttributionGraph {
         public var scan: String
         public var nodeThreshold: Float
         public var edgeThreshold: Float
+        /// The command line shown on the page (nil: none).
+        public var command: String?
+        /// Most nodes and edges the figure draws (strongest first; the caption says what was left out).
+        public var figureNodes = 120, figureEdges = 400
 
         public init(prompt: String, promptTokens: [String], logitTokens: [String], slug: String, scan: String,
                     nodeThreshold: Float, edgeThreshold: Float) {
@@ -35,12 +39,16 @@ extension AttributionGraph {
 
     /// Writes `<slug>.json` (circuit-tracer's frontend schema) and `graph-metadata.json` (the
     /// frontend's index of graphs), `nodes.csv` (every node: kind, layer, position, feature,
-    /// activation, influence, kept), `edges.csv` (kept edges with weights) and `summary.txt`
-    /// (sizes, scores, logits, strongest token-to-answer paths) into `directory`.
+    /// activation, influence, kept), `edges.csv` (kept edges with weights), `summary.txt`
+    /// (sizes, scores, logits, strongest token-to-answer paths), `graph.svg` (the pruned graph,
+    /// ``figure(pruning:inputs:maxNodes:maxEdges:link:)``) and `index.html`
+    /// (``page(pruning:inputs:scores:figure:contexts:contextsHint:tokenText:)``) into `directory`.
     /// - Returns: the files written.
     @discardableResult
     public func writeReport(to directory: String, pruning: GraphPruning, inputs: ReportInputs,
-                            scores: (replacement: Float, completeness: Float)) throws -> [String] {
+                            scores: (replacement: Float, completeness: Float), contexts: GraphFeatureContexts? = nil,
+                            contextsHint: String = "Top-activating contexts: rerun with --store STORE (a capture of blocks.L.mlp.hook_in) or --corpus FILE --context N --max-tokens T.",
+                            tokenText: ((Int) -> String)? = nil) throws -> [String] {
         var folder = try ReportFolder(directory: URL(fileURLWithPath: directory, isDirectory: true))
         let document = GraphJSON.document(self, pruning: pruning, slug: inputs.slug, scan: inputs.scan, prompt: inputs.prompt,
                                           promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold)
@@ -67,6 +75,11 @@ extension AttributionGraph {
         } }
         try folder.write(edgesTable, to: "edges.csv")
         try folder.writeSummary(summary(pruning: pruning, inputs: inputs, scores: scores))
+        let standalone = figure(pruning: pruning, inputs: inputs, maxNodes: inputs.figureNodes, maxEdges: inputs.figureEdges) { "index.html#node-\($0)" }
+        try folder.write(standalone.drawing.svg(), to: "graph.svg")
+        let inline = figure(pruning: pruning, inputs: inputs, maxNodes: inputs.figureNodes, maxEdges: inputs.figureEdges)
+        try folder.writeIndex(page(pruning: pruning, inputs: inputs, scores: scores, figure: (inline.drawing.svg(), inline.caption),
+                                   contexts: contexts, contextsHint: contextsHint, tokenText: tokenText))
         return folder.writtenFiles.map { folder.url.appendingPathComponent($0).path }
     }
 

@@ -2,11 +2,14 @@ import Linalg
 import Models
 
 /// Setting or scaling transcoder features in the model and reading the logits, as
-/// circuit-tracer's `feature_intervention` does with `freeze_attention`: the real forward pass
-/// runs with the prompt's attention patterns frozen (norms and MLPs live); at each edited
-/// layer the transcoder encodes the current MLP input, and the edited features' decoder rows
-/// times (new value - current activation) are added to the MLP output, so later layers see
-/// the change and respond to it.
+/// circuit-tracer's `feature_intervention` does. The real forward pass runs with its MLPs and
+/// norms live; at each edited layer the transcoder encodes the current MLP input, and the
+/// edited features' decoder rows times (new value - current activation) are added to the MLP
+/// output, so later layers see the change and respond to it. With `freezeAttention` (the
+/// default, circuit-tracer's `freeze_attention=True`) the prompt's attention patterns are
+/// frozen; without it (`freeze_attention=False`) nothing is frozen: every layer's attention
+/// pattern is recomputed from the edited residual stream. Norm scales follow the edited
+/// stream in both modes (circuit-tracer freezes them only for `constrained_layers`).
 public struct FeatureIntervention: Sendable {
     public let replacement: LocalReplacementModel
 
@@ -31,9 +34,10 @@ public struct FeatureIntervention: Sendable {
         }
     }
 
-    /// The last position's logits `[vocab]` with `edits` applied.
+    /// The last position's logits `[vocab]` with `edits` applied, attention frozen or
+    /// (`freezeAttention` false) recomputed.
     /// - Throws: ``GraphError/badOption(_:)`` for an edit outside the model, prompt or dictionary.
-    public func logits(_ edits: [Edit]) throws -> [Float] {
+    public func logits(_ edits: [Edit], freezeAttention: Bool = true) throws -> [Float] {
         let r = replacement, c = r.config, n = r.positions, d = c.dModel
         var targets: [Int: [(position: Int, feature: Int, value: Float)]] = [:]
         for e in edits {
@@ -52,8 +56,10 @@ public struct FeatureIntervention: Sendable {
         let box = Deltas()
         var hooks = HookSet()
         for l in 0..<c.nLayers {
-            let frozen = r.patterns[l]
-            hooks.modify(.pattern(l)) { act, _ in act = Tensor(shape: act.shape, scalars: frozen) }
+            if freezeAttention {
+                let frozen = r.patterns[l]
+                hooks.modify(.pattern(l)) { act, _ in act = Tensor(shape: act.shape, scalars: frozen) }
+            }
             guard let edits = targets[l] else { continue }
             let tc = r.transcoders.transcoders[l]
             hooks.observe(.mlpIn(l)) { x, _ in

@@ -6,14 +6,27 @@ import Linalg
 enum GraphInfluence {
     /// `|A|` with each row divided by its sum (at least 1e-10), `[nodes, nodes]`.
     static func normalized(_ a: [Float], nodes: Int) -> [Float] {
-        var out = a
+        var out = [Float](repeating: 0, count: nodes * nodes)
+        normalize(a, nodes: nodes, keep: nil, into: &out)
+        return out
+    }
+
+    /// Writes `|A|` restricted to the nodes in `keep` (nil: all; entries with either end out
+    /// are 0), each row divided by its sum (at least 1e-10), into `out` (`[nodes, nodes]`,
+    /// reused so pruning holds one work matrix beside the adjacency, not three).
+    static func normalize(_ a: [Float], nodes: Int, keep: [Bool]?, into out: inout [Float]) {
+        precondition(out.count == nodes * nodes && a.count == nodes * nodes, "matrices must be nodes x nodes")
         for r in 0..<nodes {
             var sum: Float = 0
-            for j in 0..<nodes { let v = abs(a[r * nodes + j]); out[r * nodes + j] = v; sum += v }
+            let rowKept = keep?[r] ?? true
+            for j in 0..<nodes {
+                let v = rowKept && (keep?[j] ?? true) ? abs(a[r * nodes + j]) : 0
+                out[r * nodes + j] = v
+                sum += v
+            }
             let inv = 1 / max(sum, 1e-10)
             for j in 0..<nodes { out[r * nodes + j] *= inv }
         }
-        return out
     }
 
     /// `Σ_{k>=1} w Âᵏ` for the normalized matrix `normalized`.

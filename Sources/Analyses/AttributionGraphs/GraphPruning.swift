@@ -22,19 +22,21 @@ public struct GraphPruning: Sendable {
         }
         let layout = graph.layout, nodes = layout.nodes, a = graph.adjacency
         let weights = graph.logitWeights
-        let nodeInfluence = try GraphInfluence.influence(GraphInfluence.normalized(a, nodes: nodes), weights: weights, nodes: nodes)
+        // One work matrix beside the adjacency: the normalized graph, then the normalized
+        // pruned graph, then the edge scores, each written over the last.
+        var work = [Float](repeating: 0, count: nodes * nodes)
+        GraphInfluence.normalize(a, nodes: nodes, keep: nil, into: &work)
+        let nodeInfluence = try GraphInfluence.influence(work, weights: weights, nodes: nodes)
         let nodeCut = GraphInfluence.threshold(nodeInfluence, fraction: nodeThreshold)
         var nodeMask = nodeInfluence.map { $0 >= nodeCut }
         for i in layout.tokenOffset..<nodes { nodeMask[i] = true }
-        var pruned = a
-        for t in 0..<nodes { for s in 0..<nodes where !nodeMask[t] || !nodeMask[s] { pruned[t * nodes + s] = 0 } }
-        let normalizedPruned = GraphInfluence.normalized(pruned, nodes: nodes)
-        var prunedInfluence = try GraphInfluence.influence(normalizedPruned, weights: weights, nodes: nodes)
+        GraphInfluence.normalize(a, nodes: nodes, keep: nodeMask, into: &work)
+        var prunedInfluence = try GraphInfluence.influence(work, weights: weights, nodes: nodes)
         for i in 0..<nodes { prunedInfluence[i] += weights[i] }
-        var edgeScores = normalizedPruned
-        for t in 0..<nodes { for s in 0..<nodes { edgeScores[t * nodes + s] *= prunedInfluence[t] } }
-        let edgeCut = GraphInfluence.threshold(edgeScores, fraction: edgeThreshold)
-        var edgeMask = edgeScores.map { $0 >= edgeCut }
+        for t in 0..<nodes { let f = prunedInfluence[t]; for s in 0..<nodes { work[t * nodes + s] *= f } }
+        let edgeCut = GraphInfluence.threshold(work, fraction: edgeThreshold)
+        var edgeMask = work.map { $0 >= edgeCut }
+        work = []
         let inner = layout.tokenOffset   // features and errors
         func dropLonely() {
             for s in 0..<inner where nodeMask[s] {

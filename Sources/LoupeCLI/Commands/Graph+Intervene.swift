@@ -10,16 +10,22 @@ extension Loupe {
             commandName: "intervene",
             abstract: "Set or scale transcoder features in the prompt's forward pass and report how the next-token probabilities change.",
             discussion: """
-            Tests a graph's claims as circuit-tracer's feature_intervention does with frozen \
-            attention: the prompt's attention patterns are frozen, norms and MLPs stay live, and \
-            at each edited layer the edited features' decoder rows times (new value - current \
-            activation) are added to the MLP output. --set L:P:F=V sets feature F of layer L's \
+            Tests a graph's claims as circuit-tracer's feature_intervention does: the real \
+            forward pass runs with norms and MLPs live, and at each edited layer the edited \
+            features' decoder rows times (new value - current activation, the transcoder \
+            encoding the current MLP input) are added to the MLP output. By default the \
+            prompt's attention patterns are frozen (freeze_attention=True); \
+            --recompute-attention freezes nothing (freeze_attention=False): every later \
+            layer's attention patterns are recomputed from the edited residual stream, so the \
+            edit also acts through attention (norm scales follow the edited stream in both \
+            modes, as in circuit-tracer). --set L:P:F=V sets feature F of layer L's \
             transcoder at position P to V; --scale L:P:F=S multiplies its activation in the \
             unedited pass by S (both repeatable; positions count the prepended BOS as 0, as in \
             the graph's nodes.csv). Prints the --top (10) tokens of the unedited pass with their \
             probabilities before and after, and the edited pass's top token.
 
-            Example: loupe graph intervene --prompt "The Eiffel Tower is located in the city of" --transcoders DIR --scale 12:9:1033=0
+            Example: loupe graph intervene --prompt "The Eiffel Tower is located in the city of" --transcoders DIR --scale 12:9:1033=0 \
+            --recompute-attention
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -28,6 +34,8 @@ extension Loupe {
         @Option(name: .customLong("set"), help: "L:P:F=V: set feature F of layer L at position P to V (repeatable).") var sets: [String] = []
         @Option(name: .customLong("scale"), help: "L:P:F=S: multiply that feature's activation by S (repeatable).") var scales: [String] = []
         @Option(help: "Tokens shown.") var top = 10
+        @Flag(help: "Recompute attention patterns from the edited stream (default: the prompt's patterns frozen).")
+        var recomputeAttention = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         /// `L:P:F=V` into an edit.
@@ -51,6 +59,7 @@ extension Loupe {
         struct Output: Encodable {
             let prompt: String
             let edits: [String]
+            let attention: String
             let tokens: [Row]
             let topAfter: Row
             struct Row: Encodable { let token: String; let id: Int; let before: Float; let after: Float }
@@ -61,14 +70,16 @@ extension Loupe {
             let ids = try GraphPrompt.tokens(prompt, tokenizer: m.tokenizer)
             let replacement = try LocalReplacementModel(model: m.transformer, transcoders: try TranscoderSet.load(transcoders), tokens: ids)
             let edits = try sets.map { try Self.edit($0, scale: false) } + scales.map { try Self.edit($0, scale: true) }
-            let after = try FeatureIntervention(replacement).logits(edits)
+            let after = try FeatureIntervention(replacement).logits(edits, freezeAttention: !recomputeAttention)
             let vocab = m.config.vocabSize
             let before = Array(replacement.logits[((ids.count - 1) * vocab)..<(ids.count * vocab)])
             let (p0, p1) = (softmax(before), softmax(after))
             func row(_ t: Int) -> Output.Row { .init(token: m.tokenizer.tokenString(t), id: t, before: p0[t], after: p1[t]) }
             let shown = p0.indices.sorted { p0[$0] > p0[$1] }.prefix(top).map(row)
             let best = row(p1.indices.max { p1[$0] < p1[$1] } ?? 0)
-            if format == .json { return try Console.json(Output(prompt: prompt, edits: sets + scales, tokens: shown, topAfter: best)) }
+            if format == .json { return try Console.json(Output(prompt: prompt, edits: sets + scales, attention: recomputeAttention ? "recomputed" : "frozen",
+                                                                  tokens: shown, topAfter: best)) }
+            Console.out("attention \(recomputeAttention ? "recomputed from the edited stream" : "patterns frozen")")
             Console.out("token                 p before   p after")
             for r in shown { Console.out("\("'\(r.token)'".padding(toLength: 20, withPad: " ", startingAt: 0))  \(String(format: "%8.4f  %8.4f", r.before, r.after))") }
             Console.out("top token after the edits: '\(best.token)' p = \(String(format: "%.4f", best.after)) (was \(String(format: "%.4f", best.before)))")

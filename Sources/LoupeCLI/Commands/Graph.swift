@@ -36,10 +36,29 @@ extension Loupe {
             (memory about 3 x batch x tokens x d_model floats).
 
             Writes --out-dir (default reports/graph-<prompt>): <slug>.json in circuit-tracer's \
-            frontend schema (with graph-metadata.json), nodes.csv, edges.csv and summary.txt \
-            (replacement and completeness scores, logits, strongest token-to-answer paths).
+            frontend schema (with graph-metadata.json), nodes.csv, edges.csv, summary.txt \
+            (replacement and completeness scores, logits, strongest token-to-answer paths), \
+            graph.svg and index.html. graph.svg draws the pruned graph: rows the embeddings \
+            (bottom), layers 0..L-1 and the logits (top), columns the prompt's tokens; features \
+            are circles, error nodes squares, tokens rectangles, logits diamonds; edges red when \
+            positive, blue when negative, wider when stronger. At most --figure-nodes (120) nodes \
+            (every token and logit, then the most influential features and error nodes) and \
+            --figure-edges (400) edges are drawn; the caption says what was left out. \
+            index.html holds the figure (click a feature for its section), the logits and one \
+            section per kept feature: layer, position, activation, influence, its strongest \
+            incoming and outgoing edges and, with --store or --corpus, its --top-contexts (10) \
+            top-activating contexts (the `loupe sae features` pass over each needed layer's \
+            transcoder, tracking only the graph's features).
 
-            Example: loupe graph --prompt "The Eiffel Tower is located in the city of" --transcoders transcoders/smollm2
+            Contexts: --store STORE [--capture ID] reads blocks.L.mlp.hook_in rows of a \
+            `loupe capture` store (capture them with --hooks 'blocks.*.mlp.hook_in'); --corpus \
+            FILE --context N [--max-tokens T] (default 16384) runs the leading N-token windows of \
+            a corpus (.jsonl with "text", or .txt; cut as `loupe capture --corpus` cuts them, no \
+            BOS added) through the model instead, nothing stored. Position 0 \
+            and rows above 10x the median norm are left out, as in training.
+
+            Example: loupe graph --prompt "The Eiffel Tower is located in the city of" --transcoders transcoders/smollm2 \
+            --corpus corpus.jsonl --context 64 --max-tokens 8192
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -51,6 +70,14 @@ extension Loupe {
         @Option(help: "Logit nodes until their probabilities sum to this.") var logitProbability: Float = 0.95
         @Option(help: "Targets per backward pass.") var batchSize = 256
         @Option(help: "Report folder (default: reports/graph-<prompt>).") var outDir: String?
+        @Option(help: "Most nodes drawn in graph.svg (tokens and logits first, then by influence).") var figureNodes = 120
+        @Option(help: "Most edges drawn in graph.svg (largest |weight| first).") var figureEdges = 400
+        @Option(help: "Store with blocks.L.mlp.hook_in rows, for the features' top contexts.") var store: String?
+        @Option(help: "Capture id in --store (default: the only one).") var capture: Int64?
+        @Option(help: "Corpus file (.jsonl or .txt) run live for the features' top contexts.") var corpus: String?
+        @Option(help: "Tokens per --corpus window.") var context: Int?
+        @Option(help: "Read the leading --corpus windows up to this many tokens.") var maxTokens = 16384
+        @Option(help: "Top contexts shown per feature.") var topContexts = 10
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
         func validate() throws {
@@ -60,6 +87,12 @@ extension Loupe {
             if !(logitProbability > 0 && logitProbability <= 1) { throw ValidationError("--logit-probability must be in (0, 1], not \(logitProbability)") }
             if maxLogits < 1 { throw ValidationError("--max-logits must be at least 1, not \(maxLogits)") }
             if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+            if figureNodes < 1 || figureEdges < 0 { throw ValidationError("--figure-nodes must be at least 1 and --figure-edges at least 0") }
+            if topContexts < 1 || maxTokens < 1 { throw ValidationError("--top-contexts and --max-tokens must be at least 1") }
+            if store != nil && corpus != nil { throw ValidationError("give --store or --corpus for the contexts, not both") }
+            if corpus != nil && context == nil { throw ValidationError("--corpus needs --context N (tokens per window)") }
+            if corpus == nil && context != nil { throw ValidationError("--context goes with --corpus") }
+            if store == nil && capture != nil { throw ValidationError("--capture goes with --store") }
         }
 
         /// What `--format json` prints.
@@ -98,11 +131,14 @@ extension Loupe {
             let scores = try graph.scores()
             let folder = outDir ?? "reports/" + ReportFolder.folderName(analysis: "graph", label: prompt)
             let logitTexts = graph.logitTargets.tokens.map { m.tokenizer.tokenString($0) }
-            let inputs = AttributionGraph.ReportInputs(prompt: prompt, promptTokens: ids.map { m.tokenizer.tokenString($0) }, logitTokens: logitTexts,
+            var inputs = AttributionGraph.ReportInputs(prompt: prompt, promptTokens: ids.map { m.tokenizer.tokenString($0) }, logitTokens: logitTexts,
                                                        slug: URL(fileURLWithPath: folder).lastPathComponent,
                                                        scan: URL(fileURLWithPath: transcoders).lastPathComponent,
                                                        nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-            try graph.writeReport(to: folder, pruning: pruning, inputs: inputs, scores: scores)
+            (inputs.command, inputs.figureNodes, inputs.figureEdges) = (commandLine(), figureNodes, figureEdges)
+            let contexts = try featureContexts(graph, pruning: pruning, model: m)
+            try graph.writeReport(to: folder, pruning: pruning, inputs: inputs, scores: scores, contexts: contexts,
+                                  tokenText: { m.tokenizer.decode([$0]) })
             Console.progress("report written to \(folder)")
             if format == .json {
                 let logits = zip(graph.logitTargets.tokens, graph.logitTargets.probabilities).map { Output.Logit(token: m.tokenizer.tokenString($0), id: $0, probability: $1) }
