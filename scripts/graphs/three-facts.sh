@@ -11,7 +11,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 set_dir="${1:?usage: three-facts.sh SET [OUT]}"; out="${2:-$root/reports}"
 export LOUPE_MODEL="${LOUPE_MODEL:-$(bash "$root/scripts/setup.sh" | tail -n 1)}"
 swift build -c release --package-path "$root" --product loupe >&2
-loupe="$root/.build/release/loupe"
+loupe="${LOUPE_BIN:-$root/.build/release/loupe}"
 echo "| prompt | top logit (p) | active features | nodes | kept nodes | kept edges | replacement | completeness | seconds (backward) | peak RSS |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 while IFS= read -r prompt; do
