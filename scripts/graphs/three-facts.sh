@@ -33,5 +33,5 @@ PY
 done <<'PROMPTS'
 The Eiffel Tower is located in the city of
 The Colosseum is located in the city of
-The Great Wall is located in the country of
+The Acropolis is located in the city of
 PROMPTS
