@@ -19,9 +19,9 @@ extension Loupe {
                 abstract: "Join the folders of a sharded run into the report one process would write.",
                 discussion: """
                 Each DIR is the report folder of one shard of `loupe trace --facts F --shard I/N`, \
-                `loupe probe train --shard I/N` or `loupe steer sweep --shard I/N`: its shard.json \
-                holds the job (model, items in order and settings) and the items it finished \
-                (facts, hooks or layers). \
+                `loupe probe train --shard I/N`, `loupe steer sweep --shard I/N` or `loupe sae eval \
+                --shard I/N`: its shard.json holds the job (model, items in order and settings) and \
+                the items it finished (facts, hooks, layers or batches' sums). \
                 The shards must all belong to one job, cover 0..N-1 once each and be finished; \
                 the merge names any folder that breaks this. Averages and confidence intervals are \
                 recomputed from the per-item results, so OUT holds the numbers, CSVs and figures a \
@@ -53,6 +53,10 @@ extension Loupe {
                 case SteeringSweepJob.analysisName:
                     let (job, layers) = try SteeringSweepShardFile.merge(readShards(SteeringSweepShardFile.self, shards))
                     try Loupe.Steer.Sweep.writeMerged(job, try SteeringSweep.Result.joined(layers), out: out, command: commandLine(), format: format)
+                    Console.progress("merged \(shards.count) shards of job \(job.id) into \(out)")
+                case SAEEvaluationJob.analysisName:
+                    let (job, batches) = try SAEEvaluationShardFile.merge(readShards(SAEEvaluationShardFile.self, shards))
+                    try Loupe.SAE.Eval.writeMerged(job, batches, out: out, format: format)
                     Console.progress("merged \(shards.count) shards of job \(job.id) into \(out)")
                 default:
                     try mergeFacts()
