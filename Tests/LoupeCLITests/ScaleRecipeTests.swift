@@ -12,7 +12,7 @@ struct RecipeMissing: Error, CustomStringConvertible {
     var description: String { "docs/SCALE.md has no recipe '\(name)' (a fenced sh block after <!-- recipe: \(name) -->)" }
 }
 
-/// The GNU parallel recipes of docs/SCALE.md, read from the document and run as written (only
+/// The GNU parallel recipes of docs/SCALE.md (capture, trace and knockout over facts), read from the document and run as written (only
 /// `N=` changed) with the tiny Llama checkpoint as the model, for N = 2 and 3: their merged
 /// outputs equal a single process's.
 @Suite(.serialized, .enabled(if: parallelPath != nil, "GNU parallel is not installed: run scripts/setup.sh"),
@@ -76,6 +76,18 @@ struct ScaleRecipeTests {
             let dir = try run(lines, n: n, single: "loupe trace --facts facts.jsonl --out whole")
             for name in ["roles.csv", "facts.csv", "roles-state.svg", "roles-mlp.svg"] {
                 let merged = try String(contentsOfFile: dir + "/reports/facts/" + name, encoding: .utf8)
+                #expect(merged == (try String(contentsOfFile: dir + "/whole/" + name, encoding: .utf8)), "N=\(n): \(name)")
+                #expect(merged.count > 200, "N=\(n): \(name)")
+            }
+        }
+    }
+
+    @Test func knockoutFactsRecipe() throws {
+        let lines = try Self.recipe("knockout-facts")
+        for n in [2, 3] {
+            let dir = try run(lines, n: n, single: "loupe knockout --facts facts.jsonl --out whole")
+            for name in ["facts.csv", "averages.csv", "averages.svg"] {
+                let merged = try String(contentsOfFile: dir + "/reports/knockout/" + name, encoding: .utf8)
                 #expect(merged == (try String(contentsOfFile: dir + "/whole/" + name, encoding: .utf8)), "N=\(n): \(name)")
                 #expect(merged.count > 200, "N=\(n): \(name)")
             }
