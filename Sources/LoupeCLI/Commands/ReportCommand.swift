@@ -19,10 +19,11 @@ extension Loupe {
                 abstract: "Join the folders of a sharded run into the report one process would write.",
                 discussion: """
                 Each DIR is the report folder of one shard of `loupe trace --facts F --shard I/N`, \
-                `loupe knockout --facts F --shard I/N`, `loupe probe train --shard I/N`, `loupe steer \
+                `loupe knockout --facts F --shard I/N`, `loupe patch --pairs F --shard I/N`, \
+                `loupe probe train --shard I/N`, `loupe steer \
                 sweep --shard I/N` or `loupe sae eval --shard I/N`: its shard.json holds the job \
-                (model, items in order and settings) and the items it finished (facts, hooks, \
-                layers or batches' sums). \
+                (model, items in order and settings) and the items it finished (facts, pairs, \
+                hooks, layers or batches' sums). \
                 The shards must all belong to one job, cover 0..N-1 once each and be finished; \
                 the merge names any folder that breaks this. Averages and confidence intervals are \
                 recomputed from the per-item results, so OUT holds the numbers, CSVs and figures a \
@@ -62,6 +63,10 @@ extension Loupe {
                 case KnockoutFactsJob.analysisName:
                     let (job, facts) = try KnockoutFactsShardFile.merge(readShards(KnockoutFactsShardFile.self, shards))
                     try Loupe.Knockout.writeMerged(job, facts, out: out, command: commandLine(), format: format)
+                    Console.progress("merged \(shards.count) shards of job \(job.id) into \(out)")
+                case PatchPairsJob.analysisName:
+                    let (job, pairs) = try PatchPairsShardFile.merge(readShards(PatchPairsShardFile.self, shards))
+                    try Loupe.Patch.writeMerged(job, pairs, out: out, command: commandLine(), format: format)
                     Console.progress("merged \(shards.count) shards of job \(job.id) into \(out)")
                 default:
                     try mergeFacts()
