@@ -12,7 +12,7 @@ struct RecipeMissing: Error, CustomStringConvertible {
     var description: String { "docs/SCALE.md has no recipe '\(name)' (a fenced sh block after <!-- recipe: \(name) -->)" }
 }
 
-/// The GNU parallel recipes of docs/SCALE.md (capture, trace and knockout over facts), read from the document and run as written (only
+/// The GNU parallel recipes of docs/SCALE.md (capture, trace and knockout over facts, patching over pairs), read from the document and run as written (only
 /// `N=` changed) with the tiny Llama checkpoint as the model, for N = 2 and 3: their merged
 /// outputs equal a single process's.
 @Suite(.serialized, .enabled(if: parallelPath != nil, "GNU parallel is not installed: run scripts/setup.sh"),
@@ -41,11 +41,12 @@ struct ScaleRecipeTests {
 
     /// Runs `lines` with `N=n`, then `single` (the unsharded run, by the same executable: in
     /// process a sweep runs one lane, a process one per core, which changes sgemm's last bits)
-    /// in a fresh folder holding `probes/`, `facts.jsonl` and `loupe`
+    /// in a fresh folder holding `probes/`, `facts.jsonl`, `pairs.jsonl` and `loupe`
     /// on the PATH; returns the folder.
     func run(_ lines: [String], n: Int, single: String) throws -> String {
         let dir = try captureFolder().path
         try Self.facts.write(toFile: dir + "/facts.jsonl", atomically: true, encoding: .utf8)
+        try ShardedPatchTests.pairs.write(toFile: dir + "/pairs.jsonl", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: dir + "/probes", withDestinationPath: repositoryRoot.appendingPathComponent("probes").path)
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir + "/bin/loupe", withDestinationPath: LoupeBinary.path!)
@@ -88,6 +89,18 @@ struct ScaleRecipeTests {
             let dir = try run(lines, n: n, single: "loupe knockout --facts facts.jsonl --out whole")
             for name in ["facts.csv", "averages.csv", "averages.svg"] {
                 let merged = try String(contentsOfFile: dir + "/reports/knockout/" + name, encoding: .utf8)
+                #expect(merged == (try String(contentsOfFile: dir + "/whole/" + name, encoding: .utf8)), "N=\(n): \(name)")
+                #expect(merged.count > 200, "N=\(n): \(name)")
+            }
+        }
+    }
+
+    @Test func patchPairsRecipe() throws {
+        let lines = try Self.recipe("patch-pairs")
+        for n in [2, 3] {
+            let dir = try run(lines, n: n, single: "loupe patch --pairs pairs.jsonl --out whole")
+            for name in ["pairs.csv", "averages.csv", "averages.svg"] {
+                let merged = try String(contentsOfFile: dir + "/reports/patch/" + name, encoding: .utf8)
                 #expect(merged == (try String(contentsOfFile: dir + "/whole/" + name, encoding: .utf8)), "N=\(n): \(name)")
                 #expect(merged.count > 200, "N=\(n): \(name)")
             }
