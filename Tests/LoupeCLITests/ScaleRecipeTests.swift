@@ -12,7 +12,7 @@ struct RecipeMissing: Error, CustomStringConvertible {
     var description: String { "docs/SCALE.md has no recipe '\(name)' (a fenced sh block after <!-- recipe: \(name) -->)" }
 }
 
-/// The GNU parallel recipes of docs/SCALE.md (capture, trace and knockout over facts, patching over pairs), read from the document and run as written (only
+/// The GNU parallel recipes of docs/SCALE.md (capture, trace and knockout over facts, patching over pairs, probes over hooks), read from the document and run as written (only
 /// `N=` changed) with the tiny Llama checkpoint as the model, for N = 2 and 3: their merged
 /// outputs equal a single process's.
 @Suite(.serialized, .enabled(if: parallelPath != nil, "GNU parallel is not installed: run scripts/setup.sh"),
@@ -103,6 +103,18 @@ struct ScaleRecipeTests {
                 let merged = try String(contentsOfFile: dir + "/reports/patch/" + name, encoding: .utf8)
                 #expect(merged == (try String(contentsOfFile: dir + "/whole/" + name, encoding: .utf8)), "N=\(n): \(name)")
                 #expect(merged.count > 200, "N=\(n): \(name)")
+            }
+        }
+    }
+
+    @Test func probeTrainRecipe() throws {
+        let lines = try Self.recipe("probe-train")
+        for n in [2, 3] {
+            let dir = try run(lines, n: n, single: "loupe probe train --store sentiment.sqlite --dataset probes/sentiment --out whole")
+            for name in ["layers.csv", "layers.svg", "confusion.csv", "confusion.svg", "best-probe.json", "probe-blocks.1.hook_resid_post.json"] {
+                let merged = try Data(contentsOf: URL(fileURLWithPath: dir + "/reports/probe/" + name))
+                #expect(merged == (try Data(contentsOf: URL(fileURLWithPath: dir + "/whole/" + name))), "N=\(n): \(name)")
+                #expect(merged.count > 40, "N=\(n): \(name)")
             }
         }
     }
