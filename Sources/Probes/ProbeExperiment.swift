@@ -4,7 +4,7 @@ import Foundation
 /// stratified train/test split, k-fold cross-validation on the training part (choosing the
 /// regularization from a grid when asked), the final fit, and the same probe on the control
 /// task (Hewitt & Liang 2019) for selectivity.
-public struct ProbeExperiment: Sendable {
+public struct ProbeExperiment: Sendable, Codable {
     public var options: ProbeOptions
     /// Share of each class held out for testing.
     public var testFraction = 0.25
@@ -32,7 +32,7 @@ public struct ProbeExperiment: Sendable {
     }
 
     /// What one experiment measured.
-    public struct Result: Sendable {
+    public struct Result: Sendable, Codable {
         public var probe: LinearProbe
         public var trainAccuracy: Double
         public var testAccuracy: Double

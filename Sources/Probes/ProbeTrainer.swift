@@ -1,7 +1,7 @@
 /// How to fit one probe: the kind and its regularization, standardization and the solver's
 /// tolerance. `c` is logistic regression's inverse strength (scikit-learn's `C`; `.infinity`
 /// for none), `alpha` ridge's strength.
-public struct ProbeOptions: Sendable, Equatable {
+public struct ProbeOptions: Sendable, Equatable, Codable {
     public var kind: ProbeKind = .logistic
     public var c: Double = 1
     public var alpha: Double = 1

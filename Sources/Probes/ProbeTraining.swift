@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Models
 import Store
 import Tokenizers
@@ -75,26 +76,33 @@ public struct ProbeTraining {
                 throw ProbeError.hookNotCaptured(hook: hook, captured: holders.values.first?.hooks ?? [])
             }
             source = source ?? holder
-            let m = try ProbeData.load(store: store, capture: holder, hook: hook, position: position, label: label, word: word)
-            if experiment.control && Set(m.words).count <= 1 {
-                throw ProbeError.badOption("the control task needs the word field '\(word ?? "")' in the prompts' metadata; none has it (name a word field, or skip the control task)")
-            }
-            if holder.promptsDone < holder.promptsTotal {
-                progress("warning: capture \(holder.id) holds \(holder.promptsDone) of \(holder.promptsTotal) prompts")
-            }
-            classes = m.classes
-            examples = m.rows
-            let result = try experiment.run(m)
-            if !result.converged {
-                progress("warning: \(hook): L-BFGS stopped at \(experiment.options.maxIterations) iterations before max|gradient| <= \(experiment.options.tolerance)")
-            }
-            layers.append(ProbeReport.Layer(hook: hook, layer: HookPoint(name: hook)?.layer, result: result))
+            let fitted = try fit(hook: hook, holder: holder, progress: progress)
+            classes = fitted.classes
+            examples = fitted.examples
+            layers.append(ProbeReport.Layer(hook: hook, layer: HookPoint(name: hook)?.layer, result: fitted.result))
             progress(String(format: "%d/%d %@: test %.3f, control %.3f", i + 1, hooks.count, hook,
-                            result.testAccuracy, result.controlAccuracy))
+                            fitted.result.testAccuracy, fitted.result.controlAccuracy))
         }
         guard let source else { throw ProbeError.badOption("no hook points to probe") }
         return ProbeReport(model: source.model, modelHash: source.modelHash, dataset: name, label: label,
                            position: position, options: experiment.options, layers: layers, classes: classes, examples: examples)
+    }
+
+    /// One hook's experiment on the rows of `holder` (what ``run(hooks:holders:progress:)``
+    /// and a shard's ``train(_:holders:progress:done:)`` do per hook).
+    public func fit(hook: String, holder: CaptureSummary, progress: (String) -> Void = { _ in }) throws -> ProbeHookResult {
+        let m = try ProbeData.load(store: store, capture: holder, hook: hook, position: position, label: label, word: word)
+        if experiment.control && Set(m.words).count <= 1 {
+            throw ProbeError.badOption("the control task needs the word field '\(word ?? "")' in the prompts' metadata; none has it (name a word field, or skip the control task)")
+        }
+        if holder.promptsDone < holder.promptsTotal {
+            progress("warning: capture \(holder.id) holds \(holder.promptsDone) of \(holder.promptsTotal) prompts")
+        }
+        let result = try experiment.run(m)
+        if !result.converged {
+            progress("warning: \(hook): L-BFGS stopped at \(experiment.options.maxIterations) iterations before max|gradient| <= \(experiment.options.tolerance)")
+        }
+        return ProbeHookResult(result: result, classes: m.classes, examples: m.rows)
     }
 }
 
@@ -108,5 +116,12 @@ extension ProbeReport {
                                    "cvMean": r.cvMean, "cvStd": r.cvStd,
                                    "controlAccuracy": r.controlAccuracy, "selectivity": r.selectivity,
                                    "regularization": r.regularization])
+    }
+
+    /// The note on rows left out by `rule`, when any was (the summary's and the table's).
+    public func outlierNotes(rule: OutlierRule?) -> [String] {
+        let outliers = Set(layers.flatMap(\.result.outlierPrompts)).sorted()
+        guard !outliers.isEmpty, let rule else { return [] }
+        return ["Outlier rule applied: \(outliers.count) prompt(s) had a row with norm above \(NumberFormat.string(Double(rule.factor)))x the median at some hook and were left out there (prompts \(outliers.prefix(10).map(String.init).joined(separator: ", ")))."]
     }
 }

@@ -107,12 +107,42 @@ public enum SAEEvaluation {
         return out
     }
 
-    /// Evaluates `sae` at `config.hook` on `sequences` (token ids).
+    /// Evaluates `sae` at `config.hook` on `sequences` (token ids): the sums of every batch,
+    /// added in batch order.
     /// - Throws: ``SAEError/hookWidthMismatch(hook:hookWidth:saeWidth:)`` when the SAE does not
     ///   read the hook's rows; ``SAEError/noRows(_:)`` when no sequence is long enough to score
     ///   a prediction; ``Models/ModelError`` from the pass (e.g. a sequence longer than the context).
     public static func run(_ sae: any SparseAutoencoder, model: Transformer, sequences: [[Int]], config: SAEEvaluationConfig,
                            progress: (Progress) -> Void = { _ in }) throws -> SAEEvaluationResult {
+        var totals = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
+        try evaluate(sae, model: model, sequences: sequences, config: config, only: nil, progress: progress) { _, part in totals.add(part) }
+        return SAEEvaluationResult(totals: totals, hook: hookName(config), architecture: architectureName(sae), sequences: sequences.count,
+                                   includesPosition0: config.includesPosition0, denseThreshold: config.denseThreshold)
+    }
+
+    /// How many batches an evaluation of `sequences` runs (a sharded evaluation's items):
+    /// consecutive groups of at most `config.batchSize` sequences and `config.batchTokens` tokens.
+    public static func batchCount(_ sequences: [[Int]], config: SAEEvaluationConfig) -> Int {
+        batchRanges(sequences, size: config.batchSize, tokens: config.batchTokens).count
+    }
+
+    /// The replaced hook as a result names it (`in -> out` for a transcoder).
+    public static func hookName(_ config: SAEEvaluationConfig) -> String {
+        config.targetHook.map { "\(config.hook.name) -> \($0.name)" } ?? config.hook.name
+    }
+
+    /// The architecture as a result names it.
+    public static func architectureName(_ sae: any SparseAutoencoder) -> String {
+        sae.isTranscoder ? sae.architecture + " transcoder" : sae.architecture
+    }
+
+    /// The mean pass over every sequence (the mean-ablation row is the whole text's mean),
+    /// then the batches whose index `only` holds (all when nil), in order, each summed into
+    /// its own ``SAEEvaluationTotals`` handed to `batchDone` with its index.
+    /// - Throws: as ``run(_:model:sequences:config:progress:)``, and what `batchDone` throws.
+    public static func evaluate(_ sae: any SparseAutoencoder, model: Transformer, sequences: [[Int]], config: SAEEvaluationConfig,
+                                only: Set<Int>?, progress: (Progress) -> Void = { _ in },
+                                batchDone: (Int, SAEEvaluationTotals) throws -> Void) throws {
         try check(sae, hook: config.hook, target: config.targetHook, config: model.config)
         guard config.batchSize >= 1, config.batchTokens >= 1 else {
             throw SAEError.badSize("batch of \(config.batchSize) sequences and \(config.batchTokens) tokens: both must be at least 1")
@@ -128,20 +158,22 @@ public enum SAEEvaluation {
         let keep = config.hook.layer != nil && !overflow && bytes <= config.residualCacheBytes
         let (mean, residuals) = try meanRow(sae.parameters.outputWidth, model: model, sequences: sequences, batches: batches, config: config, total: total,
                                             keepResiduals: keep, progress: progress)
-        var totals = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
+        var running = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
         let start = DispatchTime.now().uptimeNanoseconds
+        let mine = batches.indices.filter { only?.contains($0) ?? true }
+        let tokens = mine.reduce(0) { $0 + sequences[batches[$1]].reduce(0) { $0 + $1.count } }
         var done = 0
-        for range in batches {
-            let batch = Array(sequences[range])
+        for b in mine {
+            let range = batches[b], batch = Array(sequences[range])
+            var part = SAEEvaluationTotals(width: sae.width, latents: sae.latents)
             try evaluate(batch, residuals: residuals.map { Array($0[range]) }, sae: sae, model: model, hook: config.hook,
-                         target: config.targetHook, first: first, mean: mean, into: &totals)
+                         target: config.targetHook, first: first, mean: mean, into: &part)
+            try batchDone(b, part)
+            running.add(part)
             done += batch.reduce(0) { $0 + $1.count }
-            let running = SAEEvaluationResult.score(ablation: totals.ceZero, sae: totals.ceSAE, clean: totals.ceClean)
-            progress(Progress(stage: "evaluate", tokens: done, totalTokens: total, seconds: seconds(since: start), ceLossScore: running))
+            let score = SAEEvaluationResult.score(ablation: running.ceZero, sae: running.ceSAE, clean: running.ceClean)
+            progress(Progress(stage: "evaluate", tokens: done, totalTokens: tokens, seconds: seconds(since: start), ceLossScore: score))
         }
-        let hookName = config.targetHook.map { "\(config.hook.name) -> \($0.name)" } ?? config.hook.name
-        return SAEEvaluationResult(totals: totals, hook: hookName, architecture: sae.isTranscoder ? sae.architecture + " transcoder" : sae.architecture, sequences: sequences.count,
-                                   includesPosition0: config.includesPosition0, denseThreshold: config.denseThreshold)
     }
 
     /// Consecutive groups of at most `size` sequences and (unless one sequence is longer) `tokens` tokens.

@@ -1,7 +1,7 @@
 /// Running sums of an SAE evaluation, in Double, from which ``SAEEvaluationResult`` takes its
 /// means and ratios: reconstruction sums over the evaluated rows and next-token sums over the
 /// evaluated predictions of the four runs (clean, SAE, zero ablation, mean ablation).
-public struct SAEEvaluationTotals: Sendable, Equatable {
+public struct SAEEvaluationTotals: Sendable, Equatable, Codable {
     /// Evaluated activation rows.
     public var rows = 0
     /// `Σ |x - x̂|²`, `Σ |x|²`, `Σ x · x̂`, `Σ |x̂|²`.

@@ -103,8 +103,10 @@ public struct SteeringSweep {
 
     /// Runs the sweep; `progress` gets one line per layer. A `readout` (e.g. a probe) is
     /// scored at each prompt's last position in the same passes as the concept tokens.
+    /// `layerDone` gets each layer's cells as a one-layer result when the layer is swept (a
+    /// shard saves them); a layer's numbers do not depend on the other layers swept.
     public func run(prompts: [String], neutral: [String], conceptTokens: [Int], readout: ConceptReadout? = nil,
-                    progress: ((String) -> Void)? = nil) throws -> Result {
+                    progress: ((String) -> Void)? = nil, layerDone: ((Result) throws -> Void)? = nil) throws -> Result {
         guard !prompts.isEmpty else { throw SteeringError.invalid("no held-out prompt given") }
         guard !conceptTokens.isEmpty else { throw SteeringError.invalid("no concept token given: the sweep's effect is their probability") }
         if strengths.contains(where: { if case .targetKL = $0 { return true } else { return false } }) {
@@ -117,6 +119,14 @@ public struct SteeringSweep {
                                             neutral: neutral.map { try tokenizer.encode($0) }, conceptTokens: conceptTokens,
                                             readout: readout)
         var cells: [Cell] = []
+        func result(_ directionNorms: [Double], _ typicalNorms: [Double], _ layers: [Int], _ cells: [Cell]) -> Result {
+            Result(method: method.rawValue, positionRule: rule.rawValue, pairs: pairs.count,
+                   conceptTokens: conceptTokens.map { tokenizer.tokenString($0) },
+                   baselineConceptProbability: measures.baseConceptProbability,
+                   readout: readout?.name, baselineReadoutScore: measures.baseReadoutScore,
+                   directionNorms: directionNorms, typicalNorms: typicalNorms,
+                   layers: layers, strengths: strengths.map(\.description), cells: cells)
+        }
         for (layer, (d, p)) in zip(layers, zip(dirs, points)) {
             progress?("layer \(layer): \(strengths.count) strengths")
             for s in strengths {
@@ -130,12 +140,8 @@ public struct SteeringSweep {
                                   readoutScore: probe, readoutEffect: probe.map { $0 - measures.baseReadoutScore! },
                                   klNeutral: try measures.klOnNeutral(hooks)))
             }
+            try layerDone?(result([d.norm], [norms[p]!], [layer], Array(cells.suffix(strengths.count))))
         }
-        return Result(method: method.rawValue, positionRule: rule.rawValue, pairs: pairs.count,
-                      conceptTokens: conceptTokens.map { tokenizer.tokenString($0) },
-                      baselineConceptProbability: measures.baseConceptProbability,
-                      readout: readout?.name, baselineReadoutScore: measures.baseReadoutScore,
-                      directionNorms: dirs.map(\.norm), typicalNorms: points.map { norms[$0]! },
-                      layers: layers, strengths: strengths.map(\.description), cells: cells)
+        return result(dirs.map(\.norm), points.map { norms[$0]! }, layers, cells)
     }
 }

@@ -17,11 +17,25 @@ extension Loupe {
             probability per layer. A large drop around layer L means the last position needs \
             what it reads from those tokens there. The target defaults to the clean top-1 token. \
             Edges to position 0, the attention sink, are kept unless --block-first.
+
+            Many facts: --facts FILE (the format of `loupe trace --facts`: one JSON object per \
+            line with prompt, subject and an optional answer) knocks out each fact (skipping, \
+            with the reason, a subject not in its prompt or an answer that is not the model's \
+            top-1) and averages the relative change per block and layer over the facts, with \
+            95% intervals: facts.csv, averages.csv, averages.svg, summary.txt and index.html \
+            (default reports/knockout-<facts file>). With --shard I/N (or a job array's \
+            variables, see --shard) a process runs the facts whose line index mod N is I and \
+            saves them to OUT-shard-I-of-N/shard.json (a rerun resumes); `loupe report merge \
+            OUT DIRS...` writes the report one process writes. Example:
+              loupe knockout --facts probes/facts/six-facts.jsonl --window 5
+              loupe knockout --facts probes/facts/six-facts.jsonl --out reports/k --shard 0/2
             """)
 
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "The prompt.") var prompt: String
-        @Option(help: "The subject: text of the prompt.") var subject: String
+        @Option(help: "The prompt.") var prompt: String?
+        @Option(help: "The subject: text of the prompt.") var subject: String?
+        @Option(help: "A facts file (JSON lines with prompt, subject and an optional answer), instead of --prompt/--subject.")
+        var facts: String?
         @Option(help: "Target token text (a single token); default: the clean top-1.") var target: String?
         @Option(help: "Layers blocked together around each layer.") var window = 9
         @Option(help: "Comma-separated edges to block: subject, non-subject, last.") var blocks = "subject,non-subject,last"
@@ -30,6 +44,7 @@ extension Loupe {
         @Option(help: "Report folder (default: reports/knockout-<subject>).") var out: String?
         @Flag(help: "Do not write a report folder.") var noReport = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func parsedBlocks() throws -> [AttentionKnockout.Block] {
             let list = try blocks.split(separator: ",").map { name in
@@ -44,12 +59,19 @@ extension Loupe {
         }
 
         func validate() throws {
+            if facts == nil && (prompt == nil || subject == nil) { throw ValidationError("give --prompt and --subject, or --facts FILE") }
+            if facts != nil && (prompt != nil || subject != nil || target != nil) {
+                throw ValidationError("--facts takes each fact's prompt, subject and answer from the file: drop --prompt, --subject and --target")
+            }
+            if facts == nil && shardOptions.shard != nil { throw ValidationError("--shard splits a --facts file's facts over processes: give --facts") }
             if !(1...1024).contains(window) { throw ValidationError("--window must be between 1 and 1024 layers, not \(window)") }
             _ = try parsedBlocks()
         }
 
         func run() throws {
             let m = try modelOptions.load()
+            if let facts { return try knockoutFacts(facts, m) }
+            guard let prompt, let subject else { throw ValidationError("give --prompt and --subject, or --facts FILE") }
             let ids = try m.tokenizer.encode(prompt)
             let subjectRange = try SubjectLocator.range(of: subject, in: ids, tokenizer: m.tokenizer)
             let targetID = try target.map { try singleToken($0, m) }

@@ -27,13 +27,26 @@ extension Loupe {
 
             Example: loupe patch --clean "The Eiffel Tower is in the city of" \
             --corrupt "The Colosseum is in the city of" --answer " Paris" --wrong " Rome"
+
+            Many pairs: --pairs FILE (JSON lines with clean, corrupt, answer and wrong) patches \
+            each pair (skipping, with the reason, prompts of different token counts or answers \
+            that are not single tokens) and averages the normalized logit difference per site \
+            and layer over the pairs with a normalized scale, with 95% intervals: for \
+            resid_pre, attn_out and mlp_out at the positions where the prompts differ \
+            (changed) and at the last position, for z per head. Writes pairs.csv, averages.csv, \
+            averages.svg, summary.txt and index.html (default reports/patch-<pairs file>). \
+            With --shard I/N (or a job array's variables, see --shard) a process patches the \
+            pairs whose line index mod N is I into OUT-shard-I-of-N/shard.json (a rerun \
+            resumes); `loupe report merge OUT DIRS...` writes the report one process writes.
+              loupe patch --pairs pairs.jsonl --out reports/pp --shard 0/2
             """)
 
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "The clean prompt.") var clean: String
-        @Option(help: "The corrupted prompt (same number of tokens).") var corrupt: String
-        @Option(help: "The clean answer (a single token, e.g. \" Paris\").") var answer: String
-        @Option(help: "The corrupted prompt's answer (a single token, e.g. \" Rome\").") var wrong: String
+        @Option(help: "The clean prompt.") var clean: String?
+        @Option(help: "The corrupted prompt (same number of tokens).") var corrupt: String?
+        @Option(help: "The clean answer (a single token, e.g. \" Paris\").") var answer: String?
+        @Option(help: "The corrupted prompt's answer (a single token, e.g. \" Rome\").") var wrong: String?
+        @Option(help: "A pairs file (JSON lines with clean, corrupt, answer, wrong), instead of the four options.") var pairs: String?
         @Option(help: "denoising (clean into corrupted) or noising (corrupted into clean).")
         var direction: ActivationPatching.Direction = .denoising
         @Option(help: "Comma-separated sites: resid_pre, attn_out, mlp_out, z.") var sites = "resid_pre,attn_out,mlp_out,z"
@@ -41,6 +54,7 @@ extension Loupe {
         @Option(help: "Report folder (default: reports/patch-<clean prompt>).") var out: String?
         @Flag(help: "Do not write a report folder.") var noReport = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func parsedSites() throws -> [ActivationPatching.Site] {
             try sites.split(separator: ",").map { name in
@@ -53,6 +67,12 @@ extension Loupe {
         }
 
         func validate() throws {
+            let single = [clean, corrupt, answer, wrong]
+            if pairs == nil && single.contains(where: { $0 == nil }) { throw ValidationError("give --clean, --corrupt, --answer and --wrong, or --pairs FILE") }
+            if pairs != nil && single.contains(where: { $0 != nil }) {
+                throw ValidationError("--pairs takes each pair's prompts and answers from the file: drop --clean, --corrupt, --answer and --wrong")
+            }
+            if pairs == nil && shardOptions.shard != nil { throw ValidationError("--shard splits a --pairs file's pairs over processes: give --pairs") }
             if try parsedSites().isEmpty { throw ValidationError("--sites names no site") }
             _ = try parsedLayers(limit: Int.max)
         }
@@ -69,6 +89,8 @@ extension Loupe {
 
         func run() throws {
             let m = try modelOptions.load()
+            if let pairs { return try patchPairs(pairs, m) }
+            guard let clean, let corrupt, let answer, let wrong else { throw ValidationError("give --clean, --corrupt, --answer and --wrong, or --pairs FILE") }
             let cleanIDs = try m.tokenizer.encode(clean), corruptIDs = try m.tokenizer.encode(corrupt)
             let show = { (ids: [Int]) in ids.map { "'\(m.tokenizer.tokenString($0))'" }.joined(separator: " ") }
             guard cleanIDs.count == corruptIDs.count else {

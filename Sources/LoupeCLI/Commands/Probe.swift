@@ -63,6 +63,17 @@ extension Loupe {
 
               loupe probe train --store places.db --dataset probes/world-places \\
                 --probe ridge --target latitude --capture-missing
+
+            Shards: with --shard I/N (or a job array's variables, see --shard) a process fits \
+            the hooks whose index (in the order --hooks resolves them) mod N is I, reading the \
+            store only (capture first), and saves each hook's result to \
+            OUT-shard-I-of-N/shard.json (a rerun resumes). `loupe report merge OUT DIRS...` \
+            then writes the report one process writes. Classification probes only (not \
+            --target). Example (docs/SCALE.md has Slurm and Kubernetes recipes):
+
+              loupe probe train --store s.db --dataset probes/sentiment --out reports/p --shard 0/2
+              loupe probe train --store s.db --dataset probes/sentiment --out reports/p --shard 1/2
+              loupe report merge reports/p reports/p-shard-0-of-2 reports/p-shard-1-of-2
             """)
 
         @Option(help: "The activation store.") var store: String
@@ -93,6 +104,7 @@ extension Loupe {
         @Option(help: "Model to capture missing hooks or datasets with (nothing is captured without it or --capture-missing).") var model: String?
         @Flag(help: "Capture what the store lacks with the default model ($LOUPE_MODEL or the SmolLM2 GGUF).") var captureMissing = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func validate() throws {
             if dataset == nil && label == nil { throw ValidationError("give --dataset DIR or --label FIELD") }
@@ -138,25 +150,24 @@ extension Loupe {
             let wanted = try HookPattern.resolve(hooks, config: config)
             var holders = try training.holders(wanted.map(\.name))
             let missing = wanted.filter { holders[$0.name] == nil }
+            let sharded = try shardOptions.resolved()
+            if let sharded, !missing.isEmpty { throw shardLacks(sharded.shard, missing: missing.map(\.name)) }
             if !missing.isEmpty {
                 guard captureModel != nil, definition != nil else { throw try nothingToRead(training, missing: missing.map(\.name)) }
                 Console.progress("capturing \(missing.count) hook(s) of \(training.name) at positions \(training.position.capturePositions)")
                 try training.capture(missing, model: loaded ?? loadCaptureModel(reason: ""))
                 holders = try training.holders(wanted.map(\.name))
             }
+            if let sharded { return try trainShard(sharded.shard, source: sharded.source, training, hooks: wanted.map(\.name), holders: holders) }
             if let target { return try runRegression(training, target: target, hooks: wanted.map(\.name), holders: holders) }
             let report = try training.run(hooks: wanted.map(\.name), holders: holders, progress: Console.progress)
             var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
                 ?? ReportFolder(analysis: "probe", label: training.name)
-            let outliers = Set(report.layers.flatMap(\.result.outlierPrompts)).sorted()
-            var notes: [String] = []
-            if !outliers.isEmpty, let rule = training.experiment.outlierRule {
-                notes.append("Outlier rule applied: \(outliers.count) prompt(s) had a row with norm above \(NumberFormat.string(Double(rule.factor)))x the median at some hook and were left out there (prompts \(outliers.prefix(10).map(String.init).joined(separator: ", "))).")
-            }
+            let notes = report.outlierNotes(rule: training.experiment.outlierRule)
             try report.write(to: &folder, command: commandLine(), notes: notes, probeFile: report.probeFile(for:))
             let reportPath = out ?? "reports/" + ReportFolder.folderName(analysis: "probe", label: training.name)
-            if format == .json { return try Console.json(output(report, reportPath: reportPath)) }
-            printTable(report, notes: notes, reportPath: reportPath)
+            if format == .json { return try Console.json(Self.output(report, reportPath: reportPath)) }
+            Self.printTable(report, regularization: regularizationText, notes: notes, reportPath: reportPath)
         }
 
         /// The experiment the options describe (the regularization grid when chosen by CV).
@@ -202,10 +213,10 @@ extension Loupe {
             return ProbeError.noCapture(store: store, reason: "no capture of \(definition?.storedName ?? "any dataset") at positions \(readAt.capturePositions); run `loupe capture --prompts \(definition?.promptsPath ?? "FILE") --positions \(readAt.capturePositions) --hooks '\(hooks)' --store \(store)` or pass --capture-missing")
         }
 
-        func output(_ report: ProbeReport, reportPath: String) -> Output {
+        static func output(_ report: ProbeReport, reportPath: String) -> Output {
             let finite = { (x: Double) in x.isFinite ? x : nil }
             return Output(
-                dataset: report.dataset, label: report.label, position: report.position.rawValue, probe: probe.rawValue,
+                dataset: report.dataset, label: report.label, position: report.position.rawValue, probe: report.options.kind.rawValue,
                 examples: report.examples, classes: report.classes, best: report.best?.hook,
                 layers: report.layers.map { l in
                     let r = l.result
@@ -216,9 +227,8 @@ extension Loupe {
                 }, finding: report.finding, report: reportPath)
         }
 
-        func printTable(_ report: ProbeReport, notes: [String], reportPath: String) {
-            let reg = probe == .logistic ? (c == "auto" ? "C by CV" : "C \(c)") : probe == .ridge ? (alpha == "auto" ? "alpha by CV" : "alpha \(alpha ?? "1")") : "no regularization"
-            Console.out("\(probe.rawValue) probe (\(reg)\(noStandardize ? "" : ", standardized")) on \(report.dataset) / \(report.label): "
+        static func printTable(_ report: ProbeReport, regularization reg: String, notes: [String], reportPath: String) {
+            Console.out("\(report.options.kind.rawValue) probe (\(reg)\(report.options.standardize ? ", standardized" : "")) on \(report.dataset) / \(report.label): "
                         + "\(report.examples) examples, classes \(report.classes.joined(separator: ", ")), position \(report.position.rawValue)")
             let width = max(4, report.layers.map(\.hook.count).max() ?? 4)
             Console.out("hook".padding(toLength: width, withPad: " ", startingAt: 0) + "  train   test    cv      control  selectivity")

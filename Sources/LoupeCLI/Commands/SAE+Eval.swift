@@ -54,6 +54,18 @@ extension Loupe.SAE {
             on, density, dead, dense). Progress lines go to stderr.
 
             Example: loupe sae eval --sae sae-l15 --corpus english.jsonl --context 128 --skip-tokens 1000000 --max-tokens 32768
+
+            Shards: with --shard I/N (or a job array's variables, see --shard) a process runs the \
+            mean pass over all the selected text (the mean-ablation row is the whole text's mean), \
+            then evaluates the batches b (as --batch-size and --batch-tokens cut the sequences) \
+            with b mod N = I, saving each batch's sums (not averages) to \
+            OUTDIR-shard-I-of-N/shard.json (default reports/sae-eval-<sae folder>-shard-I-of-N; a \
+            rerun resumes). `loupe report merge OUT DIRS...` adds the sums in batch order, as one \
+            process does, and recomputes every metric from them: OUT gets the single run's \
+            sae-eval.json and feature_density.csv. Example:
+              loupe sae eval --sae sae-l15 --prompts held-out.txt --out-dir reports/ev --shard 0/2
+              loupe sae eval --sae sae-l15 --prompts held-out.txt --out-dir reports/ev --shard 1/2
+              loupe report merge reports/ev reports/ev-shard-0-of-2 reports/ev-shard-1-of-2
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -76,6 +88,7 @@ extension Loupe.SAE {
         @Option(help: "A latent firing on more than this share of the tokens is dense.") var denseThreshold = 0.1
         @Option(help: "Also write sae-eval.json and feature_density.csv into this folder.") var outDir: String?
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func validate() throws {
             if corpus == nil && prompts == nil { throw ValidationError("give the text: --corpus FILE --context N and/or --prompts FILE") }
@@ -116,6 +129,7 @@ extension Loupe.SAE {
             if selected.isEmpty { throw ValidationError("--skip-tokens \(skipTokens) leaves none of the \(sequences.count) sequences to evaluate") }
             var config = SAEEvaluationConfig(hook: point, targetHook: target, includesPosition0: includePosition0)
             (config.batchSize, config.batchTokens, config.denseThreshold) = (batchSize, batchTokens, denseThreshold)
+            if let (shard, source) = try shardOptions.resolved() { return try evalShard(shard, source: source, model, m, selected, config) }
             Console.progress("evaluating \(model.architecture) SAE \(sae) at \(point.name) on \(selected.count) sequences, "
                              + "\(selected.reduce(0) { $0 + $1.count }) tokens")
             let result = try SAEEvaluation.run(model, model: m.transformer, sequences: selected, config: config) { p in

@@ -21,6 +21,15 @@ extension Loupe.Steer {
             and names the best cell whose KL is at most --max-kl. With --probe FILE (a saved \
             probe), each cell also reports the probe's mean probability of its positive class (or \
             --class) at the last position of each prompt, read with the steering active.
+
+            Shards: with --shard I/N (or a job array's variables, see --shard) a process sweeps \
+            the layers whose index in --layers mod N is I and saves each layer's cells to \
+            OUT-shard-I-of-N/shard.json (a rerun resumes); `loupe report merge OUT DIRS...` \
+            writes the report one process writes (docs/SCALE.md has job-runner recipes):
+
+              loupe steer sweep --pairs p.jsonl --prompts t.txt --concept-tokens ' great' --out reports/s --shard 0/2
+              loupe steer sweep --pairs p.jsonl --prompts t.txt --concept-tokens ' great' --out reports/s --shard 1/2
+              loupe report merge reports/s reports/s-shard-0-of-2 reports/s-shard-1-of-2
             """)
 
         @OptionGroup var modelOptions: ModelOptions
@@ -40,6 +49,7 @@ extension Loupe.Steer {
         @Option(help: "Report folder (default: reports/steer-sweep-<pairs file>).") var out: String?
         @Flag(help: "Do not write a report folder.") var noReport = false
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @OptionGroup var shardOptions: ShardOptions
 
         func validate() throws {
             if prompt.isEmpty && prompts == nil { throw ValidationError("give --prompt TEXT or --prompts FILE (held-out prompts)") }
@@ -63,19 +73,31 @@ extension Loupe.Steer {
             let concept = try SteerInputs.conceptTokens(conceptTokens, m)
             let sweep = SteeringSweep(model: m.transformer, tokenizer: m.tokenizer, pairs: contrast, method: method, rule: positionRule,
                                       layers: layerList, strengths: try SteerInputs.strengths(strengths))
+            let heldOut = try SteerInputs.prompts(texts, chat: chat, m)
+            if let (shard, source) = try shardOptions.resolved() {
+                return try sweepShard(shard, source: source, sweep, m, prompts: heldOut, neutral: neutralTexts, concept: concept,
+                                      readout: saved)
+            }
             let start = Date()
-            let result = try sweep.run(prompts: try SteerInputs.prompts(texts, chat: chat, m), neutral: neutralTexts, conceptTokens: concept,
-                                   readout: saved?.readout()) { Console.progress($0) }
+            let result = try sweep.run(prompts: heldOut, neutral: neutralTexts, conceptTokens: concept,
+                                       readout: saved?.readout()) { Console.progress($0) }
             Console.progress(String(format: "swept %d layers x %d strengths over %d prompts in %.1f s", layerList.count,
                                     result.strengths.count, texts.count, Date().timeIntervalSince(start)))
-            if !noReport {
-                var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
-                    ?? ReportFolder(analysis: "steer-sweep", label: URL(fileURLWithPath: pairs).deletingPathExtension().lastPathComponent)
-                try result.writeReport(to: &folder, model: m.config.name, maxKL: maxKL, command: commandLine())
+            let folder = try noReport ? nil : out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) }
+                ?? ReportFolder(analysis: "steer-sweep", label: URL(fileURLWithPath: pairs).deletingPathExtension().lastPathComponent)
+            try Self.finish(result, model: m.config.name, prompts: texts.count, maxKL: maxKL, folder: folder, command: commandLine(), format: format)
+        }
+
+        /// Writes the report (unless `folder` is nil) and prints the table (what the single
+        /// run and `loupe report merge` print).
+        static func finish(_ result: SteeringSweep.Result, model: String, prompts: Int, maxKL: Double, folder: ReportFolder?,
+                           command: String, format: OutputFormat) throws {
+            if var folder {
+                try result.writeReport(to: &folder, model: model, maxKL: maxKL, command: command)
                 Console.progress("report written to \(folder.url.path)")
             }
             if format == .json { return try Console.json(result) }
-            Console.out("p(concept) unsteered: \(fmt(result.baselineConceptProbability)) over \(texts.count) prompt(s)")
+            Console.out("p(concept) unsteered: \(fmt(result.baselineConceptProbability)) over \(prompts) prompt(s)")
             let w = max(14, (result.strengths.map(\.count).max() ?? 0) + 9)
             func pad(_ s: String) -> String { String(repeating: " ", count: max(w - s.count, 1)) + s }
             if let r = result.readout, let b = result.baselineReadoutScore { Console.out("\(r) unsteered: \(fmt(b))") }

@@ -35,19 +35,10 @@ extension Loupe.Trace {
         var facts = try CausalTracing.readFacts(path)
         let job = CausalTracing.FactsJob(model: m.config.name, modelHash: try ModelIdentity(of: m).fileHash, factsFile: path,
                                          facts: facts, config: tracing.config, noiseStd: std)
-        // Every shard of a job array gets the same command line: each writes beside the others.
-        let suffix = "-shard-\(shard.index)-of-\(shard.count)"
-        var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0 + suffix)) }
-            ?? ReportFolder(analysis: "trace", label: label + suffix)
+        var folder = try shardFolder(out: out, analysis: "trace", label: label, shard: shard)
         let file = folder.url.appendingPathComponent(CausalTracing.FactsShard.fileName)
-        if FileManager.default.fileExists(atPath: file.path) {
-            let saved = try CausalTracing.FactsShard.read(file)
-            if saved.job.sameJob(as: job) && saved.shard == shard {
-                facts = saved.facts
-                Console.progress("resuming shard \(shard) from \(file.path): \(saved.remaining) of its facts left")
-            } else {
-                Console.progress("\(file.path) holds shard \(saved.shard) of job \(saved.job.id), not \(shard) of \(job.id): starting over")
-            }
+        if let saved = try CausalTracing.FactsShard.resumable(at: file, job: job, shard: shard, progress: Console.progress) {
+            facts = saved.facts
         }
         Console.progress("shard \(shard) (from \(source)) of job \(job.id): \(shard.items(of: facts.count).count) of \(facts.count) facts")
         let save = { (facts: [CausalTracing.Fact]) throws in
