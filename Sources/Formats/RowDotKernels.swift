@@ -25,14 +25,18 @@ enum RowDotKernels {
     @inline(__always) static func word(_ p: UnsafeRawPointer, _ offset: Int) -> U {
         p.loadUnaligned(fromByteOffset: offset, as: U.self)
     }
-    /// The f16 at `offset` as a float, exactly and without a library call (x86-64's baseline
-    /// has no F16C): the magnitude shifted into a float and rescaled by 2^112 (subnormals too),
-    /// then the sign; infinities and NaNs rebuilt.
+    /// Every f16 bit pattern's float (256 KiB, built once and never written again; ggml keeps
+    /// the same table for CPUs without F16C, which x86-64's baseline lacks): a block's scale
+    /// costs one load instead of a library call or a dozen integer instructions.
+    nonisolated(unsafe) static let halfTable: UnsafeMutablePointer<Float> = {
+        let table = UnsafeMutablePointer<Float>.allocate(capacity: 1 << 16)
+        for bits in 0..<(1 << 16) { table[bits] = Half.floatByBits(fromHalfBits: UInt16(bits)) }
+        return table
+    }()
+
+    /// The f16 at `offset` as a float (exact).
     @inline(__always) static func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-        let h = UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-        let sign = (h & 0x8000) << 16
-        if h & 0x7C00 == 0x7C00 { return Float(bitPattern: sign | 0x7F80_0000 | (h & 0x3FF) << 13) }
-        return Float(bitPattern: (Float(bitPattern: (h & 0x7FFF) << 13) * 0x1p112).bitPattern | sign)
+        halfTable[Int(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))]
     }
 
     /// `Σ_t q_t · x_t` over one 32-element group whose 16 nibble bytes start at `qs` (low
@@ -107,22 +111,27 @@ enum RowDotKernels {
         return acc.sum() + mins
     }
 
+    /// block_q8_0: f16 d, int8 qs[32]. Each byte is xor'ed with 0x80 (q + 128, unsigned) so it
+    /// comes out with a shift and a mask like a nibble; the 128s come back off as 128·Σx.
     static func q8_0(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, _ groups: Int) -> Float {
-        var acc = V()
+        var acc = V(), offsets: Float = 0
+        let m = U(repeating: 0xFF), flip = U(repeating: 0x8080_8080)
         for g in 0..<groups {
             let p = row + 34 * g, xg = x + 32 * g
-            let v0 = I(truncatingIfNeeded: word(p, 2)), v1 = I(truncatingIfNeeded: word(p, 18))
-            var a = f((v0 &<< 24) &>> 24) * xv(xg, 0)
-            var b = f((v0 &<< 16) &>> 24) * xv(xg, 1)
-            a += f((v0 &<< 8) &>> 24) * xv(xg, 2)
+            let v0 = word(p, 2) ^ flip, v1 = word(p, 18) ^ flip
+            var a = f(v0 & m) * xv(xg, 0)
+            var b = f((v0 &>> 8) & m) * xv(xg, 1)
+            a += f((v0 &>> 16) & m) * xv(xg, 2)
             b += f(v0 &>> 24) * xv(xg, 3)
-            a += f((v1 &<< 24) &>> 24) * xv(xg, 4)
-            b += f((v1 &<< 16) &>> 24) * xv(xg, 5)
-            a += f((v1 &<< 8) &>> 24) * xv(xg, 6)
+            a += f(v1 & m) * xv(xg, 4)
+            b += f((v1 &>> 8) & m) * xv(xg, 5)
+            a += f((v1 &>> 16) & m) * xv(xg, 6)
             b += f(v1 &>> 24) * xv(xg, 7)
-            acc += half(p, 0) * (a + b)
+            let d = half(p, 0)
+            acc += d * (a + b)
+            offsets += d * sums[g]
         }
-        return acc.sum()
+        return acc.sum() - 128 * offsets
     }
 
     /// Eight IEEE halves (the low and high 16 bits of each lane) as floats, exactly: the
