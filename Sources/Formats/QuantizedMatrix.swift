@@ -178,18 +178,40 @@ public struct QuantizedMatrix: Sendable {
     func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
         let (n, k, stride) = (rows, columns, rowBytes)
         let tileRows = max(8, min(n, Self.tileFloats / k) / 8 * 8)
-        let kernel = Dequantize.kernel(type), blocks = k / type.blockSize
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * k)
         defer { tile.deallocate() }
+        // Tiles in the row-dot kernels' column order where a tile kernel exists (the input
+        // permuted to match, so sgemm pairs the same columns), else in file order.
+        let ordered = TileKernels.kernel(type), plain = Dequantize.kernel(type)
+        let (blocks, groups) = (k / type.blockSize, k / 32)
+        var permuted: [Float] = []
+        if ordered != nil {
+            let order = (0..<32).map { RowDot.source(type, position: $0) }
+            permuted = [Float](unsafeUninitializedCapacity: m * k) { out, done in
+                for g in Swift.stride(from: 0, to: m * k, by: 32) {
+                    for i in 0..<32 { out[g + i] = input[g + order[i]] }
+                }
+                done = m * k
+            }
+        }
         let scratch = tile
         withBytes { bytes in
-            let base = bytes.baseAddress!
-            for first in Swift.stride(from: 0, to: n, by: tileRows) {
-                let count = min(tileRows, n - first)
-                parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in
-                    for r in range { kernel(base + (first + r) * stride, scratch + r * k, blocks) }
+            permuted.withUnsafeBufferPointer { pp in
+                let base = bytes.baseAddress!
+                let a: UnsafePointer<Float> = ordered == nil ? input : pp.baseAddress!
+                for first in Swift.stride(from: 0, to: n, by: tileRows) {
+                    let count = min(tileRows, n - first)
+                    parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in
+                        for r in range {
+                            if let ordered {
+                                ordered(base + (first + r) * stride, scratch + r * k, groups)
+                            } else {
+                                plain(base + (first + r) * stride, scratch + r * k, blocks)
+                            }
+                        }
+                    }
+                    BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
                 }
-                BLAS.gemmTransposedB(m: m, n: count, k: k, a: input, b: tile, c: output + first, ldc: n)
             }
         }
     }
