@@ -19,8 +19,9 @@ public enum NoiseLevel {
         let e = model.transformer.weights.tokenEmbedding, d = model.config.dModel
         var sum = 0.0, sumSquares = 0.0
         for id in ids {
+            let row = e.row(id)
             for j in 0..<d {
-                let v = Double(e.scalars[id * d + j])
+                let v = Double(row[j])
                 sum += v
                 sumSquares += v * v
             }

@@ -42,12 +42,12 @@ public enum VocabularyLens {
             throw AnalysisError.invalid("\(k) directions of \(k > 0 ? directions.count / k : 0) values; \(point.name) has width \(width)")
         }
         var image = Tensor(shape: [k, width], scalars: directions)
-        if case .mlpPost(let layer) = point { image = image.matmulTransposed(weights.layers[layer].wDown) }  // [k, dModel]
+        if case .mlpPost(let layer) = point { image = weights.layers[layer].wDown.multiply(image) }  // [k, dModel]
         let gain = weights.finalNorm.scalars
         image.withUnsafeMutableBufferPointer { p in
             for f in 0..<k { for j in 0..<dModel { p[f * dModel + j] *= gain[j] } }
         }
-        let logits = image.matmulTransposed(weights.unembed)  // [k, vocab]
+        let logits = weights.unembed.multiply(image)  // [k, vocab]
         let vocab = logits.shape[1], n = min(top, vocab)
         return (0..<k).map { f in
             let row = logits.scalars[(f * vocab)..<((f + 1) * vocab)]

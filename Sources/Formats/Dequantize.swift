@@ -52,7 +52,7 @@ public enum Dequantize {
     }
 
     /// Runs the type's kernel over all blocks, in parallel chunks. Sizes already checked.
-    private static func run(_ type: GGMLType, from bytes: UnsafeRawBufferPointer,
+    static func run(_ type: GGMLType, from bytes: UnsafeRawBufferPointer,
                             into destination: UnsafeMutableBufferPointer<Float>) {
         let blocks = destination.count / type.blockSize
         guard blocks > 0, let src = bytes.baseAddress, let dst = destination.baseAddress else { return }
@@ -72,7 +72,7 @@ public enum Dequantize {
         }
     }
 
-    private static func kernel(_ type: GGMLType) -> Kernel {
+    static func kernel(_ type: GGMLType) -> Kernel {
         switch type {
         case .f32: return DequantizeKernels.f32
         case .f16: return DequantizeKernels.f16

@@ -85,6 +85,19 @@ public struct GGUFFile: Sendable {
         return Tensor(shape: info.shape, scalars: scalars)
     }
 
+    /// Tensor `name` as a ``QuantizedMatrix`` read in place from the mapping (which it keeps
+    /// alive): a rank-2 tensor of a type and row length ``RowDot`` takes.
+    /// - Throws: ``FormatError/missingTensor(file:name:closeMatches:)``, or
+    ///   ``FormatError/unsupportedTensorType(_:type:)`` for other types, shapes or row lengths.
+    public func quantizedMatrix(_ name: String) throws(FormatError) -> QuantizedMatrix {
+        let info = try require(name)
+        guard info.shape.count == 2 else {
+            throw .unsupportedTensorType(location(info), type: "\(info.type.name) of shape \(info.shape) (a matrix has 2 dimensions)")
+        }
+        return try QuantizedMatrix(type: info.type, rows: info.shape[0], columns: info.shape[1],
+                                   file: file, offset: info.fileOffset, name: name)
+    }
+
     private func require(_ name: String) throws(FormatError) -> GGUFTensorInfo {
         guard let info = tensorInfo(name) else {
             throw .missingTensor(file: path, name: name, among: tensors.map(\.name))

@@ -16,6 +16,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How matrix weights are held: native (in the GGUF file's block format) or f32.",
+        discussion: "native reads Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16 and BF16 matrices in place from the mapped file (activations stay float32; results equal f32's up to summation order); f32 dequantizes every weight at load, the exact path. Safetensors checkpoints load as f32 either way. Default: $LOUPE_WEIGHTS, else f32. Example: loupe generate --weights native \"The capital of France is\"",
+        valueName: "native|f32"))
+    var weights: WeightFormat?
+
     /// Most OpenBLAS threads accepted (OpenBLAS itself caps at its build's limit).
     static let maxThreads = 1024
 
@@ -26,11 +32,12 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// Loads the model, reporting progress on stderr.
-    func load() throws -> LoadedModel { try Self.load(model, threads: threads) }
+    func load() throws -> LoadedModel { try Self.load(model, threads: threads, weights: weights) }
 
     /// Loads the model at `model` (nil: the default model), reporting progress on stderr;
-    /// `threads` sets OpenBLAS's thread count first.
-    static func load(_ model: String?, threads: Int? = nil) throws -> LoadedModel {
+    /// `threads` sets OpenBLAS's thread count first; `weights` (nil: ``WeightFormat/default``)
+    /// says how matrices are held.
+    static func load(_ model: String?, threads: Int? = nil, weights: WeightFormat? = nil) throws -> LoadedModel {
         if let threads { BLAS.setThreadCount(threads) }
         let path = model ?? ModelLoader.defaultModelPath
         if !FileManager.default.fileExists(atPath: path) {
@@ -39,12 +46,14 @@ struct ModelOptions: ParsableArguments {
                 : "model not found: \(path)")
         }
         Console.progress("loading \(path)")
-        let loaded = try ModelLoader.load(path: path)
+        let loaded = try ModelLoader.load(path: path, weights: weights ?? .default)
         Console.progress(String(format: "loaded %@ (%@, %d layers) in %.2f s", loaded.config.name,
                                 loaded.config.architecture, loaded.config.nLayers, loaded.loadSeconds))
         return loaded
     }
 }
+
+extension WeightFormat: ExpressibleByArgument {}
 
 /// `--format text|json`.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,3 +1,4 @@
+import Formats
 import RealModule
 import Linalg
 
@@ -52,11 +53,7 @@ struct Pass {
     /// ``PassOptions/embeddingScale``.
     mutating func embed() throws {
         let d = config.dModel, w = model.weights
-        w.tokenEmbedding.withUnsafeBufferPointer { e in
-            for r in 0..<rows {
-                (x.pointer + r * d).update(from: e.baseAddress! + tokens[r] * d, count: d)
-            }
-        }
+        for r in 0..<rows { w.tokenEmbedding.copyRow(tokens[r], into: x.pointer + r * d) }
         let scale = config.pass.embeddingScale
         if scale != 1 {
             for i in 0..<(rows * d) { x.pointer[i] *= scale }
@@ -189,9 +186,7 @@ struct Pass {
             return []
         case .all:
             let out = FloatBuffer(count: rows * vocab)
-            w.unembed.withUnsafeBufferPointer { e in
-                BLAS.gemmTransposedB(m: rows, n: vocab, k: d, a: h.pointer, b: e.baseAddress!, c: out.pointer)
-            }
+            w.unembed.multiply(h.pointer, rows: rows, into: out.pointer)
             return spans.map { s in
                 Tensor(shape: [s.count, vocab], scalars: out.array((s.row * vocab)..<((s.row + s.count) * vocab)))
             }
@@ -202,17 +197,9 @@ struct Pass {
                 (lastRows.pointer + i * d).update(from: h.pointer + (s.row + s.count - 1) * d, count: d)
             }
             let m = spans.count
-            // sgemm with beta = 0 writes every element of C without reading it.
+            // Every product writes all of its output (sgemv after zeroing it, as it scales y by beta = 0 first).
             let out = [Float](unsafeUninitializedCapacity: m * vocab) { buffer, initialized in
-                w.unembed.withUnsafeBufferPointer { e in
-                    if m == 1 {
-                        buffer.initialize(repeating: 0)       // sgemv scales y by beta = 0 first
-                        BLAS.gemv(n: vocab, k: d, w: e.baseAddress!, x: lastRows.pointer, y: buffer.baseAddress!)
-                    } else {
-                        BLAS.gemmTransposedB(m: m, n: vocab, k: d, a: lastRows.pointer,
-                                             b: e.baseAddress!, c: buffer.baseAddress!)
-                    }
-                }
+                w.unembed.multiply(lastRows.pointer, rows: m, into: buffer.baseAddress!)
                 initialized = m * vocab
             }
             if case .lastPacked = which { return [Tensor(shape: [m, vocab], scalars: out)] }
@@ -222,16 +209,11 @@ struct Pass {
 
     // MARK: - Pieces
 
-    /// `out = input · Wᵀ + b` over all rows.
-    func linear(_ input: FloatBuffer, _ w: Tensor, _ b: Tensor?, into out: FloatBuffer) {
-        let (n, k) = (w.shape[0], w.shape[1])
-        w.withUnsafeBufferPointer { wp in
-            if rows == 1 {
-                BLAS.gemv(n: n, k: k, w: wp.baseAddress!, x: input.pointer, y: out.pointer)
-            } else {
-                BLAS.gemmTransposedB(m: rows, n: n, k: k, a: input.pointer, b: wp.baseAddress!, c: out.pointer)
-            }
-        }
+    /// `out = input · Wᵀ + b` over all rows (``WeightMatrix/multiply(_:rows:into:)``: dense
+    /// sgemv/sgemm, or the weights read in place).
+    func linear(_ input: FloatBuffer, _ w: WeightMatrix, _ b: Tensor?, into out: FloatBuffer) {
+        let n = w.rows
+        w.multiply(input.pointer, rows: rows, into: out.pointer)
         if let b {
             b.withUnsafeBufferPointer { Kernels.addBias($0.baseAddress!, to: out.pointer, rows: rows, width: n) }
         }

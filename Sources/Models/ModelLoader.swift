@@ -24,9 +24,11 @@ public struct LoadedModel: Sendable {
 /// table; a new architecture is one file under `Architectures/` plus one line there.
 public enum ModelLoader {
 
-    /// Loads the model at `path`: a `.gguf` file or a folder with `config.json`.
+    /// Loads the model at `path`: a `.gguf` file or a folder with `config.json`. `weights`
+    /// says whether GGUF matrices stay in their block format (``WeightFormat/native``) or are
+    /// dequantized to float32 (``WeightFormat/f32``); safetensors checkpoints load as float32.
     /// - Throws: ``ModelError`` or the format's error, naming the file and what was wrong.
-    public static func load(path: String) throws -> LoadedModel {
+    public static func load(path: String, weights: WeightFormat = .default) throws -> LoadedModel {
         let start = Date()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -36,13 +38,13 @@ public enum ModelLoader {
         if isDirectory.boolValue {
             loaded = try loadHuggingFace(directory: path)
         } else {
-            loaded = try loadGGUF(path: path)
+            loaded = try loadGGUF(path: path, weights: weights)
         }
         return LoadedModel(transformer: loaded.0, tokenizer: loaded.1, path: path, format: loaded.2,
                            unusedTensors: loaded.3, loadSeconds: Date().timeIntervalSince(start))
     }
 
-    static func loadGGUF(path: String) throws -> (Transformer, Tokenizer, String, [String]) {
+    static func loadGGUF(path: String, weights: WeightFormat) throws -> (Transformer, Tokenizer, String, [String]) {
         let gguf = try GGUFFile(path: path)
         guard let arch = gguf.metadata["general.architecture"]?.string else {
             throw ModelError.missingMetadata(file: path, key: "general.architecture")
@@ -53,7 +55,7 @@ public enum ModelLoader {
         }
         let config = try entry.family.config(gguf: gguf, architecture: entry)
         try config.validate(file: path)
-        let reader = WeightReader(gguf)
+        let reader = WeightReader(gguf, format: weights)
         let weights = try entry.family.weights(gguf: reader, config: config, architecture: entry)
         let model = try Transformer(config: config, weights: weights, file: path)
         let tokenizer = try Tokenizer(gguf: gguf)

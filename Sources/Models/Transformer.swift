@@ -1,3 +1,4 @@
+import Formats
 import Linalg
 
 /// A decoder-only transformer (Llama family or GPT-2) whose forward pass can be read and
@@ -190,9 +191,9 @@ extension Transformer {
         var n = w.tokenEmbedding.count + (w.positionEmbedding?.count ?? 0) + w.finalNorm.count
             + (w.finalNormBias?.count ?? 0) + (config.tiedEmbeddings ? 0 : w.unembed.count)
         for l in w.layers {
-            let all: [Tensor?] = [l.attnNorm, l.attnNormBias, l.wq, l.wk, l.wv, l.wo, l.bq, l.bk, l.bv, l.bo,
-                                  l.mlpNorm, l.mlpNormBias, l.wGate, l.wUp, l.bUp, l.wDown, l.bDown]
-            n += all.reduce(0) { $0 + ($1?.count ?? 0) }
+            let vectors: [Tensor?] = [l.attnNorm, l.attnNormBias, l.bq, l.bk, l.bv, l.bo, l.mlpNorm, l.mlpNormBias, l.bUp, l.bDown]
+            let matrices: [WeightMatrix?] = [l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown]
+            n += vectors.reduce(0) { $0 + ($1?.count ?? 0) } + matrices.reduce(0) { $0 + ($1?.count ?? 0) }
         }
         return n
     }

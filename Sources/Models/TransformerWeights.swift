@@ -1,49 +1,51 @@
+import Formats
 import Linalg
 
 /// One block's weights. Linear weights are stored `[out, in]` (Hugging Face layout), so a
-/// layer is `x · Wᵀ` through sgemm. Optional tensors are nil when the architecture has none.
+/// layer is `x · Wᵀ` through sgemm, or in place through ``WeightMatrix`` when they stay in
+/// their file's block format (`--weights native`). Optional tensors are nil when the architecture has none.
 public struct LayerWeights: Sendable {
     /// Pre-attention norm scale (and shift for LayerNorm), `[dModel]`.
     public var attnNorm: Tensor
     public var attnNormBias: Tensor?
     /// `[nHeads * headDim, dModel]`
-    public var wq: Tensor
+    public var wq: WeightMatrix
     /// `[nKVHeads * headDim, dModel]`
-    public var wk: Tensor
+    public var wk: WeightMatrix
     /// `[nKVHeads * headDim, dModel]`
-    public var wv: Tensor
+    public var wv: WeightMatrix
     /// `[dModel, nHeads * headDim]`
-    public var wo: Tensor
+    public var wo: WeightMatrix
     public var bq: Tensor?, bk: Tensor?, bv: Tensor?, bo: Tensor?
     /// Pre-MLP norm, `[dModel]`.
     public var mlpNorm: Tensor
     public var mlpNormBias: Tensor?
     /// Gate projection of a gated MLP, `[dMLP, dModel]` (nil for GPT-2).
-    public var wGate: Tensor?
+    public var wGate: WeightMatrix?
     /// Up projection (GPT-2's `c_fc`), `[dMLP, dModel]`.
-    public var wUp: Tensor
+    public var wUp: WeightMatrix
     public var bUp: Tensor?
     /// Down projection (GPT-2's MLP `c_proj`), `[dModel, dMLP]`.
-    public var wDown: Tensor
+    public var wDown: WeightMatrix
     public var bDown: Tensor?
     /// Memberwise initializer.
     public init(
         attnNorm: Tensor,
         attnNormBias: Tensor?,
-        wq: Tensor,
-        wk: Tensor,
-        wv: Tensor,
-        wo: Tensor,
+        wq: WeightMatrix,
+        wk: WeightMatrix,
+        wv: WeightMatrix,
+        wo: WeightMatrix,
         bq: Tensor?,
         bk: Tensor?,
         bv: Tensor?,
         bo: Tensor?,
         mlpNorm: Tensor,
         mlpNormBias: Tensor?,
-        wGate: Tensor?,
-        wUp: Tensor,
+        wGate: WeightMatrix?,
+        wUp: WeightMatrix,
         bUp: Tensor?,
-        wDown: Tensor,
+        wDown: WeightMatrix,
         bDown: Tensor?
     ) {
         self.attnNorm = attnNorm
@@ -67,10 +69,11 @@ public struct LayerWeights: Sendable {
 
 }
 
-/// All weights of a decoder-only transformer, dequantized to Float32.
+/// All weights of a decoder-only transformer: norms and biases as Float32, matrices as
+/// ``WeightMatrix`` (dense Float32, or read in place in their GGUF block format).
 public struct TransformerWeights: Sendable {
     /// `[vocabSize, dModel]`
-    public var tokenEmbedding: Tensor
+    public var tokenEmbedding: WeightMatrix
     /// Learned positions, `[contextLength, dModel]` (GPT-2), else nil.
     public var positionEmbedding: Tensor?
     public var layers: [LayerWeights]
@@ -78,16 +81,16 @@ public struct TransformerWeights: Sendable {
     public var finalNorm: Tensor
     public var finalNormBias: Tensor?
     /// Unembedding `[vocabSize, dModel]`; shares storage with `tokenEmbedding` when tied.
-    public var unembed: Tensor
+    public var unembed: WeightMatrix
 
     /// Memberwise initializer.
     public init(
-        tokenEmbedding: Tensor,
+        tokenEmbedding: WeightMatrix,
         positionEmbedding: Tensor?,
         layers: [LayerWeights],
         finalNorm: Tensor,
         finalNormBias: Tensor?,
-        unembed: Tensor
+        unembed: WeightMatrix
     ) {
         self.tokenEmbedding = tokenEmbedding
         self.positionEmbedding = positionEmbedding
@@ -103,6 +106,12 @@ public struct TransformerWeights: Sendable {
             guard let t else { return }
             if t.shape != shape {
                 throw ModelError.tensorShape(file: file, tensor: name, expected: shape, found: t.shape)
+            }
+        }
+        func check(_ w: WeightMatrix?, _ shape: [Int], _ name: String) throws {
+            guard let w else { return }
+            if w.shape != shape {
+                throw ModelError.tensorShape(file: file, tensor: name, expected: shape, found: w.shape)
             }
         }
         let qw = c.nHeads * c.headDim, kvw = c.nKVHeads * c.headDim

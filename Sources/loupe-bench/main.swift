@@ -1,11 +1,14 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
-//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick]
+//   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--weights native|f32]
+//                                    [--weights-bench]
 //                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]] [--steer]
 //                                    [--snmf [--snmf-data DIR]]
 //                                    [--sae [--sae-data X.npy] [--sae-architecture standard|topk] [--sae-latents 4608]
 //                                     [--sae-k 32] [--sae-batch 2048] [--sae-steps 10] [--sae-repeats 3] [--sae-dead-fraction 0.02]]
 //
+// --weights picks how the model's matrices are held (default $LOUPE_WEIGHTS, else f32); --weights-bench
+// runs only one round of WeightsBench.swift (bench/weights_compare.sh alternates the formats).
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
 // --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
@@ -38,6 +41,8 @@ struct Args {
     var snmfData: String? = nil
     var steer = false
     var sae = false
+    var weights = WeightFormat.default
+    var weightsBench = false
     var saeSettings = SAEBenchSettings()
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
@@ -56,6 +61,10 @@ struct Args {
             case "--snmf": snmf = true
             case "--snmf-data": snmfData = it.next()
             case "--sae": sae = true
+            case "--weights":
+                guard let w = it.next().flatMap(WeightFormat.init(rawValue:)) else { fail("--weights takes native or f32") }
+                weights = w
+            case "--weights-bench": weightsBench = true
             case "--sae-data": saeSettings.data = it.next()
             case "--sae-architecture":
                 guard let a = it.next().flatMap(SAEArchitecture.init(rawValue:)) else { fail("--sae-architecture takes standard or topk") }
@@ -138,7 +147,13 @@ if args.sae {
     exit(0)
 }
 
-let loaded = try ModelLoader.load(path: args.model)
+if args.weightsBench {
+    // Only one round of the weight-format comparison (WeightsBench.swift; bench/weights_compare.sh).
+    try weightsBenchmark(path: args.model, weights: args.weights)
+    exit(0)
+}
+
+let loaded = try ModelLoader.load(path: args.model, weights: args.weights)
 if args.store {
     // Only the activation store's benchmarks (StoreBench.swift).
     try storeBenchmark(loaded, quick: args.quick, storeDB: args.storeDB, report: report)

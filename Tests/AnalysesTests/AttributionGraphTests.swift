@@ -97,7 +97,7 @@ struct AttributionGraphTests {
         for (l, keep) in skips.enumerated() where !keep { set[l].parameters.wSkip = [] }
         let g = try Self.graph(TranscoderSet(transcoders: set))
         let layout = g.layout, forward = FrozenForward(g.replacement), d = g.replacement.config.dModel
-        let unembed = g.replacement.model.weights.unembed.scalars, vocab = g.replacement.config.vocabSize
+        let unembed = g.replacement.model.weights.unembed.dense().scalars, vocab = g.replacement.config.vocabSize
         let mean = (0..<d).map { j in (0..<vocab).reduce(Float(0)) { $0 + unembed[$1 * d + j] } / Float(vocab) }
         let encoders = g.features.map { g.replacement.encoderVector($0) }
         func targets(_ r: FrozenForward.Result) -> [Float] {

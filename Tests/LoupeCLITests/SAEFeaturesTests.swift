@@ -87,7 +87,8 @@ struct SAEFeaturesTests {
         // The vocabulary lens of e_0: the tokens with the largest gain[0] · unembed[t, 0].
         let model = try RealModel.shared().transformer
         let vocab = model.weights.unembed.shape[0], gain0 = model.weights.finalNorm.scalars[0]
-        let column = (0..<vocab).map { Double(model.weights.unembed.scalars[$0 * 576]) * Double(gain0) }
+        let unembed = model.weights.unembed.dense().scalars
+        let column = (0..<vocab).map { Double(unembed[$0 * 576]) * Double(gain0) }
         let best = column.indices.max { column[$0] < column[$1] }!
         let vocabulary = try String(contentsOfFile: out + "/vocabulary.csv", encoding: .utf8).split(separator: "\n")
         #expect(vocabulary.first == "latent,effect,rank,token_id,token,logit")

@@ -137,13 +137,13 @@ struct SNMFRealModelTests {
         #expect(top[0] == "0" && top[1] == "promotes" && top[2] == "1")
         let lensModel = try RealModel.shared().transformer.weights
         let z0 = try SNMFFile.load(path: out + "/snmf.json").features[0]
-        let wDown = lensModel.layers[15].wDown, (dm, dff) = (wDown.shape[0], wDown.shape[1])
+        let wDown = lensModel.layers[15].wDown.dense(), unembed = lensModel.unembed.dense(), (dm, dff) = (wDown.shape[0], wDown.shape[1])
         let tokenID = Int(top[3])!
         var logit = 0.0
         for j in 0..<dm {
             var image = 0.0
             for i in 0..<dff { image += Double(wDown.scalars[j * dff + i]) * Double(z0[i]) }
-            logit += Double(lensModel.unembed.scalars[tokenID * dm + j]) * Double(lensModel.finalNorm.scalars[j]) * image
+            logit += Double(unembed.scalars[tokenID * dm + j]) * Double(lensModel.finalNorm.scalars[j]) * image
         }
         #expect(abs(logit - Double(top.last!)!) <= 1e-3 * max(1, abs(logit)), "\(logit) vs \(top.last!)")
 

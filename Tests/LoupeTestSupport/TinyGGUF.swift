@@ -18,30 +18,38 @@ public enum TinyGGUF {
 
     /// The file's bytes. `drop` leaves out one tensor; `reshape` writes one as `[count/2, 2]`.
     /// `overriding` replaces (or adds) metadata values by key, to write files whose metadata lies.
+    /// `weightType` (one of ``TestQuantizer/types``) writes the matrices whose rows are a
+    /// multiple of 32 in that format (the others, and norms, stay F32).
     public static func bytes(_ model: Transformer, architecture: String = "llama", permuteQK: Bool = true,
                              drop: String? = nil, reshape: String? = nil,
-                             overriding: [String: GGUFValue] = [:]) -> [UInt8] {
+                             overriding: [String: GGUFValue] = [:], weightType: GGMLType = .f32) -> [UInt8] {
         let c = model.config, w = model.weights
         var tensors: [GGUFWriter.TensorEntry] = []
         func add(_ name: String, _ t: Tensor) {
             if name == drop { return }
             var t = t
             if name == reshape { t = Tensor(shape: [t.count / 2, 2], scalars: t.scalars) }
-            tensors.append(.f32(name, shape: t.shape, t.scalars))
+            if weightType != .f32, t.rank == 2, t.shape[1] % 32 == 0 {
+                tensors.append(GGUFWriter.TensorEntry(name: name, dimensions: t.shape.reversed(), type: weightType,
+                                                      data: TestQuantizer.bytes(t.scalars, type: weightType)))
+            } else {
+                tensors.append(.f32(name, shape: t.shape, t.scalars))
+            }
         }
-        add("token_embd.weight", w.tokenEmbedding)
+        func addMatrix(_ name: String, _ m: WeightMatrix) { add(name, m.dense()) }
+        addMatrix("token_embd.weight", w.tokenEmbedding)
         add("output_norm.weight", w.finalNorm)
         for (l, lw) in w.layers.enumerated() {
             let p = "blk.\(l)."
             add(p + "attn_norm.weight", lw.attnNorm)
-            add(p + "attn_q.weight", permuteQK ? permute(lw.wq, heads: c.nHeads) : lw.wq)
-            add(p + "attn_k.weight", permuteQK ? permute(lw.wk, heads: c.nKVHeads) : lw.wk)
-            add(p + "attn_v.weight", lw.wv)
-            add(p + "attn_output.weight", lw.wo)
+            add(p + "attn_q.weight", permuteQK ? permute(lw.wq.dense(), heads: c.nHeads) : lw.wq.dense())
+            add(p + "attn_k.weight", permuteQK ? permute(lw.wk.dense(), heads: c.nKVHeads) : lw.wk.dense())
+            addMatrix(p + "attn_v.weight", lw.wv)
+            addMatrix(p + "attn_output.weight", lw.wo)
             add(p + "ffn_norm.weight", lw.mlpNorm)
-            add(p + "ffn_gate.weight", lw.wGate!)
-            add(p + "ffn_up.weight", lw.wUp)
-            add(p + "ffn_down.weight", lw.wDown)
+            addMatrix(p + "ffn_gate.weight", lw.wGate!)
+            addMatrix(p + "ffn_up.weight", lw.wUp)
+            addMatrix(p + "ffn_down.weight", lw.wDown)
         }
         let a = architecture
         let tokens = (0..<c.vocabSize).map { i in String(UnicodeScalar(UInt8(65 + i % 26))) + String(i) }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Linalg
 import Models
 
@@ -33,15 +34,16 @@ public enum TinyModels {
         let layers = (0..<c.nLayers).map { _ in
             LayerWeights(
                 attnNorm: t([d], scale: 0.1, mean: 1), attnNormBias: ln ? t([d], scale: 0.1) : nil,
-                wq: t([qw, d]), wk: t([kvw, d]), wv: t([kvw, d]), wo: t([d, qw]),
+                wq: WeightMatrix(t([qw, d])), wk: WeightMatrix(t([kvw, d])), wv: WeightMatrix(t([kvw, d])),
+                wo: WeightMatrix(t([d, qw])),
                 bq: bias ? t([qw], scale: 0.1) : nil, bk: bias ? t([kvw], scale: 0.1) : nil,
                 bv: bias ? t([kvw], scale: 0.1) : nil, bo: bias ? t([d], scale: 0.1) : nil,
                 mlpNorm: t([d], scale: 0.1, mean: 1), mlpNormBias: ln ? t([d], scale: 0.1) : nil,
-                wGate: c.mlpKind == .swiGLU ? t([c.dMLP, d]) : nil,
-                wUp: t([c.dMLP, d]), bUp: bias ? t([c.dMLP], scale: 0.1) : nil,
-                wDown: t([d, c.dMLP]), bDown: bias ? t([d], scale: 0.1) : nil)
+                wGate: c.mlpKind == .swiGLU ? WeightMatrix(t([c.dMLP, d])) : nil,
+                wUp: WeightMatrix(t([c.dMLP, d])), bUp: bias ? t([c.dMLP], scale: 0.1) : nil,
+                wDown: WeightMatrix(t([d, c.dMLP])), bDown: bias ? t([d], scale: 0.1) : nil)
         }
-        let embed = t([c.vocabSize, d], scale: 1)
+        let embed = WeightMatrix(t([c.vocabSize, d], scale: 1))
         let weights = TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: c.positionKind == .learned ? t([c.contextLength, d]) : nil,
             layers: layers, finalNorm: t([d], scale: 0.1, mean: 1), finalNormBias: ln ? t([d], scale: 0.1) : nil,

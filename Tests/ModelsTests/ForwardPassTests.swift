@@ -1,3 +1,4 @@
+import Formats
 import Linalg
 import LoupeTestSupport
 import Models
@@ -70,7 +71,7 @@ import Testing
     @Test func weightShapesAreChecked() throws {
         let c = TinyModels.llamaConfig()
         var w = try TinyModels.model(c).weights
-        w.layers[1].wk = Tensor(zeros: [8, 32])
+        w.layers[1].wk = WeightMatrix(Tensor(zeros: [8, 32]))
         #expect(throws: ModelError.tensorShape(file: "x", tensor: "layer 1 k projection", expected: [16, 32], found: [8, 32])) {
             try Transformer(config: c, weights: w, file: "x")
         }

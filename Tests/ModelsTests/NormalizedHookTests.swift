@@ -37,12 +37,12 @@ enum HandNorm {
     static func mlp(_ x: [Double], _ lw: LayerWeights, swiGLU: Bool) -> [Double] {
         let hidden: [Double]
         if swiGLU {
-            let g = linear(x, lw.wGate!, nil), u = linear(x, lw.wUp, lw.bUp)
+            let g = linear(x, lw.wGate!.dense(), nil), u = linear(x, lw.wUp.dense(), lw.bUp)
             hidden = zip(g, u).map { $0 / (1 + exp(-$0)) * $1 }
         } else {
-            hidden = linear(x, lw.wUp, lw.bUp).map { v in 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))) }
+            hidden = linear(x, lw.wUp.dense(), lw.bUp).map { v in 0.5 * v * (1 + tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))) }
         }
-        return linear(hidden, lw.wDown, lw.bDown)
+        return linear(hidden, lw.wDown.dense(), lw.bDown)
     }
 
     static func maxRelative(_ a: [Float], _ b: [Double]) -> Double {

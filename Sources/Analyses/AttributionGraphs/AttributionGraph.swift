@@ -47,7 +47,7 @@ public struct AttributionGraph: Sendable {
         let nodes = layout.nodes, sources = layout.sources
         var adjacency = [Float](repeating: 0, count: nodes * nodes)
         // Logit rows: demeaned unembedding rows at the last position.
-        let unembed = c.vocabSize > 0 ? replacement.model.weights.unembed.scalars : []
+        let unembed = c.vocabSize > 0 ? replacement.model.weights.unembed.dense().scalars : []
         var mean = [Double](repeating: 0, count: d)
         for t in 0..<vocab { for j in 0..<d { mean[j] += Double(unembed[t * d + j]) } }
         let meanRow = mean.map { Float($0 / Double(vocab)) }

@@ -108,7 +108,7 @@ struct FrozenBackward {
                 let lw = w.layers[l]
                 addThroughNorm(gh, weight: lw.mlpNorm, scales: replacement.mlpScales[l], into: g, rows: withTargets, n: n, d: d)
                 // Through the attention's OV circuit with frozen patterns, then the attention norm.
-                lw.wo.withUnsafeBufferPointer { wo in
+                lw.wo.dense().withUnsafeBufferPointer { wo in
                     BLAS.gemm(m: rowsAll, n: qw, k: d, a: g.pointer, b: wo.baseAddress!, c: gz.pointer)
                 }
                 gv.pointer.initialize(repeating: 0, count: rowsAll * kvw)
@@ -121,7 +121,7 @@ struct FrozenBackward {
                         }
                     }
                 }
-                lw.wv.withUnsafeBufferPointer { wv in
+                lw.wv.dense().withUnsafeBufferPointer { wv in
                     BLAS.gemm(m: rowsAll, n: d, k: kvw, a: gv.pointer, b: wv.baseAddress!, c: gh.pointer)
                 }
                 addThroughNorm(gh, weight: lw.attnNorm, scales: replacement.attentionScales[l], into: g, rows: withTargets, n: n, d: d)

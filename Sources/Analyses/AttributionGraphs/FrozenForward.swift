@@ -1,3 +1,4 @@
+import Formats
 import Linalg
 
 /// The forward pass of the frozen replacement model: the real pass's attention patterns and
@@ -51,7 +52,7 @@ public struct FrozenForward: Sendable {
             inputs.append(h2)
             let tc = r.transcoders.transcoders[l], p0 = tc.parameters
             var mlp = [Float](repeating: 0, count: n * d)
-            if p0.hasSkip { mlp = Self.linear(h2, Tensor(shape: [d, d], scalars: p0.wSkip), nil, rows: n) }
+            if p0.hasSkip { mlp = Self.linear(h2, .float32(Tensor(shape: [d, d], scalars: p0.wSkip)), nil, rows: n) }
             for j in 0..<d { mlp[j] += r.positionZeroConstants[l][j] }
             for p in 1..<n {
                 let errorScale = errorScales?[r.layoutErrorIndex(layer: l, position: p)] ?? 1
@@ -79,13 +80,11 @@ public struct FrozenForward: Sendable {
     }
 
     /// `x · Wᵀ + b` for `rows` rows.
-    static func linear(_ x: [Float], _ w: Tensor, _ b: Tensor?, rows: Int) -> [Float] {
-        let (nOut, k) = (w.shape[0], w.shape[1])
+    static func linear(_ x: [Float], _ w: WeightMatrix, _ b: Tensor?, rows: Int) -> [Float] {
+        let nOut = w.rows
         var out = [Float](repeating: 0, count: rows * nOut)
         x.withUnsafeBufferPointer { a in
-            w.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { BLAS.gemmTransposedB(m: rows, n: nOut, k: k, a: a.baseAddress!, b: wp.baseAddress!, c: $0.baseAddress!) }
-            }
+            out.withUnsafeMutableBufferPointer { w.multiply(a.baseAddress!, rows: rows, into: $0.baseAddress!) }
         }
         if let b { for r in 0..<rows { for j in 0..<nOut { out[r * nOut + j] += b.scalars[j] } } }
         return out

@@ -48,7 +48,7 @@ public struct SNMFFeatureSource: DirectionSource {
             guard wDown.shape.count == 2, wDown.shape[1] == unit.count else {
                 throw SNMFError.invalidSetting("\(path): feature \(feature) has \(unit.count) neurons; layer \(l)'s MLP has \(wDown.shape.last ?? 0)")
             }
-            vector = Tensor(shape: [1, unit.count], scalars: unit).matmulTransposed(wDown).scalars
+            vector = wDown.multiply(Tensor(shape: [1, unit.count], scalars: unit)).scalars
             notes["vector"] = "residual image W_down z of the unit neuron group"
         default:
             throw mismatch(context.hook)

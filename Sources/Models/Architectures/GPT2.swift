@@ -36,23 +36,24 @@ enum GPT2: HuggingFaceFamily {
             let qkvBias = try reader.require(p + "attn.c_attn.bias", shape: [3 * d])
             return LayerWeights(
                 attnNorm: try reader.require(p + "ln_1.weight", shape: [d]), attnNormBias: try reader.require(p + "ln_1.bias", shape: [d]),
-                wq: qkv.slice(rows: 0..<d), wk: qkv.slice(rows: d..<(2 * d)), wv: qkv.slice(rows: (2 * d)..<(3 * d)),
-                wo: try reader.require(p + "attn.c_proj.weight", shape: [d, d]).transposed2D(),
+                wq: .float32(qkv.slice(rows: 0..<d)), wk: .float32(qkv.slice(rows: d..<(2 * d))),
+                wv: .float32(qkv.slice(rows: (2 * d)..<(3 * d))),
+                wo: .float32(try reader.require(p + "attn.c_proj.weight", shape: [d, d]).transposed2D()),
                 bq: qkvBias.slice(rows: 0..<d), bk: qkvBias.slice(rows: d..<(2 * d)),
                 bv: qkvBias.slice(rows: (2 * d)..<(3 * d)),
                 bo: try reader.require(p + "attn.c_proj.bias", shape: [d]),
                 mlpNorm: try reader.require(p + "ln_2.weight", shape: [d]), mlpNormBias: try reader.require(p + "ln_2.bias", shape: [d]),
                 wGate: nil,
-                wUp: try reader.require(p + "mlp.c_fc.weight", shape: [d, f]).transposed2D(),
+                wUp: .float32(try reader.require(p + "mlp.c_fc.weight", shape: [d, f]).transposed2D()),
                 bUp: try reader.require(p + "mlp.c_fc.bias", shape: [f]),
-                wDown: try reader.require(p + "mlp.c_proj.weight", shape: [f, d]).transposed2D(),
+                wDown: .float32(try reader.require(p + "mlp.c_proj.weight", shape: [f, d]).transposed2D()),
                 bDown: try reader.require(p + "mlp.c_proj.bias", shape: [d]))
         }
-        let embed = try reader.require(root + "wte.weight", shape: [c.vocabSize, d])
+        let embed = try reader.matrix(root + "wte.weight", shape: [c.vocabSize, d])
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: try reader.require(root + "wpe.weight", shape: [c.contextLength, d]),
             layers: layers,
             finalNorm: try reader.require(root + "ln_f.weight", shape: [d]), finalNormBias: try reader.require(root + "ln_f.bias", shape: [d]),
-            unembed: try reader.optional("lm_head.weight", shape: [c.vocabSize, d]) ?? embed)
+            unembed: try reader.optionalMatrix("lm_head.weight", shape: [c.vocabSize, d]) ?? embed)
     }
 }

@@ -63,8 +63,8 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
         try reader.requireLayers(c.nLayers) { "blk.\($0).attn_q.weight" }
         let layers = try (0..<c.nLayers).map { l -> LayerWeights in
             let p = "blk.\(l)."
-            var wq = try reader.require(p + "attn_q.weight", shape: [qw, d])
-            var wk = try reader.require(p + "attn_k.weight", shape: [kvw, d])
+            var wq = try reader.matrix(p + "attn_q.weight", shape: [qw, d])
+            var wk = try reader.matrix(p + "attn_k.weight", shape: [kvw, d])
             var bq = try reader.optional(p + "attn_q.bias", shape: [qw])
             var bk = try reader.optional(p + "attn_k.bias", shape: [kvw])
             if permuted {
@@ -75,21 +75,21 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
             }
             return LayerWeights(
                 attnNorm: try reader.require(p + "attn_norm.weight", shape: [d]), attnNormBias: nil,
-                wq: wq, wk: wk, wv: try reader.require(p + "attn_v.weight", shape: [kvw, d]),
-                wo: try reader.require(p + "attn_output.weight", shape: [d, qw]),
+                wq: wq, wk: wk, wv: try reader.matrix(p + "attn_v.weight", shape: [kvw, d]),
+                wo: try reader.matrix(p + "attn_output.weight", shape: [d, qw]),
                 bq: bq, bk: bk, bv: try reader.optional(p + "attn_v.bias", shape: [kvw]),
                 bo: try reader.optional(p + "attn_output.bias", shape: [d]),
                 mlpNorm: try reader.require(p + "ffn_norm.weight", shape: [d]), mlpNormBias: nil,
-                wGate: try reader.require(p + "ffn_gate.weight", shape: [f, d]),
-                wUp: try reader.require(p + "ffn_up.weight", shape: [f, d]), bUp: nil,
-                wDown: try reader.require(p + "ffn_down.weight", shape: [d, f]), bDown: nil)
+                wGate: try reader.matrix(p + "ffn_gate.weight", shape: [f, d]),
+                wUp: try reader.matrix(p + "ffn_up.weight", shape: [f, d]), bUp: nil,
+                wDown: try reader.matrix(p + "ffn_down.weight", shape: [d, f]), bDown: nil)
         }
-        let embed = try reader.require("token_embd.weight", shape: [c.vocabSize, d])
+        let embed = try reader.matrix("token_embd.weight", shape: [c.vocabSize, d])
         _ = reader.has("rope_freqs.weight") ? try reader.require("rope_freqs.weight") : nil
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
             finalNorm: try reader.require("output_norm.weight", shape: [d]), finalNormBias: nil,
-            unembed: try reader.optional("output.weight", shape: [c.vocabSize, d]) ?? embed)
+            unembed: try reader.optionalMatrix("output.weight", shape: [c.vocabSize, d]) ?? embed)
     }
 
     /// Config from a Hugging Face `config.json` (`model_type` llama, qwen2, mistral, ...).
@@ -160,25 +160,38 @@ enum LlamaFamily: GGUFFamily, HuggingFaceFamily {
             let p = "model.layers.\(l)."
             return LayerWeights(
                 attnNorm: try reader.require(p + "input_layernorm.weight", shape: [d]), attnNormBias: nil,
-                wq: try reader.require(p + "self_attn.q_proj.weight", shape: [qw, d]),
-                wk: try reader.require(p + "self_attn.k_proj.weight", shape: [kvw, d]),
-                wv: try reader.require(p + "self_attn.v_proj.weight", shape: [kvw, d]),
-                wo: try reader.require(p + "self_attn.o_proj.weight", shape: [d, qw]),
+                wq: try reader.matrix(p + "self_attn.q_proj.weight", shape: [qw, d]),
+                wk: try reader.matrix(p + "self_attn.k_proj.weight", shape: [kvw, d]),
+                wv: try reader.matrix(p + "self_attn.v_proj.weight", shape: [kvw, d]),
+                wo: try reader.matrix(p + "self_attn.o_proj.weight", shape: [d, qw]),
                 bq: try reader.optional(p + "self_attn.q_proj.bias", shape: [qw]),
                 bk: try reader.optional(p + "self_attn.k_proj.bias", shape: [kvw]),
                 bv: try reader.optional(p + "self_attn.v_proj.bias", shape: [kvw]),
                 bo: try reader.optional(p + "self_attn.o_proj.bias", shape: [d]),
                 mlpNorm: try reader.require(p + "post_attention_layernorm.weight", shape: [d]), mlpNormBias: nil,
-                wGate: try reader.require(p + "mlp.gate_proj.weight", shape: [f, d]),
-                wUp: try reader.require(p + "mlp.up_proj.weight", shape: [f, d]), bUp: nil,
-                wDown: try reader.require(p + "mlp.down_proj.weight", shape: [d, f]), bDown: nil)
+                wGate: try reader.matrix(p + "mlp.gate_proj.weight", shape: [f, d]),
+                wUp: try reader.matrix(p + "mlp.up_proj.weight", shape: [f, d]), bUp: nil,
+                wDown: try reader.matrix(p + "mlp.down_proj.weight", shape: [d, f]), bDown: nil)
         }
-        let embed = try reader.require("model.embed_tokens.weight", shape: [c.vocabSize, d])
-        let head = c.tiedEmbeddings ? nil : try reader.require("lm_head.weight", shape: [c.vocabSize, d])
+        let embed = try reader.matrix("model.embed_tokens.weight", shape: [c.vocabSize, d])
+        let head = c.tiedEmbeddings ? nil : try reader.matrix("lm_head.weight", shape: [c.vocabSize, d])
         return TransformerWeights(
             tokenEmbedding: embed, positionEmbedding: nil, layers: layers,
             finalNorm: try reader.require("model.norm.weight", shape: [d]), finalNormBias: nil,
             unembed: head ?? embed)
+    }
+
+    /// ``unpermuteRoPERows(_:heads:)-(Tensor,_)`` for a matrix in either form: a quantized
+    /// matrix moves whole rows of blocks (rows are independent), so it stays quantized.
+    static func unpermuteRoPERows(_ w: WeightMatrix, heads: Int) -> WeightMatrix {
+        switch w {
+        case .float32(let t): return .float32(unpermuteRoPERows(t, heads: heads))
+        case .quantized(let q):
+            let hd = q.rows / heads, half = hd / 2
+            var order = Array(0..<q.rows)
+            for h in 0..<heads { for j in 0..<half { for t in 0..<2 { order[h * hd + t * half + j] = h * hd + 2 * j + t } } }
+            return .quantized(q.permutingRows(order))
+        }
     }
 
     /// Inverts llama.cpp's `permute`: within each head, GGUF row `2j + t` holds Hugging Face

@@ -5,9 +5,14 @@ import Linalg
 /// names were used so the loader can report tensors it did not consume.
 final class WeightReader {
     let source: any TensorSource
+    /// Whether matrices stay in the file's format.
+    let format: WeightFormat
     private(set) var used: Set<String> = []
 
-    init(_ source: any TensorSource) { self.source = source }
+    init(_ source: any TensorSource, format: WeightFormat = .f32) {
+        self.source = source
+        self.format = format
+    }
 
     var file: String { source.path }
 
@@ -24,6 +29,23 @@ final class WeightReader {
             throw ModelError.tensorShape(file: file, tensor: name, expected: shape, found: found)
         }
         return try require(name)
+    }
+
+    /// The matrix `name` of shape `shape`: read in place from a GGUF file when ``format`` is
+    /// native and its type and row length have kernels, else dequantized to float32.
+    func matrix(_ name: String, shape: [Int]) throws -> WeightMatrix {
+        if format == .native, shape.count == 2, let gguf = source as? GGUFFile, let info = gguf.tensorInfo(name),
+           info.shape == shape, RowDot.accepts(info.type, columns: shape[1]) {
+            used.insert(name)
+            return .quantized(try gguf.quantizedMatrix(name))
+        }
+        return .float32(try require(name, shape: shape))
+    }
+
+    /// The matrix `name` of shape `shape` when the checkpoint has it.
+    func optionalMatrix(_ name: String, shape: [Int]) throws -> WeightMatrix? {
+        guard source.shape(of: name) != nil else { return nil }
+        return try matrix(name, shape: shape)
     }
 
     /// The tensor `name` when the checkpoint has it.

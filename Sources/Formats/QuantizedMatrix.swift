@@ -1,0 +1,218 @@
+import Dispatch
+import Linalg
+
+/// A `[rows, columns]` weight matrix kept in its GGUF block format (Q8_0, Q4_0, Q4_1, Q5_0,
+/// Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16), read in place from a mapped file or from owned bytes.
+/// Products keep the input in float32: one or two input rows go through ``RowDot``'s SIMD
+/// kernels; more rows dequantize cache-sized tiles of the matrix into float32 scratch and feed
+/// sgemm. Dequantized values are those of ``Dequantize``, so results equal the float32
+/// model's up to summation order.
+public struct QuantizedMatrix: Sendable {
+    /// The block format.
+    public let type: GGMLType
+    /// Output rows (`n`) and input columns (`k`).
+    public let rows: Int, columns: Int
+    /// Bytes per row: `columns / blockSize` whole blocks.
+    public let rowBytes: Int
+    private let storage: Storage
+
+    private enum Storage: Sendable {
+        /// Bytes `offset..<offset + rows * rowBytes` of a mapped file (kept alive here).
+        case mapped(MappedFile, offset: Int)
+        case owned([UInt8])
+    }
+
+    /// Most input rows that take the row-dot path; more take the dequantized-tile path.
+    public static let rowDotLimit = 2
+    /// Floats in one dequantized tile (512 KiB: well inside L2 next to sgemm's panels).
+    static let tileFloats = 1 << 17
+
+    /// A view of `rows × columns` elements of `type` at byte `offset` of `file`. Every size is
+    /// checked with overflow-checked arithmetic against the file before any byte is read.
+    /// - Throws: ``FormatError/unsupportedTensorType(_:type:)`` for types without a kernel or
+    ///   row lengths it cannot take, ``FormatError/dataOutOfBounds(_:start:byteCount:limit:)``
+    ///   when the bytes are not inside the file.
+    public init(type: GGMLType, rows: Int, columns: Int, file: MappedFile, offset: Int, name: String) throws(FormatError) {
+        let at = FormatError.Location(file: file.path, object: "tensor '\(name)'", offset: offset)
+        let bytes = try Self.checkedSize(type: type, rows: rows, columns: columns, at: at)
+        let (end, overflow) = offset.addingReportingOverflow(bytes.total)
+        guard offset >= 0, !overflow, end <= file.count else {
+            throw .dataOutOfBounds(at, start: UInt64(clamping: offset), byteCount: UInt64(bytes.total), limit: file.count)
+        }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        rowBytes = bytes.row
+        storage = .mapped(file, offset: offset)
+    }
+
+    /// A matrix over `bytes`, which must hold exactly `rows × columns` elements of `type`.
+    public init(type: GGMLType, rows: Int, columns: Int, bytes: [UInt8]) throws(FormatError) {
+        let at = FormatError.Location(file: "(memory)", object: "\(type) matrix [\(rows), \(columns)]")
+        let size = try Self.checkedSize(type: type, rows: rows, columns: columns, at: at)
+        guard size.total == bytes.count else {
+            throw .invalidValue(at, reason: "\(bytes.count) bytes given, \(size.total) needed")
+        }
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        rowBytes = size.row
+        storage = .owned(bytes)
+    }
+
+    private static func checkedSize(type: GGMLType, rows: Int, columns: Int,
+                                    at: FormatError.Location) throws(FormatError) -> (row: Int, total: Int) {
+        guard RowDot.accepts(type, columns: columns) else {
+            throw .unsupportedTensorType(at, type: "\(type.name) with rows of \(columns) (in-place kernels take "
+                                         + "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16 rows of a multiple of 32 and of the block size)")
+        }
+        guard rows >= 0, let row = type.byteCount(elements: columns) else {
+            throw .invalidValue(at, reason: "\(rows) rows of \(columns) \(type) elements")
+        }
+        let (total, overflow) = rows.multipliedReportingOverflow(by: row)
+        guard !overflow else { throw .invalidValue(at, reason: "\(rows) rows of \(row) bytes overflow") }
+        return (row, total)
+    }
+
+    /// Bytes held: `rows × rowBytes`.
+    public var byteCount: Int { rows * rowBytes }
+
+    /// Calls `body` with the matrix's bytes (valid only inside `body`).
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .mapped(let file, let offset):
+            return try file.withBytes { all in
+                try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + byteCount)]))
+            }
+        case .owned(let bytes):
+            return try bytes.withUnsafeBytes(body)
+        }
+    }
+
+    /// The whole matrix as float32 `[rows, columns]` (exactly ``Dequantize``'s values).
+    public func dense() -> Tensor {
+        let scalars = withBytes { bytes in
+            [Float](unsafeUninitializedCapacity: rows * columns) { out, done in
+                Dequantize.run(type, from: bytes, into: out)
+                done = rows * columns
+            }
+        }
+        return Tensor(shape: [rows, columns], scalars: scalars)
+    }
+
+    /// Row `i` dequantized into `destination` (`columns` floats).
+    public func dequantizeRow(_ i: Int, into destination: UnsafeMutablePointer<Float>) {
+        precondition(i >= 0 && i < rows, "row \(i) of a \(rows)-row matrix")
+        withBytes { bytes in
+            Dequantize.kernel(type)(bytes.baseAddress! + i * rowBytes, destination, columns / type.blockSize)
+        }
+    }
+
+    /// The same matrix with its rows in the order `order` (row `i` of the result is row
+    /// `order[i]`), in owned bytes: for the loader's q/k row permutation.
+    public func permutingRows(_ order: [Int]) -> QuantizedMatrix {
+        precondition(order.count == rows && order.allSatisfy { (0..<rows).contains($0) }, "row order of \(order.count) for \(rows) rows")
+        let bytes = withBytes { src in
+            [UInt8](unsafeUninitializedCapacity: byteCount) { out, done in
+                let target = UnsafeMutableRawBufferPointer(out)
+                for (i, r) in order.enumerated() {
+                    UnsafeMutableRawBufferPointer(rebasing: target[(i * rowBytes)..<((i + 1) * rowBytes)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(r * rowBytes)..<((r + 1) * rowBytes)]))
+                }
+                done = byteCount
+            }
+        }
+        return QuantizedMatrix(type: type, rows: rows, columns: columns, rowBytes: rowBytes, storage: .owned(bytes))
+    }
+
+    /// Sizes already checked (by the initializer that made `self`).
+    private init(type: GGMLType, rows: Int, columns: Int, rowBytes: Int, storage: Storage) {
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.storage = storage
+    }
+
+    /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
+    /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers;
+    /// more use dequantized tiles and sgemm.
+    public func multiply(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>,
+                         threads: Int = BLAS.threadCount) {
+        guard m > 0, rows > 0 else { return }
+        if m <= Self.rowDotLimit {
+            rowDotProduct(input, rows: m, into: output, threads: threads)
+        } else {
+            tiledProduct(input, rows: m, into: output, threads: threads)
+        }
+    }
+
+    func rowDotProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
+        guard let kernel = RowDot.kernel(type) else { preconditionFailure("\(type) has no row-dot kernel; init checks") }
+        let (n, k, stride, groups) = (rows, columns, rowBytes, columns / 32)
+        var xs: [Float] = [], sums: [Float] = []
+        xs.reserveCapacity(m * k)
+        sums.reserveCapacity(m * groups)
+        for i in 0..<m {
+            let p = RowDot.Prepared(type, input + i * k, count: k)
+            xs += p.x
+            sums += p.sums
+        }
+        withBytes { bytes in
+            xs.withUnsafeBufferPointer { xp in
+                sums.withUnsafeBufferPointer { sp in
+                    // Workers write disjoint output rows and only read the rest; all are done
+                    // when parallelChunks returns, so no pointer outlives its buffer.
+                    let base = bytes.baseAddress!, out = output, x = xp.baseAddress!, s = sp.baseAddress!
+                    parallelChunks(n, minimumPerChunk: 64, chunks: threads) { range in
+                        for r in range {
+                            let row = base + r * stride
+                            for i in 0..<m { out[i * n + r] = kernel(row, x + i * k, s + i * groups, groups) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
+        let (n, k, stride) = (rows, columns, rowBytes)
+        let tileRows = max(8, min(n, Self.tileFloats / k) / 8 * 8)
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * k)
+        defer { tile.deallocate() }
+        // Tiles in the row-dot kernels' column order where a tile kernel exists (the input
+        // permuted to match, so sgemm pairs the same columns), else in file order.
+        let ordered = TileKernels.kernel(type), plain = Dequantize.kernel(type)
+        let (blocks, groups) = (k / type.blockSize, k / 32)
+        var permuted: [Float] = []
+        if ordered != nil {
+            let order = (0..<32).map { RowDot.source(type, position: $0) }
+            permuted = [Float](unsafeUninitializedCapacity: m * k) { out, done in
+                for g in Swift.stride(from: 0, to: m * k, by: 32) {
+                    for i in 0..<32 { out[g + i] = input[g + order[i]] }
+                }
+                done = m * k
+            }
+        }
+        let scratch = tile
+        withBytes { bytes in
+            permuted.withUnsafeBufferPointer { pp in
+                let base = bytes.baseAddress!
+                let a: UnsafePointer<Float> = ordered == nil ? input : pp.baseAddress!
+                for first in Swift.stride(from: 0, to: n, by: tileRows) {
+                    let count = min(tileRows, n - first)
+                    parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in
+                        for r in range {
+                            if let ordered {
+                                ordered(base + (first + r) * stride, scratch + r * k, groups)
+                            } else {
+                                plain(base + (first + r) * stride, scratch + r * k, blocks)
+                            }
+                        }
+                    }
+                    BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
+                }
+            }
+        }
+    }
+}

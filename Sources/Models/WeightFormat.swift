@@ -1,0 +1,16 @@
+import Foundation
+
+/// How the loader holds a model's matrices (`--weights`).
+public enum WeightFormat: String, Sendable, CaseIterable, Codable {
+    /// GGUF matrices stay in their block format (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K,
+    /// Q6_K, F16, BF16 with rows of a multiple of 32), read in place from the mapped file by
+    /// ``Formats/QuantizedMatrix``; other tensors, and safetensors checkpoints, are float32.
+    case native
+    /// Every weight dequantized to float32 at load: the exact path (sgemv/sgemm on dense weights).
+    case f32
+
+    /// `$LOUPE_WEIGHTS` when it names a format, else ``f32``.
+    public static var `default`: WeightFormat {
+        ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"].flatMap(WeightFormat.init(rawValue:)) ?? .f32
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Formats
+import Linalg
+import Testing
+
+/// The in-place kernels (``RowDot``, ``QuantizedMatrix``) against their scalar twin
+/// (``RowDotReference``: the reference dequantizer and a Double dot), on random blocks with
+/// ordinary, extreme and zero scales. Tolerance: 1e-5 of the row's `Σ|W|·|x|`, which float32
+/// summation of a few thousand terms in any order stays far inside.
+@Suite struct RowDotTests {
+    static let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f16, .bf16]
+
+    /// Seeded bytes for `blocks` blocks of `type` with every f16 scale field set from
+    /// `scale` (called per field) and 16-bit element types kept finite.
+    static func blocks(_ type: GGMLType, count: Int, rng: inout SeededRandom, scale: (inout SeededRandom) -> UInt16) -> [UInt8] {
+        var bytes = (0..<(count * type.bytesPerBlock)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        func put(_ at: Int, _ bits: UInt16) { bytes[at] = UInt8(bits & 0xFF); bytes[at + 1] = UInt8(bits >> 8) }
+        let fields: [Int]
+        switch type {
+        case .q8_0, .q4_0, .q5_0: fields = [0]
+        case .q4_1, .q5_1, .q4_K, .q5_K: fields = [0, 2]
+        case .q6_K: fields = [208]
+        default: fields = []
+        }
+        for b in 0..<count { for f in fields { put(b * type.bytesPerBlock + f, scale(&rng)) } }
+        if type == .f16 || type == .bf16 {
+            for i in stride(from: 0, to: bytes.count, by: 2) {
+                // Keep the exponent below all-ones (no inf/NaN); f16 magnitudes up to 2^8.
+                let v = UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8
+                put(i, type == .f16 ? (v & 0x9FFF) : (v & 0xBFFF))
+            }
+        }
+        return bytes
+    }
+
+    /// Ordinary scales: random normal halves between about 1e-3 and 1 in magnitude, either sign.
+    static func ordinary(_ rng: inout SeededRandom) -> UInt16 {
+        let v = Float16(Float(rng.next() % 1000 + 1) / 1000 * (rng.next() % 2 == 0 ? 1 : -1))
+        return v.bitPattern
+    }
+
+    static func input(_ k: Int, rng: inout SeededRandom) -> [Float] { (0..<k).map { _ in rng.nextGaussian() } }
+
+    static func check(_ type: GGMLType, row: [UInt8], x: [Float], _ label: String) throws {
+        let got = try RowDot.dot(type, row: row, x: x)
+        let want = try RowDotReference.dot(type, row: row, x: x)
+        let error = abs(Double(got) - want.value)
+        #expect(error <= 1e-5 * want.magnitude, "\(type) \(label): \(got) vs \(want.value) (Σ|W||x| \(want.magnitude))")
+    }
+
+    @Test(arguments: types)
+    func rowDotMatchesTwinOnRandomBlocks(_ type: GGMLType) throws {
+        var rng = SeededRandom(seed: 11 + UInt64(type.rawValue))
+        let perRow = type.blockSize == 1 ? 32 : type.blockSize
+        for groups in [1, 3, 6] {
+            let k = perRow * groups
+            for trial in 0..<20 {
+                let row = Self.blocks(type, count: k / type.blockSize, rng: &rng, scale: Self.ordinary)
+                try Self.check(type, row: row, x: Self.input(k, rng: &rng), "k \(k) trial \(trial)")
+            }
+        }
+    }
+
+    @Test(arguments: types)
+    func extremeAndZeroScales(_ type: GGMLType) throws {
+        var rng = SeededRandom(seed: 99 + UInt64(type.rawValue))
+        let k = type.blockSize == 1 ? 96 : 2 * type.blockSize
+        // Largest half, smallest subnormal, smallest normal, negative zero, zero.
+        for bits: UInt16 in [0x7BFF, 0xFBFF, 0x0001, 0x0400, 0x8000, 0x0000] {
+            let row = Self.blocks(type, count: k / type.blockSize, rng: &rng) { _ in bits }
+            try Self.check(type, row: row, x: Self.input(k, rng: &rng), "scale bits \(bits)")
+        }
+        // All-zero blocks give exactly zero.
+        let zero = [UInt8](repeating: 0, count: type.byteCount(elements: k)!)
+        #expect(try RowDot.dot(type, row: zero, x: Self.input(k, rng: &rng)) == 0)
+    }
+
+    /// Products of many rows: one and two input rows (row-dot kernels) and 3 and 19 (dequantized
+    /// tiles and sgemm), with a row count that is no multiple of the tile, against the twin.
+    @Test(arguments: [GGMLType.q4_1, .q8_0, .q6_K, .f16])
+    func matrixProductMatchesTwin(_ type: GGMLType) throws {
+        var rng = SeededRandom(seed: 5)
+        let k = type.blockSize == 256 ? 512 : 96
+        let n = 4100 * 32 / k + 3   // tiles of QuantizedMatrix's size leave a remainder
+        let bytes = Self.blocks(type, count: n * k / type.blockSize, rng: &rng, scale: Self.ordinary)
+        let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: bytes)
+        // The twin's arithmetic (reference dequantizer, Double dot), dequantizing once.
+        let reference = try DequantizeReference.floats(type, bytes: bytes)
+        for m in [1, 2, 3, 19] {
+            let x = Self.input(m * k, rng: &rng)
+            var y = [Float](repeating: .nan, count: m * n)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) } }
+            var worst = 0.0
+            for i in 0..<m {
+                for r in 0..<n {
+                    var value = 0.0, magnitude = 0.0
+                    for j in 0..<k {
+                        let p = Double(reference[r * k + j]) * Double(x[i * k + j])
+                        value += p
+                        magnitude += abs(p)
+                    }
+                    worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
+                }
+            }
+            #expect(worst <= 1e-5, "\(type) m \(m): worst relative error \(worst)")
+        }
+        // dense() is exactly the dequantizer's output, and a row lookup is its row.
+        let dense = w.dense()
+        #expect(dense.scalars == (try Dequantize.floats(type, bytes: bytes)))
+        let matrix = WeightMatrix.quantized(w)
+        #expect(matrix.row(n - 1) == dense.row(n - 1))
+        #expect(matrix.shape == [n, k] && matrix.storageBytes == bytes.count)
+    }
+
+    @Test func corruptSizesAreRefused() throws {
+        let bytes = [UInt8](repeating: 0, count: 20 * 4)
+        // One byte short, a row length the kernels do not take, a type without a kernel.
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .q4_1, rows: 4, columns: 32, bytes: Array(bytes.dropLast())) }
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .f16, rows: 2, columns: 40, bytes: bytes) }
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .q2_K, rows: 1, columns: 256, bytes: bytes) }
+        #expect(throws: FormatError.self) { try RowDot.dot(.q8_0, row: [UInt8](repeating: 0, count: 33), x: [Float](repeating: 1, count: 32)) }
+        // A view past the end of its file, and one whose size overflows.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rowdot-\(UUID().uuidString).bin")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let file = try MappedFile(path: url.path)
+        _ = try QuantizedMatrix(type: .q4_1, rows: 4, columns: 32, file: file, offset: 0, name: "w")
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .q4_1, rows: 4, columns: 32, file: file, offset: 1, name: "w") }
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .q4_1, rows: Int.max / 8, columns: 32, file: file, offset: 0, name: "w") }
+        #expect(throws: FormatError.self) { try QuantizedMatrix(type: .q4_1, rows: 1, columns: 32, file: file, offset: Int.max - 4, name: "w") }
+    }
+}
