@@ -115,19 +115,7 @@ struct AttributionGraphTests {
         let scale = g.adjacency.reduce(Float(0)) { max($0, abs($1)) }
         var worst: Float = 0, checked = 0
         for s in 0..<layout.sources {
-            let result: FrozenForward.Result
-            switch layout.kind(of: s) {
-            case .feature(let f):
-                var scales = [Float](repeating: 1, count: layout.features); scales[f] = 0
-                result = forward.run(featureScales: scales)
-            case .error(let l, let p):
-                var scales = [Float](repeating: 1, count: layout.layers * layout.positions); scales[l * layout.positions + p] = 0
-                result = forward.run(errorScales: scales)
-            case .token(let p):
-                var scales = [Float](repeating: 1, count: layout.positions); scales[p] = 0
-                result = forward.run(tokenScales: scales)
-            case .logit: continue
-            }
+            let result = forward.run(removing: s, layout: layout)
             let ablated = targets(result)
             for t in 0..<layout.nodes {
                 if case .feature = layout.kind(of: t) {} else if case .logit = layout.kind(of: t) {} else { continue }

@@ -95,19 +95,7 @@ struct GraphRealModelTests {
                                                  layout.errorNode(layer: 29, position: 10), layout.tokenNode(position: 4), layout.tokenNode(position: 10)]
         var worst = 0.0, scale = 0.0
         for s in sources {
-            let result: FrozenForward.Result
-            switch layout.kind(of: s) {
-            case .feature(let f):
-                var scales = [Float](repeating: 1, count: layout.features); scales[f] = 0
-                result = forward.run(featureScales: scales)
-            case .error(let l, let p):
-                var scales = [Float](repeating: 1, count: layout.layers * layout.positions); scales[l * layout.positions + p] = 0
-                result = forward.run(errorScales: scales)
-            case .token(let p):
-                var scales = [Float](repeating: 1, count: layout.positions); scales[p] = 0
-                result = forward.run(tokenScales: scales)
-            case .logit: continue
-            }
+            let result = forward.run(removing: s, layout: layout)
             let ablated = logitNodes(result)
             for k in 0..<layout.logits {
                 let edge = Double(attribution.edge(from: s, to: layout.logitNode(k)))

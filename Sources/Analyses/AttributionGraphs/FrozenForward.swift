@@ -22,6 +22,25 @@ public struct FrozenForward: Sendable {
         public let logits: [Float]
     }
 
+    /// Runs the frozen model without one source node of `layout` (a feature, error or token
+    /// node; its contribution scaled to 0): what an edge from that node is checked against.
+    /// A logit node is not a source: the run is then the unedited one.
+    public func run(removing source: Int, layout: GraphLayout) -> Result {
+        switch layout.kind(of: source) {
+        case .feature(let f):
+            var scales = [Float](repeating: 1, count: layout.features); scales[f] = 0
+            return run(featureScales: scales)
+        case .error(let l, let p):
+            var scales = [Float](repeating: 1, count: layout.layers * layout.positions); scales[l * layout.positions + p] = 0
+            return run(errorScales: scales)
+        case .token(let p):
+            var scales = [Float](repeating: 1, count: layout.positions); scales[p] = 0
+            return run(tokenScales: scales)
+        case .logit:
+            return run()
+        }
+    }
+
     /// Runs the frozen model with each source's contribution multiplied by its scale
     /// (`featureScales` per feature node, `errorScales` per error node in layout order,
     /// `tokenScales` per position; nil: all 1).
