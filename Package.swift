@@ -49,7 +49,7 @@ let package = Package(
             "Models", "Store", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "loupe", dependencies: ["LoupeCLI"]),
+        .executableTarget(name: "loupe", dependencies: ["LoupeCLI", "Linalg"]),
         .executableTarget(name: "loupe-bench", dependencies: ["Models", "Store", "Analyses", "Linalg", "Formats", "Tokenizers", "Probes"],
                           path: "Sources/loupe-bench"),
 

@@ -1,4 +1,7 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Matrix products through OpenBLAS. All matrices are row-major.
 public enum BLAS {
@@ -31,6 +34,14 @@ public enum BLAS {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda ?? k), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
+    }
+
+    /// `c[m x m] = a[m x k] · a[m x k]ᵀ` (a Gram matrix of rows) by ssyrk, half the flops of
+    /// the general product; both triangles are filled.
+    public static func gramRows(m: Int, k: Int, a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        guard m > 0 else { return }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(k), 1, a, Int32(k), 0, c, Int32(m))
+        for i in 0..<m { for j in 0..<i { c[i * m + j] = c[j * m + i] } }
     }
 
     /// `y[n] = W[n x k] · x[k]` (a linear layer on one row; memory-bound, so gemv).
@@ -81,6 +92,27 @@ public enum BLAS {
 
     /// Number of threads OpenBLAS uses.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Lets OpenBLAS's idle worker threads sleep after about 2^`exponent` CPU cycles of
+    /// waiting (`OPENBLAS_THREAD_TIMEOUT`; OpenBLAS's own default is 2^28, about 0.1 s). A
+    /// worker that waits spins calling `sched_yield`, so between two products it takes a core
+    /// from whatever Swift code runs in parallel there (semi-NMF's sparse products, attention):
+    /// 2^20 cycles (about 0.3 ms) keeps the workers awake through back-to-back products
+    /// (generation) and lets them sleep through longer element-wise work. A value the user set
+    /// in the environment wins. Call it once at process start, before any BLAS call from
+    /// another thread: it restarts OpenBLAS's worker threads. Does nothing when the library
+    /// lacks the entry points (another BLAS).
+    public static func letIdleThreadsSleep(afterCyclesExponent exponent: Int = 20) {
+        guard getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        let handle = dlopen(nil, RTLD_NOW)
+        defer { if let handle { dlclose(handle) } }
+        guard let read = dlsym(handle, "openblas_read_env"), let shutdown = dlsym(handle, "blas_thread_shutdown_") else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", String(min(30, max(4, exponent))), 1)
+        // OpenBLAS reads its environment when it loads; read it again, then stop the workers so
+        // the next threaded product starts them with the new timeout.
+        unsafeBitCast(read, to: (@convention(c) () -> Void).self)()
+        _ = unsafeBitCast(shutdown, to: (@convention(c) () -> Int32).self)()
+    }
 
     /// Sets the number of threads OpenBLAS uses, for the whole process. Set it once, before
     /// any pass: sgemm's last bits depend on the thread count, so changing it while passes

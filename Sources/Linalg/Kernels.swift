@@ -127,6 +127,12 @@ public enum Kernels {
         for i in 0..<count { y[i] += x[i] }
     }
 
+    /// `y[i] += a * x[i]` (saxpy without BLAS's thread pool, for rows of a few thousand).
+    @inlinable
+    public static func addScaled(_ a: Float, _ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += a * x[i] }
+    }
+
     /// Adds `bias[width]` to every row of `x[rows, width]`.
     @inlinable
     public static func addBias(_ bias: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>,

@@ -34,17 +34,34 @@ extension SemiNMF {
         }
         var za = [Float](repeating: 0, count: k * n)
         za.withUnsafeMutableBufferPointer { out in
-            nonisolated(unsafe) let out = out
-            parallelChunks(n, minimumPerChunk: 256) { tokens in
-                for t in tokens {
-                    let row = x.baseAddress! + t * d
-                    for f in 0..<k {
-                        var sum: Float = 0
-                        for e in starts[f]..<starts[f + 1] { sum += weights[e] * row[neurons[e]] }
-                        out[f * n + t] = sum
+            starts.withUnsafeBufferPointer { starts in neurons.withUnsafeBufferPointer { neurons in weights.withUnsafeBufferPointer { weights in
+                nonisolated(unsafe) let (out, starts, neurons, weights) = (out, starts, neurons, weights)
+                parallelChunks(n, minimumPerChunk: 256) { tokens in
+                    // Four tokens at a time: four independent sums per feature keep the
+                    // multiply-adds from waiting on each other (each token's sum keeps its order).
+                    var t = tokens.lowerBound
+                    while t + 4 <= tokens.upperBound {
+                        let r0 = x.baseAddress! + t * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d
+                        for f in 0..<k {
+                            var (s0, s1, s2, s3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+                            for e in starts[f]..<starts[f + 1] {
+                                let (w, j) = (weights[e], neurons[e])
+                                s0 += w * r0[j]; s1 += w * r1[j]; s2 += w * r2[j]; s3 += w * r3[j]
+                            }
+                            (out[f * n + t], out[f * n + t + 1], out[f * n + t + 2], out[f * n + t + 3]) = (s0, s1, s2, s3)
+                        }
+                        t += 4
+                    }
+                    for t in t..<tokens.upperBound {
+                        let row = x.baseAddress! + t * d
+                        for f in 0..<k {
+                            var sum: Float = 0
+                            for e in starts[f]..<starts[f + 1] { sum += weights[e] * row[neurons[e]] }
+                            out[f * n + t] = sum
+                        }
                     }
                 }
-            }
+            } } }
         }
         return za
     }

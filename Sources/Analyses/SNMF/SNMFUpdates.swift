@@ -46,16 +46,37 @@ extension SemiNMF {
                            plus: inout [Float], minus: inout [Float]) {
         let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
         y.withUnsafeBufferPointer { yp in
-            pos.withUnsafeBufferPointer { m in plus.withUnsafeMutableBufferPointer { o in
-                BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!)
-            } }
-            neg.withUnsafeBufferPointer { m in minus.withUnsafeMutableBufferPointer { o in
-                BLAS.gemm(m: k, n: c, k: k, a: m.baseAddress!, b: yp.baseAddress!, c: o.baseAddress!)
-            } }
+            plus.withUnsafeMutableBufferPointer { gramProduct(pos, y: yp.baseAddress!, k: k, columns: c, into: $0.baseAddress!) }
+            minus.withUnsafeMutableBufferPointer { gramProduct(neg, y: yp.baseAddress!, k: k, columns: c, into: $0.baseAddress!) }
         }
-        for i in 0..<(k * c) {
-            let denominator = max(-za[i], 0) + plus[i] + epsilon
-            if denominator > 0 { y[i] *= ((max(za[i], 0) + minus[i]) / denominator).squareRoot() }
+        y.withUnsafeMutableBufferPointer { yp in za.withUnsafeBufferPointer { a in
+            plus.withUnsafeBufferPointer { p in minus.withUnsafeBufferPointer { m in
+                for i in 0..<(k * c) {
+                    let denominator = max(-a[i], 0) + p[i] + epsilon
+                    if denominator > 0 { yp[i] *= ((max(a[i], 0) + m[i]) / denominator).squareRoot() }
+                }
+            } }
+        } }
+    }
+
+    /// Below this fraction of nonzero entries, ``gramProduct(_:y:k:columns:into:)`` works from
+    /// the nonzeros: the features of a sparse Z rarely share neurons, so `ZᵀZ` is nearly diagonal.
+    static let sparseGramDensity = 0.25
+
+    /// `m Y` for `m` `[k, k]` and `y` `[k, c]` into `out` (`[k, c]`): by sgemm, or as a sum of
+    /// scaled rows of Y over m's nonzero entries when at most ``sparseGramDensity`` of them are
+    /// nonzero (the same sums, in column order of m).
+    static func gramProduct(_ m: [Float], y: UnsafePointer<Float>, k: Int, columns c: Int, into out: UnsafeMutablePointer<Float>) {
+        let nonzero = m.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        guard Double(nonzero) <= sparseGramDensity * Double(k * k) else {
+            m.withUnsafeBufferPointer { BLAS.gemm(m: k, n: c, k: k, a: $0.baseAddress!, b: y, c: out) }
+            return
+        }
+        out.update(repeating: 0, count: k * c)
+        for i in 0..<k {
+            for j in 0..<k where m[i * k + j] != 0 {
+                Kernels.addScaled(m[i * k + j], y + j * c, to: out + i * c, count: c)
+            }
         }
     }
 }

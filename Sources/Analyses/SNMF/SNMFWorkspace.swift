@@ -36,7 +36,7 @@ struct SNMFWorkspace {
         let (n, k) = (n, k)
         codes.withUnsafeBufferPointer { y in
             yy.withUnsafeMutableBufferPointer { c in
-                BLAS.gemmTransposedB(m: k, n: k, k: n, a: y.baseAddress!, b: y.baseAddress!, c: c.baseAddress!)
+                BLAS.gramRows(m: k, k: n, a: y.baseAddress!, c: c.baseAddress!)
             }
         }
     }

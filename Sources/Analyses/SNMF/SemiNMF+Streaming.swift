@@ -98,7 +98,7 @@ extension SemiNMF {
         var g = [Float](repeating: 0, count: rows * rows)
         m.withUnsafeBufferPointer { a in
             g.withUnsafeMutableBufferPointer { c in
-                BLAS.gemmTransposedB(m: rows, n: rows, k: width, a: a.baseAddress!, b: a.baseAddress!, c: c.baseAddress!)
+                BLAS.gramRows(m: rows, k: width, a: a.baseAddress!, c: c.baseAddress!)
             }
         }
         return g
