@@ -41,7 +41,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Sendable {
         case let .badPattern(pattern, detail):
             return "cannot compile pre-tokenizer regex \(pattern.debugDescription): \(detail)"
         case let .patternTooSlow(pattern, length, seconds):
-            return "pre-tokenizer regex \(pattern.debugDescription) was stopped after \(String(format: "%.2f", seconds)) s on a text of \(length) UTF-16 units (the budget is 0.5 s plus 1 µs per unit): the pattern backtracks catastrophically; fix the model's tokenizer file"
+            return "pre-tokenizer regex \(pattern.debugDescription) was stopped after \(String(format: "%.2f", seconds)) s of CPU time on a text of \(length) UTF-16 units (the budget is 1 s plus 5 µs per unit): the pattern backtracks catastrophically; fix the model's tokenizer file"
         case let .unsupportedChatTemplate(detail):
             return "chat template: \(detail)"
         case let .unreadableFile(path, detail):
