@@ -8,7 +8,8 @@
 # a 1 GB single-allocation limit and a 10 s per-input timeout, and the script fails on any
 # crash, leak, over-limit allocation or timeout; the input that did it is left in
 # fuzz/artifacts/. scripts/test.sh runs it briefly on every CI run; run it for longer
-# (e.g. 3600) to look harder. Needs only the Swift toolchain (libFuzzer ships with it).
+# (e.g. 3600) to look harder, or set LOUPE_FUZZ_RUNS=N to stop each harness after N inputs instead
+# (SECONDS then only bounds the time). Needs only the Swift toolchain (libFuzzer ships with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"; shift || true
@@ -57,13 +58,16 @@ PY
 export LOUPE_FUZZ_MODEL="$PWD/Tests/Fixtures/models/tiny-llama"
 # Leaks in the toolchain's own libraries (listed, with the reason, in the file) are not ours.
 export LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0"
+runs_flag=()
+[ -z "${LOUPE_FUZZ_RUNS:-}" ] || runs_flag=(-runs="$LOUPE_FUZZ_RUNS")
 failed=0
 for h in "${harnesses[@]}"; do
     log="$work/$h.log"
     if "$bin/$h" "$work/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
-        -max_len=8192 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$h-" >"$log" 2>&1; then
+        -max_len=8192 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$h-" "${runs_flag[@]}" >"$log" 2>&1; then
         runs=$(grep -m1 "stat::number_of_executed_units" "$log" | awk '{print $2}')
-        echo "$h: ${runs:-?} inputs in ${seconds} s, no crash"
+        took=$(grep -m1 "stat::average_exec_per_sec" "$log" | awk -v r="${runs:-0}" '$2 > 0 { printf "%.0f", r / $2 }')
+        echo "$h: ${runs:-?} inputs in ${took:-$seconds} s, no crash"
     else
         failed=1
         echo "$h: FAILED (input saved under fuzz/artifacts/)"

@@ -49,6 +49,16 @@ public struct Tensor: Sendable, Equatable {
                       scalars: Array(scalars[(range.lowerBound * w)..<(range.upperBound * w)]))
     }
 
+    /// Rows `indices` of a rank-2 tensor, in that order, as a new `[indices.count, columns]` tensor.
+    public func rows(at indices: [Int]) -> Tensor {
+        precondition(rank == 2 && indices.allSatisfy { $0 >= 0 && $0 < shape[0] }, "rows \(indices) of tensor with shape \(shape)")
+        let w = shape[1]
+        var out = [Float]()
+        out.reserveCapacity(indices.count * w)
+        for i in indices { out += scalars[(i * w)..<((i + 1) * w)] }
+        return Tensor(shape: [indices.count, w], scalars: out)
+    }
+
     /// Calls `body` with the scalars' storage.
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {

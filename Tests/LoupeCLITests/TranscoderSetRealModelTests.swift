@@ -116,14 +116,30 @@ struct TranscoderSetRealModelTests {
             evs.append(ev)
             #expect((numbers["held_out_l0"] as! Double) <= 16)
             #expect((numbers["skipped"] as! [String: Int])["position 0"] == 96)
+            // Where the held-out error comes from: the three worst rows, largest first, inside the
+            // 16 held-out windows of 64 tokens, position 0 never among them.
+            let worst = try #require(numbers["held_out_worst"] as? [[String: Any]])
+            let errors = worst.map { $0["squared_error"] as! Double }, shares = worst.map { $0["share"] as! Double }
+            #expect(worst.count == 3 && errors == errors.sorted(by: >) && errors.allSatisfy { $0 > 0 })
+            #expect(shares.allSatisfy { $0 > 0 } && shares.reduce(0, +) <= 1)
+            #expect(worst.allSatisfy { (1..<64).contains($0["position"] as! Int) && (0..<16).contains($0["window"] as! Int) })
+            #expect(numbers["held_out_outliers"] as? Int != nil)
         }
         // Measured 0.82 and 0.40 (mean 0.61); W_skip from zero instead of the least-squares fit
         // gave 0.09 and 0.21 on the same budget, and an untrained transcoder (b_dec at the mean) about 0.
         #expect(evs.reduce(0, +) / 2 > 0.4, "held-out explained variance \(evs)")
-        // A rerun finds both layers complete and leaves them as they are.
+        // A rerun finds both layers complete, leaves them as they are and measures them again
+        // on the held-out windows (loaded from disk now): the same numbers.
         let weights = try Data(contentsOf: URL(fileURLWithPath: out + "/layer-2/sae_weights.safetensors"))
+        try FileManager.default.removeItem(atPath: out + "/summary.txt")
         _ = try runLoupe(args)
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/layer-2/sae_weights.safetensors")) == weights)
+        let again = try json(String(contentsOfFile: out + "/transcoders.json", encoding: .utf8)) as! [String: Any]
+        let metricsAgain = again["metrics"] as! [String: [String: Any]]
+        for layer in ["2", "5"] {
+            let (a, b) = (metrics[layer]!["held_out_explained_variance"] as! Double, metricsAgain[layer]!["held_out_explained_variance"] as! Double)
+            #expect(abs(a - b) <= 1e-9 * max(1, abs(a)), "layer \(layer): \(a) then \(b)")
+        }
 
         // `sae train --corpus`: one transcoder from the same live source, one pass by default.
         let single = dir.appendingPathComponent("single").path

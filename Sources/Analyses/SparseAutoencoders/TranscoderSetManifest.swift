@@ -76,7 +76,7 @@ public struct TranscoderSetManifest: Codable, Sendable, Equatable {
         var out = ["transcoders of \(model): \(inputHook) -> \(outputHook), \(layers.count) layer(s)"]
         for (k, v) in training.sorted(by: { $0.key < $1.key }) { out.append("  \(k): \(v)") }
         out.append("")
-        out.append("layer  train EV  held-out EV  held-out L0  held-out dead  train dead   tokens  steps  train s")
+        out.append("layer  train EV  held-out EV  held-out L0  held-out dead  outliers  train dead   tokens  steps  train s")
         func f(_ v: Double?, _ width: Int, _ digits: Int = 3) -> String {
             let text = v.map { String(format: "%.\(digits)f", $0) } ?? "-"
             return String(repeating: " ", count: max(0, width - text.count)) + text
@@ -84,10 +84,34 @@ public struct TranscoderSetManifest: Codable, Sendable, Equatable {
         for layer in layers {
             guard let m = metrics[String(layer)] else { continue }
             out.append([f(Double(layer), 5, 0), f(m.explainedVariance, 8), f(m.heldOutExplainedVariance, 11), f(m.heldOutL0, 11, 1),
-                        f(m.heldOutDeadFraction, 13), f(m.deadFraction, 10), f(Double(m.tokens), 7, 0), f(Double(m.steps), 5, 0),
+                        f(m.heldOutDeadFraction, 13), f(m.heldOutOutliers.map(Double.init), 8, 0), f(m.deadFraction, 10), f(Double(m.tokens), 7, 0), f(Double(m.steps), 5, 0),
                         f(m.seconds, 7, 0)].joined(separator: "  "))
         }
+        for layer in layers {
+            guard let m = metrics[String(layer)], let w = m.heldOutWorst?.first, w.share >= 0.5 else { continue }
+            out.append(String(format: "layer %d: %.0f%% of the held-out squared error is one row (window %d, position %d, token id %d; "
+                              + "target norm %.3g, transcoder output norm %.3g)", layer, 100 * w.share, w.window, w.position, w.token, w.targetNorm, w.outputNorm))
+        }
         return out
+    }
+}
+
+/// A held-out row of a transcoder's measurement: where it is (window index among the
+/// held-out windows, position, token id), its squared error, that error's share of the total,
+/// and the norms of the target and of the transcoder's output.
+public struct HeldOutRow: Codable, Sendable, Equatable {
+    public var window: Int, position: Int, token: Int
+    public var squaredError: Double
+    public var share = 0.0
+    public var targetNorm: Double, outputNorm: Double
+
+    enum CodingKeys: String, CodingKey {
+        case window, position, token, share
+        case squaredError = "squared_error", targetNorm = "target_norm", outputNorm = "output_norm"
+    }
+
+    public init(window: Int, position: Int, token: Int, squaredError: Double, targetNorm: Double, outputNorm: Double) {
+        (self.window, self.position, self.token, self.squaredError, self.targetNorm, self.outputNorm) = (window, position, token, squaredError, targetNorm, outputNorm)
     }
 }
 
@@ -107,12 +131,17 @@ public struct TranscoderLayerMetrics: Codable, Sendable, Equatable {
     public var heldOutL0: Double?
     public var heldOutDeadFraction: Double?
     public var heldOutTokens: Int?
+    /// Held-out rows the outlier rule left out (nil in sets measured before the rule applied there).
+    public var heldOutOutliers: Int?
+    /// The held-out rows with the largest squared error (where a poor explained variance comes from).
+    public var heldOutWorst: [HeldOutRow]?
 
     enum CodingKeys: String, CodingKey {
         case l0, tokens, steps, seconds, skipped
         case explainedVariance = "explained_variance", deadFraction = "dead_fraction"
         case heldOutExplainedVariance = "held_out_explained_variance", heldOutL0 = "held_out_l0"
-        case heldOutDeadFraction = "held_out_dead_fraction", heldOutTokens = "held_out_tokens"
+        case heldOutDeadFraction = "held_out_dead_fraction", heldOutTokens = "held_out_tokens", heldOutOutliers = "held_out_outliers"
+        case heldOutWorst = "held_out_worst"
     }
 
     public init(explainedVariance: Double, l0: Double, deadFraction: Double, tokens: Int, steps: Int, seconds: Double, skipped: [String: Int]) {

@@ -67,13 +67,18 @@ public enum TranscoderSetTrainer {
         let todo = config.layers.filter { !TranscoderSetManifest.isComplete(directory, layer: $0) }
         for layer in config.layers where !todo.contains(layer) && !set.layers.contains(layer) { set.layers.append(layer) }
         set.layers.sort()
-        guard !todo.isEmpty else { try set.save(to: directory); return set }
+        guard !todo.isEmpty else {
+            // A complete set: a rerun with held-out windows measures it again (e.g. after a change of the rule).
+            if !heldOut.isEmpty { try measure(&set, model: model, directory: directory, trained: [:], heldOut: heldOut, config: config) }
+            try set.save(to: directory)
+            return set
+        }
         var live = try LiveActivations(model: model, windows: windows, channels: todo.map { .init(input: .mlpIn($0), target: .mlpOut($0)) },
                                        bufferRows: config.bufferRows, windowsPerPass: config.windowsPerPass,
                                        seed: config.training.seed, outlierFactor: config.outlierFactor)
         var runs = [SAETrainingRun?](repeating: nil, count: todo.count)
         var done = [Bool](repeating: false, count: todo.count), seconds = [Double](repeating: 0, count: todo.count)
-        var trained: [(channel: Int, sae: any SparseAutoencoder)] = []
+        var trained: [Int: any SparseAutoencoder] = [:]
         let batch = config.training.batchSize
         while done.contains(false) {
             for c in todo.indices where !done[c] {
@@ -113,23 +118,38 @@ public enum TranscoderSetTrainer {
                 set.metrics[String(todo[c])] = TranscoderLayerMetrics(explainedVariance: last.explainedVariance, l0: last.l0, deadFraction: last.deadFraction,
                                                                      tokens: run.seen, steps: run.step, seconds: seconds[c], skipped: live.skipped[c])
                 set.layers = Array(Set(set.layers + [todo[c]])).sorted()
-                trained.append((c, run.sae))
+                trained[todo[c]] = run.sae
             }
         }
         set.training["forward_seconds"] = String(format: "%.1f", live.forwardSeconds)
         set.training["forward_tokens"] = String(live.forwardTokens)
         try set.save(to: directory)
         if !heldOut.isEmpty {
-            let numbers = try evaluate(trained.map(\.sae), channels: trained.map(\.channel), live: &live, heldOut: heldOut)
-            for ((c, _), n) in zip(trained, numbers) {
-                set.metrics[String(todo[c])]?.heldOutExplainedVariance = n.explainedVariance
-                set.metrics[String(todo[c])]?.heldOutL0 = n.l0
-                set.metrics[String(todo[c])]?.heldOutDeadFraction = n.deadFraction
-                set.metrics[String(todo[c])]?.heldOutTokens = n.tokens
-            }
+            try measure(&set, model: model, directory: directory, trained: trained, heldOut: heldOut, config: config)
             try set.save(to: directory)
         }
         return set
+    }
+
+    /// Measures every layer of `set` on `heldOut` windows (the transcoders just trained from
+    /// `trained`, the others loaded from `directory`) and records the numbers in its metrics.
+    static func measure(_ set: inout TranscoderSetManifest, model: Transformer, directory: String,
+                        trained: [Int: any SparseAutoencoder], heldOut: [[Int]], config: TranscoderSetConfig) throws {
+        let layers = set.layers.filter { set.metrics[String($0)] != nil }
+        guard !layers.isEmpty else { return }
+        let saes = try layers.map { try trained[$0] ?? SAEFolder.load(TranscoderSetManifest.layerFolder(directory, layer: $0)).sae }
+        var live = try LiveActivations(model: model, windows: heldOut, channels: layers.map { .init(input: .mlpIn($0), target: .mlpOut($0)) },
+                                       bufferRows: 1, windowsPerPass: config.windowsPerPass, seed: config.training.seed,
+                                       outlierFactor: config.outlierFactor)
+        let numbers = try evaluate(saes, channels: Array(layers.indices), live: &live, heldOut: heldOut)
+        for (layer, n) in zip(layers, numbers) {
+            set.metrics[String(layer)]?.heldOutExplainedVariance = n.explainedVariance
+            set.metrics[String(layer)]?.heldOutL0 = n.l0
+            set.metrics[String(layer)]?.heldOutDeadFraction = n.deadFraction
+            set.metrics[String(layer)]?.heldOutTokens = n.tokens
+            set.metrics[String(layer)]?.heldOutOutliers = n.outliers
+            set.metrics[String(layer)]?.heldOutWorst = n.worst
+        }
     }
 
     /// The set already in `directory` (a new one when there is none).
@@ -144,32 +164,60 @@ public enum TranscoderSetTrainer {
     }
 
     /// Held-out numbers of one transcoder: explained variance of the target, mean L0, and the
-    /// fraction of latents that never fired, over the rows at positions >= 1.
+    /// fraction of latents that never fired, over the `tokens` rows at positions >= 1 that the
+    /// outlier rule keeps (`outliers` rows left out).
     public struct HeldOut: Sendable {
-        public var explainedVariance: Double, l0: Double, deadFraction: Double, tokens: Int
+        public var explainedVariance: Double, l0: Double, deadFraction: Double, tokens: Int, outliers: Int
+        /// The rows with the largest squared error, largest first (at most three).
+        public var worst: [HeldOutRow]
     }
 
     /// Runs `heldOut` through the model once and measures each transcoder `saes[i]` on its
-    /// channel `channels[i]` of `live` (position 0 left out, no outlier rule).
+    /// channel `channels[i]` of `live`, leaving out what training leaves out: position 0, and
+    /// rows whose input norm exceeds `live.outlierFactor` times the median norm of the
+    /// channel's rows in the first pass of held-out windows (counted in `outliers`). Without
+    /// the rule a handful of such rows (the default model's rare tokens reach ~100x the median
+    /// norm) can dominate the target's variance and the skip term's error.
     public static func evaluate(_ saes: [any SparseAutoencoder], channels: [Int], live: inout LiveActivations,
                                 heldOut: [[Int]]) throws -> [HeldOut] {
-        var sq = [Double](repeating: 0, count: saes.count), active = sq, rows = [Int](repeating: 0, count: saes.count)
+        var sq = [Double](repeating: 0, count: saes.count), active = sq, rows = [Int](repeating: 0, count: saes.count), outliers = rows
         var sum = saes.map { [Double](repeating: 0, count: $0.parameters.outputWidth) }, sumSquares = sq
         var fired = saes.map { [Bool](repeating: false, count: $0.latents) }
+        var thresholds = [Float?](repeating: nil, count: saes.count)
+        var worst = [[HeldOutRow]](repeating: [], count: saes.count)
         for start in stride(from: 0, to: heldOut.count, by: live.windowsPerPass) {
             let acts = try live.run(Array(heldOut[start..<min(heldOut.count, start + live.windowsPerPass)]))
             for (i, sae) in saes.enumerated() {
-                for (x, y) in acts[channels[i]] where x.shape[0] > 1 {
-                    let xs = x.rows(1..<x.shape[0]), ys = y!.rows(1..<x.shape[0])
+                let norms = acts[channels[i]].map { s in s.input.withUnsafeBufferPointer { p in
+                    (0..<s.input.shape[0]).map { BLAS.norm(n: s.input.shape[1], x: p.baseAddress! + $0 * s.input.shape[1]) } } }
+                if thresholds[i] == nil {
+                    let kept = norms.flatMap { $0.dropFirst() }.filter(\.isFinite).sorted()
+                    thresholds[i] = kept.isEmpty ? .infinity : live.outlierFactor * kept[kept.count / 2]
+                }
+                for (s, (x, y)) in acts[channels[i]].enumerated() where x.shape[0] > 1 {
+                    let keep = (1..<x.shape[0]).filter { norms[s][$0] <= thresholds[i]! }
+                    outliers[i] += x.shape[0] - 1 - keep.count
+                    guard !keep.isEmpty else { continue }
+                    let xs = x.rows(at: keep), ys = y!.rows(at: keep)
                     let f = try sae.encode(xs)
                     let predicted = try sae.output(xs)
                     let d = ys.shape[1], m = sae.latents
                     for r in 0..<ys.shape[0] {
+                        var rowError = 0.0, rowTarget = 0.0, rowOutput = 0.0
                         for j in 0..<d {
-                            let v = Double(ys.scalars[r * d + j]), e = Double(predicted.scalars[r * d + j]) - v
-                            sq[i] += e * e
+                            let v = Double(ys.scalars[r * d + j]), o = Double(predicted.scalars[r * d + j]), e = o - v
+                            rowError += e * e
+                            rowTarget += v * v
+                            rowOutput += o * o
                             sum[i][j] += v
-                            sumSquares[i] += v * v
+                        }
+                        sq[i] += rowError
+                        sumSquares[i] += rowTarget
+                        if worst[i].count < 3 || rowError > worst[i].last!.squaredError {
+                            let window = start + s, position = keep[r]
+                            worst[i].append(HeldOutRow(window: window, position: position, token: heldOut[window][position], squaredError: rowError,
+                                                       targetNorm: rowTarget.squareRoot(), outputNorm: rowOutput.squareRoot()))
+                            worst[i] = Array(worst[i].sorted { $0.squaredError > $1.squaredError }.prefix(3))
                         }
                         for a in 0..<m where f.scalars[r * m + a] != 0 { active[i] += 1; fired[i][a] = true }
                     }
@@ -181,7 +229,8 @@ public enum TranscoderSetTrainer {
             let n = Double(max(rows[i], 1))
             let variance = sumSquares[i] - sum[i].reduce(0) { $0 + $1 * $1 } / n
             return HeldOut(explainedVariance: variance > 0 ? 1 - sq[i] / variance : 0, l0: active[i] / n,
-                           deadFraction: Double(fired[i].filter { !$0 }.count) / Double(fired[i].count), tokens: rows[i])
+                           deadFraction: Double(fired[i].filter { !$0 }.count) / Double(fired[i].count), tokens: rows[i], outliers: outliers[i],
+                           worst: worst[i].map { var w = $0; w.share = sq[i] > 0 ? $0.squaredError / sq[i] : 0; return w })
         }
     }
 }
