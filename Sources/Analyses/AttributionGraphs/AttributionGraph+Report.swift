@@ -18,6 +18,9 @@ extension AttributionGraph {
         public var command: String?
         /// Most nodes and edges the figure draws (strongest first; the caption says what was left out).
         public var figureNodes = 120, figureEdges = 400
+        /// The BOS choice (``GraphBOS/recorded(for:)``, e.g. `prepend` or `auto (none)`) for
+        /// the JSON metadata and `summary.txt`; nil: not recorded.
+        public var bos: String?
 
         public init(prompt: String, promptTokens: [String], logitTokens: [String], slug: String, scan: String,
                     nodeThreshold: Float, edgeThreshold: Float) {
@@ -51,7 +54,8 @@ extension AttributionGraph {
                             tokenText: ((Int) -> String)? = nil) throws -> [String] {
         var folder = try ReportFolder(directory: URL(fileURLWithPath: directory, isDirectory: true))
         let document = GraphJSON.document(self, pruning: pruning, slug: inputs.slug, scan: inputs.scan, prompt: inputs.prompt,
-                                          promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold)
+                                          promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold,
+                                          bos: inputs.bos)
         try folder.write(try GraphJSON.encode(document), to: "\(inputs.slug).json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -87,6 +91,7 @@ extension AttributionGraph {
     public func summary(pruning: GraphPruning, inputs: ReportInputs, scores: (replacement: Float, completeness: Float)) -> SummaryText {
         var s = SummaryText(title: "Attribution graph: \(inputs.prompt)")
         s.field("tokens", layout.positions)
+        if let bos = inputs.bos { s.field("BOS", bos) }
         s.field("active features", layout.features)
         s.field("nodes", layout.nodes)
         s.field("kept nodes", pruning.nodeMask.filter { $0 }.count)
