@@ -248,4 +248,26 @@ struct AttributionGraphReportTests {
         }!
         #expect(intervention.frozenLogits([.init(layer: a.layer, position: a.position, feature: inactive, change: .set(1))]) == nil)
     }
+
+    /// The feature chain into the top logit: each feature is the largest positive feature edge
+    /// into the next node, the chain starts at a token or error node once a node has no
+    /// positive feature input, and summary.txt prints it.
+    @Test func featureChainFollowsTheLargestFeatureEdges() throws {
+        let g = try Ref.graph(), layout = g.layout
+        let chain = GraphPath.featureChain(in: g)
+        #expect(chain.nodes.last == layout.logitNode(0) && chain.weights.count == chain.nodes.count - 1 && chain.nodes.count >= 3)
+        let features = 0..<layout.features
+        for (i, (s, t)) in zip(chain.nodes, chain.nodes.dropFirst()).enumerated() {
+            #expect(chain.weights[i] == g.edge(from: s, to: t) && chain.weights[i] > 0)
+            let best = features.map { g.edge(from: $0, to: t) }.max()!
+            if features.contains(s) { #expect(g.edge(from: s, to: t) == best) } else { #expect(best <= 0, "a feature feeds node \(t)") }
+        }
+        #expect(!features.contains(chain.nodes[0]), "the chain starts at a token or error node")
+        let summary = g.summary(pruning: try GraphPruning(g), inputs: Self.inputs(g), scores: try g.scores()).rendered()
+        #expect(summary.contains("Feature chain into the top logit") && summary.contains(g.nodeLabel(chain.nodes[1], inputs: Self.inputs(g))))
+        let top = g.strongestEdges(of: layout.logitNode(0), incoming: true, count: 8)
+        #expect(top.count == 8 && summary.contains("Largest direct inputs to the top logit"))
+        // SummaryText wraps sentences, which folds the two spaces after the weight into one.
+        #expect(summary.contains(NumberFormat.string(top[0].weight) + " " + g.nodeLabel(top[0].node, inputs: Self.inputs(g))))
+    }
 }

@@ -43,7 +43,8 @@ extension AttributionGraph {
     /// Writes `<slug>.json` (circuit-tracer's frontend schema) and `graph-metadata.json` (the
     /// frontend's index of graphs), `nodes.csv` (every node: kind, layer, position, feature,
     /// activation, influence, kept), `edges.csv` (kept edges with weights), `summary.txt`
-    /// (sizes, scores, logits, strongest token-to-answer paths), `graph.svg` (the pruned graph,
+    /// (sizes, scores, logits, strongest token-to-answer paths, the feature chain into the
+    /// answer and its largest direct inputs), `graph.svg` (the pruned graph,
     /// ``figure(pruning:inputs:maxNodes:maxEdges:link:)``) and `index.html`
     /// (``page(pruning:inputs:scores:figure:contexts:contextsHint:tokenText:)``) into `directory`.
     /// - Returns: the files written.
@@ -108,6 +109,17 @@ extension AttributionGraph {
         s.sentence("Strongest paths from tokens to the top logit (product of normalized edge weights):")
         for path in GraphPath.strongest(in: self, pruning: pruning).prefix(5) {
             s.sentence(String(format: "%.4f  ", path.strength) + path.nodes.map { nodeLabel($0, inputs: inputs) }.joined(separator: " -> "))
+        }
+        s.blankLine()
+        s.sentence("Feature chain into the top logit (walked back from it: at each node the feature with the largest positive edge into it; edge weights in brackets):")
+        let chain = GraphPath.featureChain(in: self)
+        s.sentence(chain.nodes.enumerated().map { i, node in
+            nodeLabel(node, inputs: inputs) + (i < chain.weights.count ? " -[" + NumberFormat.string(chain.weights[i]) + "]->" : "")
+        }.joined(separator: " "))
+        s.blankLine()
+        s.sentence("Largest direct inputs to the top logit (edge weights, any node kind):")
+        for e in strongestEdges(of: layout.logitNode(0), incoming: true, count: 8) {
+            s.sentence(NumberFormat.string(e.weight) + "  " + nodeLabel(e.node, inputs: inputs))
         }
         return s
     }
