@@ -5,6 +5,8 @@ import Foundation
 ///
 /// All text is escaped with ``Markup/escape(_:)``; the page is well-formed XML (XHTML
 /// syntax served as HTML5) and holds no dates, so the same report gives the same bytes.
+/// Styles live in the one `<style>` block (tables, `.label`, `mark`), never on elements, so
+/// a page of thousands of tables stays small.
 public struct HTMLPage: Sendable {
     /// One piece of the page body, after the summary.
     public enum Block: Sendable, Equatable {
@@ -81,6 +83,10 @@ public struct HTMLPage: Sendable {
             pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
             figure { margin: 1.5em 0; } img, svg { max-width: 100%; height: auto; }
             figcaption { color: #555; font-size: 0.9em; }
+            table { border-collapse: collapse; }
+            th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }
+            .label { color: #555; }
+            mark { background: #ffd54f; }
             </style>
             </head>
             <body>
@@ -116,14 +122,13 @@ public struct HTMLPage: Sendable {
         case .link(let file, let text):
             return "<p><a href=\"\(HTMLPage.href(file))\">\(Markup.escape(text))</a></p>\n"
         case .table(let header, let rows):
-            let cell = "style=\"border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left\""
-            let head = header.map { "<th \(cell)>\(Markup.escape($0))</th>" }.joined()
-            let body = rows.map { row in "<tr>" + row.map { "<td \(cell)>\(Markup.escape($0))</td>" }.joined() + "</tr>\n" }.joined()
-            return "<table style=\"border-collapse: collapse\">\n<tr>\(head)</tr>\n\(body)</table>\n"
+            let head = header.map { "<th>\(Markup.escape($0))</th>" }.joined()
+            let body = rows.map { row in "<tr>" + row.map { "<td>\(Markup.escape($0))</td>" }.joined() + "</tr>\n" }.joined()
+            return "<table>\n<tr>\(head)</tr>\n\(body)</table>\n"
         case .markedLines(let lines):
             let body = lines.map { l in
-                "<span style=\"color: #555\">\(Markup.escape(l.label))</span>  \(Markup.escape(l.before))"
-                    + "<mark style=\"background: #ffd54f\">\(Markup.escape(l.marked))</mark>\(Markup.escape(l.after))\n"
+                "<span class=\"label\">\(Markup.escape(l.label))</span>  \(Markup.escape(l.before))"
+                    + "<mark>\(Markup.escape(l.marked))</mark>\(Markup.escape(l.after))\n"
             }.joined()
             return "<pre>\(body)</pre>\n"
         }

@@ -181,4 +181,93 @@ struct AttributionGraphReportTests {
             #expect(TestFiles.maxAbsDiff(want, frozenCase) > 1e-2, "case \(i): recomputing attention must change the logits to check anything")
         }
     }
+
+    /// The page holds exactly its blocks' text: every cell of the logits table and of each kept
+    /// feature's three tables parsed back from the markup in order, with no element styled
+    /// inline (the styles are in the page's one `<style>` block).
+    @Test func pageHoldsEveryCellOfItsSectionsWithoutInlineStyles() throws {
+        let g = try Ref.graph(), pruning = try GraphPruning(g), inputs = Self.inputs(g)
+        let inline = g.figure(pruning: pruning, inputs: inputs, maxNodes: 120, maxEdges: 400)
+        let page = g.page(pruning: pruning, inputs: inputs, scores: try g.scores(), figure: (inline.drawing.svg(), inline.caption),
+                          contexts: nil, contextsHint: "hint", tokenText: nil)
+        let cells = page.blocks.flatMap { block -> [String] in
+            guard case .table(let header, let rows) = block else { return [] }
+            return header + rows.flatMap { $0 }
+        }
+        let kept = g.features.indices.filter { pruning.nodeMask[$0] }.count
+        #expect(cells.count >= 4 + kept * (7 + 7 + 6), "the logits table and each kept feature's tables")
+        let html = page.rendered()
+        let collector = CellCollector(), parser = XMLParser(data: Data(html.utf8))
+        parser.delegate = collector
+        #expect(parser.parse())
+        #expect(collector.cells == cells)
+        #expect(collector.styledBodyElements == 0, "elements with a style attribute outside the SVG")
+    }
+
+    /// The text of every `th`/`td` in order, and how many HTML elements outside an `<svg>` carry a `style` attribute.
+    final class CellCollector: NSObject, XMLParserDelegate {
+        var cells: [String] = [], styledBodyElements = 0
+        private var current: String?, svgDepth = 0
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+            if name == "svg" { svgDepth += 1 }
+            if svgDepth == 0 && attributes["style"] != nil { styledBodyElements += 1 }
+            if name == "th" || name == "td" { current = "" }
+        }
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            if name == "svg" { svgDepth -= 1 }
+            if (name == "th" || name == "td"), let c = current { cells.append(c); current = nil }
+        }
+        func parser(_ parser: XMLParser, foundCharacters string: String) { current? += string }
+    }
+
+    /// The graph's prediction of an edit (``FeatureIntervention/frozenLogits(_:)``): each
+    /// demeaned logit moves by the edited feature's edge into that logit node times its relative
+    /// change (-1 when set to 0, -0.5 when halved), and an inactive feature has no prediction.
+    @Test func frozenLogitsMoveByTheGraphsEdges() throws {
+        let g = try Ref.graph(), layout = g.layout, intervention = FeatureIntervention(g.replacement)
+        let vocab = g.replacement.config.vocabSize, n = layout.positions
+        let base = Array(g.replacement.logits[((n - 1) * vocab)..<(n * vocab)])
+        func demeaned(_ row: [Float]) -> [Double] {
+            let mean = row.reduce(0.0) { $0 + Double($1) } / Double(vocab)
+            return g.logitTargets.tokens.map { Double(row[$0]) - mean }
+        }
+        let scale = Double(g.adjacency.reduce(Float(0)) { max($0, abs($1)) })
+        let top = layout.logitNode(0)
+        let f = (0..<layout.features).max { abs(g.edge(from: $0, to: top)) < abs(g.edge(from: $1, to: top)) }!
+        let a = g.features[f]
+        #expect(g.edge(from: f, to: top) != 0)
+        for (change, factor) in [(FeatureIntervention.Edit.Change.set(0), -1.0), (.scale(0.5), -0.5), (.set(3 * a.activation), 2.0)] {
+            let edited = try #require(intervention.frozenLogits([.init(layer: a.layer, position: a.position, feature: a.feature, change: change)]))
+            for (k, (after, before)) in zip(demeaned(edited), demeaned(base)).enumerated() {
+                let edge = Double(g.edge(from: f, to: layout.logitNode(k)))
+                #expect(abs((after - before) - factor * edge) <= 1e-4 * scale, "\(change), logit \(k): moved \(after - before), edge \(edge)")
+            }
+        }
+        let inactive = (0..<g.replacement.transcoders.transcoders[a.layer].latents).first { i in
+            !g.features.contains { $0.layer == a.layer && $0.position == a.position && $0.feature == i }
+        }!
+        #expect(intervention.frozenLogits([.init(layer: a.layer, position: a.position, feature: inactive, change: .set(1))]) == nil)
+    }
+
+    /// The feature chain into the top logit: each feature is the largest positive feature edge
+    /// into the next node, the chain starts at a token or error node once a node has no
+    /// positive feature input, and summary.txt prints it.
+    @Test func featureChainFollowsTheLargestFeatureEdges() throws {
+        let g = try Ref.graph(), layout = g.layout
+        let chain = GraphPath.featureChain(in: g)
+        #expect(chain.nodes.last == layout.logitNode(0) && chain.weights.count == chain.nodes.count - 1 && chain.nodes.count >= 3)
+        let features = 0..<layout.features
+        for (i, (s, t)) in zip(chain.nodes, chain.nodes.dropFirst()).enumerated() {
+            #expect(chain.weights[i] == g.edge(from: s, to: t) && chain.weights[i] > 0)
+            let best = features.map { g.edge(from: $0, to: t) }.max()!
+            if features.contains(s) { #expect(g.edge(from: s, to: t) == best) } else { #expect(best <= 0, "a feature feeds node \(t)") }
+        }
+        #expect(!features.contains(chain.nodes[0]), "the chain starts at a token or error node")
+        let summary = g.summary(pruning: try GraphPruning(g), inputs: Self.inputs(g), scores: try g.scores()).rendered()
+        #expect(summary.contains("Feature chain into the top logit") && summary.contains(g.nodeLabel(chain.nodes[1], inputs: Self.inputs(g))))
+        let top = g.strongestEdges(of: layout.logitNode(0), incoming: true, count: 8)
+        #expect(top.count == 8 && summary.contains("Largest direct inputs to the top logit"))
+        // SummaryText wraps sentences, which folds the two spaces after the weight into one.
+        #expect(summary.contains(NumberFormat.string(top[0].weight) + " " + g.nodeLabel(top[0].node, inputs: Self.inputs(g))))
+    }
 }

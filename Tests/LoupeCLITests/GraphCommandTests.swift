@@ -2,6 +2,7 @@ import Formats
 import Foundation
 import LoupeCLI
 import LoupeTestSupport
+import Models
 import Testing
 
 /// `loupe graph` end to end on the tiny Llama with the committed random transcoder set; the
@@ -60,5 +61,35 @@ import Testing
             .contains("/nonexistent/set/transcoders.json: cannot read it"))
         #expect(loupeError(["graph", "--model", Self.model, "--prompt", "The", "--transcoders", Self.graph.path, "--node-threshold", "2"])
             .contains("--node-threshold must be between 0 and 1"))
+    }
+
+    /// `--bos`: prepend (the default, circuit-tracer's) graphs BOS plus the prompt, none the
+    /// prompt's own tokens; auto follows the tokenizer's add_bos_token. Each choice is in the
+    /// JSON's metadata and in summary.txt, and intervene takes the same option.
+    @Test func bosOptionChoosesTheTokensAndIsRecorded() throws {
+        let ref = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.graph.appendingPathComponent("graph.json"))) as! [String: Any]
+        let prompt = ref["prompt"] as! String, ids = ref["ids"] as! [Int]
+        let m = try ModelLoader.load(path: Self.model)
+        let plain = try m.tokenizer.encode(prompt)
+        #expect(ids.first == m.tokenizer.bosID ?? m.tokenizer.spec.eosID ?? m.tokenizer.spec.padID && Array(ids.dropFirst()) == plain)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-graph-bos-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let auto = m.tokenizer.spec.addBOS ? "auto (prepend)" : "auto (none)"
+        for (option, recorded, count) in [(nil, "prepend", ids.count), ("none", "none", ids.count - 1),
+                                          ("auto", auto, m.tokenizer.spec.addBOS ? ids.count : ids.count - 1)] {
+            let out = dir.appendingPathComponent(option ?? "default").path
+            let result = try json(runLoupe(["graph", "--model", Self.model, "--prompt", prompt, "--transcoders",
+                                            Self.graph.appendingPathComponent("transcoders").path, "--out-dir", out, "--format", "json"]
+                                           + (option.map { ["--bos", $0] } ?? []))) as! [String: Any]
+            #expect((result["tokens"] as! [String]).count == count, "--bos \(option ?? "default")")
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/\(option ?? "default").json"))) as! [String: Any]
+            #expect((doc["metadata"] as! [String: Any])["bos"] as? String == recorded)
+            let summary = try String(contentsOfFile: out + "/summary.txt", encoding: .utf8).split(separator: "\n")
+            #expect(summary.contains { $0.hasPrefix("BOS:") && $0.hasSuffix(" " + recorded) }, "summary.txt: \(summary.prefix(4))")
+        }
+        let intervened = try json(runLoupe(["graph", "intervene", "--model", Self.model, "--prompt", prompt, "--bos", "none", "--transcoders",
+                                            Self.graph.appendingPathComponent("transcoders").path, "--scale", "0:2:7=2", "--format", "json"])) as! [String: Any]
+        #expect((intervened["tokens"] as! [[String: Any]]).count == 10)
+        #expect(loupeError(["graph", "--model", Self.model, "--prompt", prompt, "--transcoders", Self.graph.path, "--bos", "maybe"]).contains("maybe"))
     }
 }

@@ -34,7 +34,10 @@ struct GraphRealModelTests {
         return (log(after) - log(before), top["token"] as! String)
     }
 
-    @Test func ablatingTheGraphsMostInfluentialFeaturesMovesTheAnswer() throws {
+    /// The set, trained once per test process (about 50 s) and shared by the suite's tests.
+    static let trainedSet = Result { try trainSet() }
+
+    static func trainSet() throws -> String {
         let dir = try captureFolder()
         // A corpus that does not change with the docs: the sentiment and concept sentences of
         // probes/ as one document (about 6,000 tokens).
@@ -52,6 +55,12 @@ struct GraphRealModelTests {
         _ = try runLoupe(["sae", "train-transcoders", "--corpus", corpus, "--context", "64", "--max-tokens", "4096", "--layers", "all",
                           "--latents", "256", "--k", "8", "--batch-size", "128", "--lr", "3e-3", "--warmup-steps", "5",
                           "--buffer-rows", "1024", "--held-out-tokens", "256", "--dead-window", "2048", "--out", set])
+        return set
+    }
+
+    @Test func ablatingTheGraphsMostInfluentialFeaturesMovesTheAnswer() throws {
+        let set = try Self.trainedSet.get(), dir = try captureFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("graph").path
         let graph = try json(runLoupe(["graph", "--prompt", Self.prompt, "--transcoders", set, "--out-dir", out, "--format", "json"])) as! [String: Any]
         let logits = graph["logits"] as! [[String: Any]]
@@ -105,5 +114,46 @@ struct GraphRealModelTests {
         }
         print("sampled edges into the logits: largest |edge| \(scale), largest |intervention - edge| \(worst)")
         #expect(scale > 0 && worst <= 1e-3 * scale, "intervention vs edge: max |difference| \(worst), largest |edge| \(scale)")
+    }
+
+    /// `--bos none` on the default model, which does not add BOS itself: the graph's top logit
+    /// is " Paris" with the probability of a plain forward pass of the prompt's own tokens
+    /// (0.70; 0.30 with BOS prepended), the choice is recorded, and the frozen replacement model
+    /// of those tokens reproduces the real logits.
+    @Test func withoutBOSTheGraphExplainsTheModelsOwnAnswer() throws {
+        let set = try Self.trainedSet.get(), dir = try captureFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try RealModel.shared()
+        let ids = try m.tokenizer.encode(Self.prompt)
+        #expect(!m.tokenizer.spec.addBOS, "SmolLM2's tokenizer does not add BOS, so --bos auto means none")
+        let plain = try m.transformer.forward([ids], logits: .last).logits[0].scalars
+        let top = plain.max()!, sum = plain.reduce(0.0) { $0 + exp(Double($1 - top)) }
+        let paris = try m.tokenizer.encode(" Paris")
+        #expect(paris.count == 1)
+        let pParis = exp(Double(plain[paris[0]] - top)) / sum
+        let out = dir.appendingPathComponent("graph").path
+        let graph = try json(runLoupe(["graph", "--prompt", Self.prompt, "--transcoders", set, "--bos", "none", "--out-dir", out,
+                                       "--format", "json"])) as! [String: Any]
+        #expect((graph["tokens"] as! [String]).count == ids.count)
+        let logits = graph["logits"] as! [[String: Any]]
+        #expect(logits.first?["id"] as? Int == paris[0], "top logits \(logits.prefix(3))")
+        let p = (logits[0]["probability"] as! NSNumber).doubleValue
+        #expect(abs(p - pParis) < 1e-4 && pParis > 0.5, "graph p(Paris) \(p), plain forward pass \(pParis)")
+        let slug = URL(fileURLWithPath: out).lastPathComponent
+        let doc = try json(String(contentsOfFile: out + "/\(slug).json", encoding: .utf8)) as! [String: Any]
+        #expect((doc["metadata"] as! [String: Any])["bos"] as? String == "none")
+        #expect(try String(contentsOfFile: out + "/summary.txt", encoding: .utf8).split(separator: "\n").contains { $0.hasPrefix("BOS:") && $0.hasSuffix(" none") })
+
+        let tokens = try GraphPrompt.tokens(Self.prompt, tokenizer: m.tokenizer, bos: .none)
+        let auto = try GraphPrompt.tokens(Self.prompt, tokenizer: m.tokenizer, bos: .auto)
+        let prepended = try GraphPrompt.tokens(Self.prompt, tokenizer: m.tokenizer)
+        #expect(tokens == ids && auto == ids && prepended == [m.tokenizer.bosID!] + ids)
+        let replacement = try LocalReplacementModel(model: m.transformer, transcoders: try TranscoderSet.load(set), tokens: tokens)
+        let vocab = m.config.vocabSize, n = tokens.count
+        let frozen = Array(FrozenForward(replacement).run().logits[((n - 1) * vocab)..<(n * vocab)])
+        let scale = plain.map { abs($0) }.max()!
+        let worst = TestFiles.maxAbsDiff(frozen, plain)
+        print("--bos none: p(Paris) \(p) (plain pass \(pParis)); frozen replacement logits within \(worst) of the real ones (largest |logit| \(scale))")
+        #expect(worst <= 1e-4 * scale, "frozen replacement vs real logits: max |difference| \(worst), largest |logit| \(scale)")
     }
 }

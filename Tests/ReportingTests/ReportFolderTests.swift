@@ -124,4 +124,27 @@ func temporaryDirectory() throws -> URL {
         // A <pre>'s own text leaves out its children's (the label's span, the mark).
         #expect(tree.texts("pre").contains { $0.contains("The <b>") && $0.contains(" & more") })
     }
+
+    /// Styles are in the one `<style>` block, not on elements (a graph page has thousands of
+    /// table cells): no element carries a `style` attribute, cells are bare `<td>`, and the
+    /// block styles tables, labels and marks as the inline styles did.
+    @Test func stylesLiveInTheStyleBlockOnly() throws {
+        var page = HTMLPage(title: "graph")
+        for i in 0..<3 {
+            page.append(.anchoredHeading("L\(i) #7", id: "node-\(i)"))
+            page.append(.table(header: ["node", "weight"], rows: [["L1 #2 @3", "0.5"], ["token @1 'the'", "-1.25"]]))
+            page.append(.markedLines([.init(label: "0.93", before: "The ", marked: "cat", after: " sat")]))
+        }
+        let html = page.rendered()
+        let tree = try #require(XMLTree(html))
+        #expect(tree.elements.allSatisfy { $0.attributes["style"] == nil }, "an element with a style attribute")
+        let style = try #require(tree.texts("style").first)
+        #expect(style.contains("th, td { border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }"))
+        #expect(style.contains("table { border-collapse: collapse; }") && style.contains("mark { background: #ffd54f; }"))
+        #expect(style.contains(".label { color: #555; }"))
+        #expect(tree.texts("td") == Array(repeating: ["L1 #2 @3", "0.5", "token @1 'the'", "-1.25"], count: 3).flatMap { $0 })
+        #expect(tree.all("span").map { $0.attributes["class"] } == ["label", "label", "label"])
+        #expect(tree.texts("span") == ["0.93", "0.93", "0.93"] && tree.texts("mark") == ["cat", "cat", "cat"])
+        #expect(html.contains("<tr><th>node</th><th>weight</th></tr>") && html.contains("<td>-1.25</td>"))
+    }
 }

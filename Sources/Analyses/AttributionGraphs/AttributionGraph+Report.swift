@@ -18,6 +18,9 @@ extension AttributionGraph {
         public var command: String?
         /// Most nodes and edges the figure draws (strongest first; the caption says what was left out).
         public var figureNodes = 120, figureEdges = 400
+        /// The BOS choice (``GraphBOS/recorded(for:)``, e.g. `prepend` or `auto (none)`) for
+        /// the JSON metadata and `summary.txt`; nil: not recorded.
+        public var bos: String?
 
         public init(prompt: String, promptTokens: [String], logitTokens: [String], slug: String, scan: String,
                     nodeThreshold: Float, edgeThreshold: Float) {
@@ -40,7 +43,8 @@ extension AttributionGraph {
     /// Writes `<slug>.json` (circuit-tracer's frontend schema) and `graph-metadata.json` (the
     /// frontend's index of graphs), `nodes.csv` (every node: kind, layer, position, feature,
     /// activation, influence, kept), `edges.csv` (kept edges with weights), `summary.txt`
-    /// (sizes, scores, logits, strongest token-to-answer paths), `graph.svg` (the pruned graph,
+    /// (sizes, scores, logits, strongest token-to-answer paths, the feature chain into the
+    /// answer and its largest direct inputs), `graph.svg` (the pruned graph,
     /// ``figure(pruning:inputs:maxNodes:maxEdges:link:)``) and `index.html`
     /// (``page(pruning:inputs:scores:figure:contexts:contextsHint:tokenText:)``) into `directory`.
     /// - Returns: the files written.
@@ -51,7 +55,8 @@ extension AttributionGraph {
                             tokenText: ((Int) -> String)? = nil) throws -> [String] {
         var folder = try ReportFolder(directory: URL(fileURLWithPath: directory, isDirectory: true))
         let document = GraphJSON.document(self, pruning: pruning, slug: inputs.slug, scan: inputs.scan, prompt: inputs.prompt,
-                                          promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold)
+                                          promptTokens: inputs.promptTokens, logitTokens: inputs.logitTokens, nodeThreshold: inputs.nodeThreshold,
+                                          bos: inputs.bos)
         try folder.write(try GraphJSON.encode(document), to: "\(inputs.slug).json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -87,6 +92,7 @@ extension AttributionGraph {
     public func summary(pruning: GraphPruning, inputs: ReportInputs, scores: (replacement: Float, completeness: Float)) -> SummaryText {
         var s = SummaryText(title: "Attribution graph: \(inputs.prompt)")
         s.field("tokens", layout.positions)
+        if let bos = inputs.bos { s.field("BOS", bos) }
         s.field("active features", layout.features)
         s.field("nodes", layout.nodes)
         s.field("kept nodes", pruning.nodeMask.filter { $0 }.count)
@@ -103,6 +109,17 @@ extension AttributionGraph {
         s.sentence("Strongest paths from tokens to the top logit (product of normalized edge weights):")
         for path in GraphPath.strongest(in: self, pruning: pruning).prefix(5) {
             s.sentence(String(format: "%.4f  ", path.strength) + path.nodes.map { nodeLabel($0, inputs: inputs) }.joined(separator: " -> "))
+        }
+        s.blankLine()
+        s.sentence("Feature chain into the top logit (walked back from it: at each node the feature with the largest positive edge into it; edge weights in brackets):")
+        let chain = GraphPath.featureChain(in: self)
+        s.sentence(chain.nodes.enumerated().map { i, node in
+            nodeLabel(node, inputs: inputs) + (i < chain.weights.count ? " -[" + NumberFormat.string(chain.weights[i]) + "]->" : "")
+        }.joined(separator: " "))
+        s.blankLine()
+        s.sentence("Largest direct inputs to the top logit (edge weights, any node kind):")
+        for e in strongestEdges(of: layout.logitNode(0), incoming: true, count: 8) {
+            s.sentence(NumberFormat.string(e.weight) + "  " + nodeLabel(e.node, inputs: inputs))
         }
         return s
     }

@@ -82,6 +82,26 @@ public struct FeatureIntervention: Sendable {
         return out.logits[0].scalars
     }
 
+    /// The graph's own prediction for `edits`: the last position's logits `[vocab]` of the
+    /// frozen replacement model (``FrozenForward``: attention patterns, norm scales, error
+    /// nodes and every other feature held at the prompt's values) with each edited feature's
+    /// activation changed. A demeaned logit then moves by exactly the sum of the edited
+    /// features' edges into that logit node times their relative change (the direct effects
+    /// the graph draws), where ``logits(_:freezeAttention:)`` also lets later features and
+    /// MLPs respond. nil when an edit names a feature that is not active at its position (no node).
+    public func frozenLogits(_ edits: [Edit]) -> [Float]? {
+        let r = replacement, n = r.positions, vocab = r.config.vocabSize
+        var scales = [Float](repeating: 1, count: r.features.count)
+        for e in edits {
+            guard let i = r.features.firstIndex(where: { $0.layer == e.layer && $0.position == e.position && $0.feature == e.feature }) else { return nil }
+            switch e.change {
+            case .set(let v): scales[i] = v / r.features[i].activation
+            case .scale(let s): scales[i] = s
+            }
+        }
+        return Array(FrozenForward(r).run(featureScales: scales).logits[((n - 1) * vocab)..<(n * vocab)])
+    }
+
     /// The transcoder's activations `[d_sae]` of one MLP input row; zero at position 0, which
     /// circuit-tracer leaves out of the features.
     func activations(layer: Int, input: [Float], position: Int) throws -> [Float] {

@@ -7,6 +7,7 @@ import Foundation
 /// `E_T_P`, logit `(layers+1)_T_P`; a feature's `feature` is the Cantor pairing of layer and
 /// index, its `feature_type` `cross layer transcoder` as circuit-tracer writes it for
 /// per-layer transcoders too. Only nodes on a kept edge (and all tokens and logits) are listed.
+/// `metadata.bos` (Loupe's addition, ignored by the viewers) records `loupe graph --bos`.
 public enum GraphJSON {
     public struct Metadata: Codable, Sendable {
         public var slug: String
@@ -16,6 +17,8 @@ public enum GraphJSON {
         public var prompt: String
         public var node_threshold: Float
         public var schema_version: Int
+        /// Loupe's addition: whether a BOS token was prepended (`prepend`, `none`, `auto (...)`; `loupe graph --bos`).
+        public var bos: String?
     }
 
     public struct QParams: Codable, Sendable {
@@ -58,7 +61,8 @@ public enum GraphJSON {
     /// The document for `graph` pruned by `pruning`. `promptTokens` and `logitTokens` are the
     /// decoded texts of the prompt's tokens and of the logit targets.
     public static func document(_ graph: AttributionGraph, pruning: GraphPruning, slug: String, scan: String,
-                                prompt: String, promptTokens: [String], logitTokens: [String], nodeThreshold: Float) -> Document {
+                                prompt: String, promptTokens: [String], logitTokens: [String], nodeThreshold: Float,
+                                bos: String? = nil) -> Document {
         let layout = graph.layout, layers = layout.layers
         var nodes: [Int: Node] = [:]
         for i in 0..<layout.nodes where pruning.nodeMask[i] {
@@ -92,7 +96,7 @@ public enum GraphJSON {
         } }
         let used = nodes.keys.sorted().compactMap { nodes[$0] }.filter { connected.contains($0.node_id) || $0.feature_type == "embedding" || $0.feature_type == "logit" }
         let meta = Metadata(slug: slug, scan: scan, transcoder_list: [], prompt_tokens: promptTokens, prompt: prompt,
-                            node_threshold: nodeThreshold, schema_version: 1)
+                            node_threshold: nodeThreshold, schema_version: 1, bos: bos)
         return Document(metadata: meta, qParams: QParams(), nodes: used, links: links)
     }
 

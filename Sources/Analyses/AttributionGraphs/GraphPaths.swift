@@ -37,3 +37,30 @@ public struct GraphPath: Sendable, Equatable {
         return paths.sorted { $0.strength > $1.strength }
     }
 }
+
+extension GraphPath {
+    /// The chain of features that feeds logit `logit` most directly, walked back from it
+    /// through the whole adjacency: at each node the source feature with the largest positive
+    /// edge into it, until a node has no feature input; then that node's largest positive
+    /// input of any kind (a token or an error node) starts the chain. Edges only go up in
+    /// layer, so the walk ends. Returns the nodes from that start to the logit and the weight
+    /// of each edge between them (`weights[i]` is the edge `nodes[i] -> nodes[i + 1]`).
+    public static func featureChain(in graph: AttributionGraph, logit: Int = 0) -> (nodes: [Int], weights: [Float]) {
+        let layout = graph.layout
+        var chain = [layout.logitNode(logit)], weights: [Float] = []
+        func strongest(into t: Int, in sources: Range<Int>) -> Int? {
+            var best: Int?, bestWeight: Float = 0
+            for s in sources where graph.edge(from: s, to: t) > bestWeight { (best, bestWeight) = (s, graph.edge(from: s, to: t)) }
+            return best
+        }
+        while let t = chain.first, let s = strongest(into: t, in: 0..<layout.features), chain.count <= layout.nodes {
+            chain.insert(s, at: 0)
+            weights.insert(graph.edge(from: s, to: t), at: 0)
+        }
+        if let t = chain.first, let s = strongest(into: t, in: layout.features..<layout.sources) {
+            chain.insert(s, at: 0)
+            weights.insert(graph.edge(from: s, to: t), at: 0)
+        }
+        return (chain, weights)
+    }
+}

@@ -71,12 +71,14 @@ public struct TranscoderSetManifest: Codable, Sendable, Equatable {
             .write(toFile: directory + "/summary.txt", atomically: true, encoding: .utf8)
     }
 
-    /// The lines of `summary.txt`: settings, then one row per layer.
-    public func summary() -> [String] {
+    /// The lines of `summary.txt`: settings, then one row per layer. Without `timings` the
+    /// wall-clock settings (`*_seconds`) and the per-layer seconds are left out, so the lines
+    /// are the same on every run (what `sae train-transcoders` prints).
+    public func summary(timings: Bool = true) -> [String] {
         var out = ["transcoders of \(model): \(inputHook) -> \(outputHook), \(layers.count) layer(s)"]
-        for (k, v) in training.sorted(by: { $0.key < $1.key }) { out.append("  \(k): \(v)") }
+        for (k, v) in training.sorted(by: { $0.key < $1.key }) where timings || !k.hasSuffix("_seconds") { out.append("  \(k): \(v)") }
         out.append("")
-        out.append("layer  train EV  held-out EV  held-out L0  held-out dead  outliers  train dead   tokens  steps  train s")
+        out.append("layer  train EV  held-out EV  held-out L0  held-out dead  outliers  train dead   tokens  steps" + (timings ? "  train s" : ""))
         func f(_ v: Double?, _ width: Int, _ digits: Int = 3) -> String {
             let text = v.map { String(format: "%.\(digits)f", $0) } ?? "-"
             return String(repeating: " ", count: max(0, width - text.count)) + text
@@ -84,8 +86,8 @@ public struct TranscoderSetManifest: Codable, Sendable, Equatable {
         for layer in layers {
             guard let m = metrics[String(layer)] else { continue }
             out.append([f(Double(layer), 5, 0), f(m.explainedVariance, 8), f(m.heldOutExplainedVariance, 11), f(m.heldOutL0, 11, 1),
-                        f(m.heldOutDeadFraction, 13), f(m.heldOutOutliers.map(Double.init), 8, 0), f(m.deadFraction, 10), f(Double(m.tokens), 7, 0), f(Double(m.steps), 5, 0),
-                        f(m.seconds, 7, 0)].joined(separator: "  "))
+                        f(m.heldOutDeadFraction, 13), f(m.heldOutOutliers.map(Double.init), 8, 0), f(m.deadFraction, 10), f(Double(m.tokens), 7, 0),
+                        f(Double(m.steps), 5, 0), timings ? f(m.seconds, 7, 0) : nil].compactMap { $0 }.joined(separator: "  "))
         }
         for layer in layers {
             guard let m = metrics[String(layer)], let w = m.heldOutWorst?.first, w.share >= 0.5 else { continue }

@@ -21,16 +21,22 @@ extension Loupe {
             modes, as in circuit-tracer). --set L:P:F=V sets feature F of layer L's \
             transcoder at position P to V; --scale L:P:F=S multiplies its activation in the \
             unedited pass by S (both repeatable; positions count the prepended BOS as 0, as in \
-            the graph's nodes.csv). Prints the --top (10) tokens of the unedited pass with their \
-            probabilities before and after, and the edited pass's top token.
+            the graph's nodes.csv; --bos as for `graph build`, prepend by default: give the \
+            graph's). Prints the --top (10) tokens of the unedited pass with their probabilities \
+            before, as the graph predicts (p graph: the frozen replacement model with the edited \
+            features changed and everything else held, the attention patterns, norm scales, \
+            error nodes and other features, so each logit moves by the edited features' direct \
+            edges into it; n/a when an edited feature is not active there) and after the \
+            intervention (later features and MLPs respond), and the edited pass's top token.
 
             Example: loupe graph intervene --prompt "The Eiffel Tower is located in the city of" --transcoders DIR --scale 12:9:1033=0 \
-            --recompute-attention
+            --recompute-attention --bos prepend
             """)
 
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "The prompt.") var prompt: String
         @Option(help: "Transcoder set folder (transcoders.json + layer-<L>/).") var transcoders: String
+        @Option(help: "BOS token first: prepend, none or auto (as for `graph build`; give the graph's).") var bos: GraphBOS = .prepend
         @Option(name: .customLong("set"), help: "L:P:F=V: set feature F of layer L at position P to V (repeatable).") var sets: [String] = []
         @Option(name: .customLong("scale"), help: "L:P:F=S: multiply that feature's activation by S (repeatable).") var scales: [String] = []
         @Option(help: "Tokens shown.") var top = 10
@@ -62,26 +68,31 @@ extension Loupe {
             let attention: String
             let tokens: [Row]
             let topAfter: Row
-            struct Row: Encodable { let token: String; let id: Int; let before: Float; let after: Float }
+            /// `graph`: the graph's prediction (frozen replacement model), nil when an edit is not a node.
+            struct Row: Encodable { let token: String; let id: Int; let before: Float; let graph: Float?; let after: Float }
         }
 
         func run() throws {
             let m = try modelOptions.load()
-            let ids = try GraphPrompt.tokens(prompt, tokenizer: m.tokenizer)
+            let ids = try GraphPrompt.tokens(prompt, tokenizer: m.tokenizer, bos: bos)
             let replacement = try LocalReplacementModel(model: m.transformer, transcoders: try TranscoderSet.load(transcoders), tokens: ids)
             let edits = try sets.map { try Self.edit($0, scale: false) } + scales.map { try Self.edit($0, scale: true) }
             let after = try FeatureIntervention(replacement).logits(edits, freezeAttention: !recomputeAttention)
+            let predicted = FeatureIntervention(replacement).frozenLogits(edits).map(softmax)
             let vocab = m.config.vocabSize
             let before = Array(replacement.logits[((ids.count - 1) * vocab)..<(ids.count * vocab)])
             let (p0, p1) = (softmax(before), softmax(after))
-            func row(_ t: Int) -> Output.Row { .init(token: m.tokenizer.tokenString(t), id: t, before: p0[t], after: p1[t]) }
+            func row(_ t: Int) -> Output.Row { .init(token: m.tokenizer.tokenString(t), id: t, before: p0[t], graph: predicted?[t], after: p1[t]) }
             let shown = p0.indices.sorted { p0[$0] > p0[$1] }.prefix(top).map(row)
             let best = row(p1.indices.max { p1[$0] < p1[$1] } ?? 0)
             if format == .json { return try Console.json(Output(prompt: prompt, edits: sets + scales, attention: recomputeAttention ? "recomputed" : "frozen",
                                                                   tokens: shown, topAfter: best)) }
             Console.out("attention \(recomputeAttention ? "recomputed from the edited stream" : "patterns frozen")")
-            Console.out("token                 p before   p after")
-            for r in shown { Console.out("\("'\(r.token)'".padding(toLength: 20, withPad: " ", startingAt: 0))  \(String(format: "%8.4f  %8.4f", r.before, r.after))") }
+            Console.out("token                 p before   p graph   p after")
+            for r in shown {
+                let graph = r.graph.map { String(format: "%8.4f", $0) } ?? "     n/a"
+                Console.out("\("'\(r.token)'".padding(toLength: 20, withPad: " ", startingAt: 0))  \(String(format: "%8.4f", r.before))  \(graph)  \(String(format: "%8.4f", r.after))")
+            }
             Console.out("top token after the edits: '\(best.token)' p = \(String(format: "%.4f", best.after)) (was \(String(format: "%.4f", best.before)))")
         }
     }

@@ -4,6 +4,8 @@ import Foundation
 import Models
 import Reporting
 
+extension GraphBOS: ExpressibleByArgument {}
+
 extension Loupe {
     /// `loupe graph`: attribution graphs (build, the default, and intervene).
     struct Graph: ParsableCommand {
@@ -31,8 +33,15 @@ extension Loupe {
             probable next tokens until their probabilities sum to --logit-probability (0.95), at \
             most --max-logits (10). The graph is pruned by influence on those logits: the nodes \
             carrying --node-threshold (0.8) of it, then the edges carrying --edge-threshold (0.98). \
-            A BOS token is prepended unless the prompt starts with a special token; position 0 has \
-            no feature or error nodes. --batch-size (256) targets share one backward pass \
+            --bos (prepend) says whether a BOS token starts the prompt: prepend (BOS, else EOS or \
+            PAD, unless the prompt starts with a special token: circuit-tracer's behaviour and \
+            the default, so graphs compare with circuit-tracer's and Neuronpedia's), none (the \
+            prompt's own tokens) or auto (what the tokenizer's config says, add_bos_token). \
+            Position 0 has no feature or error nodes, so with none the first token has only its \
+            token node; but a model that was not trained with BOS may answer differently with \
+            it (SmolLM2: p(' Paris') 0.30 with BOS, 0.70 without), and none or auto graphs the \
+            model's own prediction. The choice is in summary.txt and the JSON's metadata.bos. \
+            --batch-size (256) targets share one backward pass \
             (memory about 3 x batch x tokens x d_model floats).
 
             Writes --out-dir (default reports/graph-<prompt>): <slug>.json in circuit-tracer's \
@@ -58,12 +67,14 @@ extension Loupe {
             and rows above 10x the median norm are left out, as in training.
 
             Example: loupe graph --prompt "The Eiffel Tower is located in the city of" --transcoders transcoders/smollm2 \
-            --corpus corpus.jsonl --context 64 --max-tokens 8192
+            --bos auto --corpus corpus.jsonl --context 64 --max-tokens 8192
             """)
 
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "The prompt.") var prompt: String
         @Option(help: "Transcoder set folder (transcoders.json + layer-<L>/).") var transcoders: String
+        @Option(help: "BOS token first: prepend (circuit-tracer's), none (the prompt's own tokens) or auto (the tokenizer's add_bos_token).")
+        var bos: GraphBOS = .prepend
         @Option(help: "Keep the nodes carrying this share of the influence on the logits.") var nodeThreshold: Float = 0.8
         @Option(help: "Keep the edges carrying this share of the edge influence.") var edgeThreshold: Float = 0.98
         @Option(help: "At most this many logit nodes.") var maxLogits = 10
@@ -117,7 +128,7 @@ extension Loupe {
             let start = Date()
             let m = try modelOptions.load()
             let set = try TranscoderSet.load(transcoders)
-            let ids = try GraphPrompt.tokens(prompt, tokenizer: m.tokenizer)
+            let ids = try GraphPrompt.tokens(prompt, tokenizer: m.tokenizer, bos: bos)
             Console.progress("graph: \(ids.count) tokens, \(set.transcoders.count) transcoders; forward pass")
             let replacement = try LocalReplacementModel(model: m.transformer, transcoders: set, tokens: ids)
             Console.progress("graph: \(replacement.features.count) active features; backward passes")
@@ -135,7 +146,7 @@ extension Loupe {
                                                        slug: URL(fileURLWithPath: folder).lastPathComponent,
                                                        scan: URL(fileURLWithPath: transcoders).lastPathComponent,
                                                        nodeThreshold: nodeThreshold, edgeThreshold: edgeThreshold)
-            (inputs.command, inputs.figureNodes, inputs.figureEdges) = (commandLine(), figureNodes, figureEdges)
+            (inputs.command, inputs.figureNodes, inputs.figureEdges, inputs.bos) = (commandLine(), figureNodes, figureEdges, bos.recorded(for: m.tokenizer))
             let contexts = try featureContexts(graph, pruning: pruning, model: m)
             try graph.writeReport(to: folder, pruning: pruning, inputs: inputs, scores: scores, contexts: contexts,
                                   tokenText: { m.tokenizer.decode([$0]) })

@@ -39,7 +39,8 @@ extension Loupe.SAE {
             "training", "metrics" per layer}), DIR/summary.txt, and DIR/layer-<L>/ per layer in \
             SAELens's layout (`sae eval`, `sae features` and `sae encode` read each). A rerun \
             skips layers whose folder is complete (cfg.json and weights), so an interrupted run \
-            resumes with the layers left.
+            resumes with the layers left. What it prints is summary.txt without the wall-clock \
+            times (the *_seconds settings and the per-layer seconds), so a rerun prints the same.
 
             Layers (--layers): all, a range 0-29, or a list 3,8.
 
@@ -104,7 +105,7 @@ extension Loupe.SAE {
             }
             Console.progress(String(format: "done in %.0f s (forward passes %@ s)", Date().timeIntervalSince(start), set.training["forward_seconds"] ?? "-"))
             if format == .json { return try Console.json(set) }
-            for line in set.summary() { Console.out(line) }
+            for line in set.summary(timings: false) { Console.out(line) }
             Console.out("wrote \(out)/\(TranscoderSetManifest.fileName), \(out)/summary.txt and \(set.layers.count) layer folder(s)")
         }
     }
