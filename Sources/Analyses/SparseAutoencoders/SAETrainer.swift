@@ -225,7 +225,7 @@ public enum SAETrainer {
         let n = firstBatch.shape[0]
         for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
         if config.skip, config.skipFromData, let skipSample {
-            (p.wSkip, p.bDec, _) = try SkipFit.validated(input: skipSample.input, target: skipSample.target)
+            (p.wSkip, p.bDec) = try SkipFit.leastSquares(input: skipSample.input, target: skipSample.target)
         }
         switch config.architecture {
         case .standard: return StandardSAE(parameters: p)

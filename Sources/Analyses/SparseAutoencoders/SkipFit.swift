@@ -49,48 +49,4 @@ public enum SkipFit {
         }
         return (wSkip, bias)
     }
-
-    /// Ridge strengths ``validated(input:target:ridges:)`` chooses from (times the mean input variance).
-    public static let candidateRidges: [Double] = [1e-3, 1e-2, 1e-1, 1]
-
-    /// The fit of ``leastSquares(input:target:ridge:)`` with the ridge that predicts best on a
-    /// held-out fifth of the rows (every fifth row; the other four fifths fit each candidate),
-    /// then refitted on all rows. A ridge too weak for the sample lets directions in which the
-    /// input barely varies take large weights that fit the sample and not the next rows (on the
-    /// default model's layer 11 a ridge of 1e-3 gave a `W_skip` of norm 4,372 against 247 at
-    /// layer 10, and a negative held-out explained variance).
-    /// - Throws: as ``leastSquares(input:target:ridge:)``.
-    public static func validated(input x: Tensor, target y: Tensor, ridges: [Double] = candidateRidges) throws -> (wSkip: [Float], bias: [Float], ridge: Double) {
-        let n = x.shape.first ?? 0
-        guard ridges.count > 1, n >= 10, x.rank == 2, y.rank == 2, y.shape[0] == n else {
-            let ridge = ridges.first ?? 1e-3
-            let fit = try leastSquares(input: x, target: y, ridge: ridge)
-            return (fit.wSkip, fit.bias, ridge)
-        }
-        let held = Array(stride(from: 4, to: n, by: 5)), fitted = (0..<n).filter { $0 % 5 != 4 }
-        let (xf, yf, xh, yh) = (x.rows(at: fitted), y.rows(at: fitted), x.rows(at: held), y.rows(at: held))
-        var best = (ridge: ridges[0], error: Double.infinity)
-        for ridge in ridges {
-            let fit = try leastSquares(input: xf, target: yf, ridge: ridge)
-            let error = squaredError(wSkip: fit.wSkip, bias: fit.bias, input: xh, target: yh)
-            if error < best.error { best = (ridge, error) }
-        }
-        let fit = try leastSquares(input: x, target: y, ridge: best.ridge)
-        return (fit.wSkip, fit.bias, best.ridge)
-    }
-
-    /// `Σ |y - x W_skipᵀ - b|²` over the rows.
-    public static func squaredError(wSkip: [Float], bias: [Float], input x: Tensor, target y: Tensor) -> Double {
-        let (n, d, dOut) = (x.shape[0], x.shape[1], y.shape[1])
-        var predicted = [Float](repeating: 0, count: n * dOut)
-        x.withUnsafeBufferPointer { a in wSkip.withUnsafeBufferPointer { w in predicted.withUnsafeMutableBufferPointer { c in
-            BLAS.gemmTransposedB(m: n, n: dOut, k: d, a: a.baseAddress!, b: w.baseAddress!, c: c.baseAddress!)
-        } } }
-        var total = 0.0
-        for r in 0..<n { for o in 0..<dOut {
-            let e = Double(predicted[r * dOut + o]) + Double(bias[o]) - Double(y.scalars[r * dOut + o])
-            total += e * e
-        } }
-        return total.isFinite ? total : .infinity
-    }
 }
