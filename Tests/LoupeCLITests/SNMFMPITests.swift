@@ -78,7 +78,7 @@ struct SNMFMPITests {
                            "--iterations", "12", "--tolerance", "0", "--patience", "100"], ranks: [3], dir: random)
     }
 
-    @Test func storeFitUnderTwoRanksEqualsOneProcess() throws {
+    @Test func storeFitUnderTwoAndThreeRanksEqualsOneProcess() throws {
         let dir = try captureFolder()
         let prompts = (0..<10).map { "prompt \($0): the quick brown fox \(String(repeating: "jumps ", count: $0 % 4))over the dog" }
         try prompts.joined(separator: "\n").write(to: dir.appendingPathComponent("p.txt"), atomically: true, encoding: .utf8)
@@ -87,7 +87,7 @@ struct SNMFMPITests {
         _ = try runLoupe(["capture", "--model", model, "--prompts", dir.appendingPathComponent("p.txt").path,
                           "--hooks", "blocks.1.mlp.hook_post", "--dtype", "f32", "--store", store])
         try expectSameFit(["--store", store, "--hook", "blocks.1.mlp.hook_post", "--rank", "5", "--init", "random", "--seed", "2",
-                           "--sparsity", "0", "--iterations", "12", "--tolerance", "0", "--patience", "100", "--chunk-rows", "16"], ranks: [2], dir: dir)
+                           "--sparsity", "0", "--iterations", "12", "--tolerance", "0", "--patience", "100", "--chunk-rows", "16"], ranks: [2, 3], dir: dir)
     }
 
     @Test func ranksWithDifferentSettingsAndTooManyRanksAreRefused() throws {

@@ -1,8 +1,8 @@
 import Linalg
 
 /// Rows `rows` of another chunk stream, numbered from 0: one MPI rank's share of the rows.
-/// In-memory rows are sliced directly; a stream is read whole on every pass and all but the
-/// block's rows are dropped (a store capture is read sequentially; a rank cannot seek in it).
+/// In-memory rows are sliced directly; a store stream reads only the prompts the block's rows
+/// come from; any other stream is read whole on every pass and all but the block's rows dropped.
 struct SNMFChunkBlock: SNMFChunks {
     let base: any SNMFChunks
     let rows: Range<Int>
@@ -23,6 +23,7 @@ struct SNMFChunkBlock: SNMFChunks {
             }
             return
         }
+        if let store = base as? SNMFStoreStream { return try store.forEachChunk(rows: step, block: rows, body) }
         try base.forEachChunk(rows: step) { first, chunk in
             let c = chunk.shape[0]
             let from = max(first, lower), to = min(first + c, upper)
