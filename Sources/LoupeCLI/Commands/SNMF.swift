@@ -60,7 +60,8 @@ extension Loupe {
                 streamed; an --input matrix is read by every rank), and the per-iteration sums \
                 over tokens are all-reduced: the same factorization as one process up to the order \
                 of summation. Every rank must get the same command; rank 0 writes the report. \
-                --init svd or random (kmeans is refused); no --hierarchy.
+                --init svd or random (kmeans is refused); no --hierarchy. Memory per rank about \
+                8k·n/N + 28d² + 28kd bytes plus a chunk (docs/SCALE.md).
                   mpirun -np 4 loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --init random --out f
                 """)
 
