@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Store", "Probes", "Tokenizers", "LoupeTestSupport"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Store", "Probes", "Tokenizers", "Cluster", "LoupeTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
