@@ -3,8 +3,9 @@ import PackageDescription
 
 // Loupe: an interpretability workbench for transformer language models.
 // Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- Probes <- Analyses
-// <- LoupeCLI <- loupe; Reporting is a leaf that imports nothing of Loupe. Only Linalg imports
-// CBLAS/CLAPACKE. `scripts/check-layers.sh` (run by scripts/test.sh) enforces all three rules.
+// <- LoupeCLI <- loupe; Reporting is a leaf that imports nothing of Loupe, and so is Cluster (sums
+// over MPI processes; Analyses and above import it). Only Linalg imports CBLAS/CLAPACKE; only
+// Cluster imports CMPI. `scripts/check-layers.sh` (run by scripts/test.sh) enforces these rules.
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
@@ -26,6 +27,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         .target(name: "Linalg", dependencies: [
             "CBLAS", "CLAPACKE",
@@ -35,17 +38,18 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
         .target(name: "Reporting"),
+        .target(name: "Cluster", dependencies: ["CMPI"]),
         .target(name: "Store", dependencies: [
             "Models", "Tokenizers", "Linalg",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "Probes", dependencies: ["Linalg", "Tokenizers", "Store", "Models", "Reporting"]),
         .target(name: "Analyses", dependencies: [
-            "Probes", "Store", "Models", "Linalg", "Formats", "Tokenizers", "Reporting",
+            "Probes", "Store", "Models", "Linalg", "Formats", "Tokenizers", "Reporting", "Cluster",
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "LoupeCLI", dependencies: [
-            "Analyses", "Reporting", "Probes",
+            "Analyses", "Reporting", "Probes", "Cluster",
             "Models", "Store", "Tokenizers", "Formats", "Linalg",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -60,7 +64,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Formats", "LoupeTestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "LoupeTestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
-        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Store", "Probes", "Tokenizers", "LoupeTestSupport"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Store", "Probes", "Tokenizers", "Cluster", "LoupeTestSupport"]),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "Models", "Linalg", "LoupeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

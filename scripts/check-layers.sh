@@ -5,7 +5,9 @@
 #      (a module may import any module below it, none above or beside it);
 #   2. Reporting is a leaf: it imports no Loupe module, and only Probes and the layers above
 #      it import Reporting;
-#   3. only Linalg imports the system libraries CBLAS and CLAPACKE;
+#   3. only Linalg imports the system libraries CBLAS and CLAPACKE; only Cluster imports CMPI
+#      (Open MPI), and Cluster, like Reporting, is a leaf that only Analyses and the layers
+#      above it import;
 #   4. LoupeCLI parses and prints: every type it declares is a command or option type
 #      (ParsableCommand, ParsableArguments, ExpressibleByArgument, EnumerableFlag), a JSON
 #      output shape (Encodable), an error, or CLI plumbing named in CLI_PLUMBING below.
@@ -22,6 +24,7 @@ declare -A rank=(
   [LoupeCLI]=7 [loupe]=8 [loupe-bench]=8
 )
 reporting_min_rank=5
+cluster_min_rank=6
 # LoupeCLI types that are neither commands nor output shapes, and why they are CLI plumbing.
 CLI_PLUMBING=(
   Console Buffer                              # captured output for tests and notebooks
@@ -37,12 +40,24 @@ report() { echo "check-layers: $*"; violations=$((violations + 1)); }
 while IFS= read -r file; do
   rel="${file#"$root"/Sources/}"
   module="${rel%%/*}"
-  case "$module" in CBLAS|CLAPACKE) continue ;; esac
+  case "$module" in CBLAS|CLAPACKE|CMPI) continue ;; esac
   while IFS=: read -r line imported; do
     imported="$(echo "$imported" | sed -E 's/^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+(struct |class |enum |func |protocol |typealias )?//; s/[.[:space:]].*$//')"
     where="Sources/$rel:$line"
     if [ "$imported" = CBLAS ] || [ "$imported" = CLAPACKE ]; then
       [ "$module" = Linalg ] || report "$where: $module imports $imported (only Linalg may; use Linalg's BLAS / LAPACK wrappers)"
+      continue
+    fi
+    if [ "$imported" = CMPI ]; then
+      [ "$module" = Cluster ] || report "$where: $module imports CMPI (only Cluster may; use Cluster's Communicator)"
+      continue
+    fi
+    if [ "$imported" = Cluster ]; then
+      if [ "$module" = Cluster ]; then continue; fi
+      mr="${rank[$module]:-}"
+      if [ "$module" = Reporting ] || { [ -n "$mr" ] && [ "$mr" -lt "$cluster_min_rank" ]; }; then
+        report "$where: $module imports Cluster (only Analyses and the layers above it may)"
+      fi
       continue
     fi
     if [ "$imported" = Reporting ]; then
@@ -55,8 +70,8 @@ while IFS= read -r file; do
     fi
     ir="${rank[$imported]:-}"
     [ -n "$ir" ] || continue   # not a Loupe module (Foundation, GRDB, ...)
-    if [ "$module" = Reporting ]; then
-      report "$where: Reporting imports $imported (Reporting is a leaf: it imports no Loupe module)"
+    if [ "$module" = Reporting ] || [ "$module" = Cluster ]; then
+      report "$where: $module imports $imported ($module is a leaf: it imports no Loupe module)"
       continue
     fi
     mr="${rank[$module]:-}"

@@ -9,7 +9,7 @@ model_dir="$cache/models"
 model="$model_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 need=()
-for pkg in libopenblas-dev liblapacke-dev libsqlite3-dev pkg-config unzip parallel; do
+for pkg in libopenblas-dev liblapacke-dev libsqlite3-dev pkg-config unzip parallel libopenmpi-dev openmpi-bin; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

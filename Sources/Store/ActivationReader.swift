@@ -69,12 +69,14 @@ public struct ActivationReader: Sequence, IteratorProtocol {
     var windowOrder: [Int32] = []
     var cursor = 0
 
-    /// A reader of `hook` in `capture`, `batchSize` rows at a time.
+    /// A reader of `hook` in `capture`, `batchSize` rows at a time; with `prompts`, only the
+    /// prompts whose index is in it (one MPI rank's stretch of a capture), whose blobs alone
+    /// are then read.
     /// - Throws: ``StoreError/notFound(path:what:)`` when the capture lacks the hook, or
     ///   ``StoreError/corruptRow(path:row:reason:)`` when rows of it differ in width (patterns
     ///   of prompts of different lengths).
     public init(store: ActivationStore, capture: CaptureRecord, hook: String, batchSize: Int = 1024,
-                order: Order = .stored) throws {
+                order: Order = .stored, prompts: ClosedRange<Int>? = nil) throws {
         precondition(batchSize > 0, "batch size \(batchSize)")
         guard capture.hooks.contains(hook) else {
             throw StoreError.notFound(path: store.path, what: "hook '\(hook)' in capture \(capture.id) (it has \(capture.hooks.joined(separator: ", ")))")
@@ -119,6 +121,7 @@ public struct ActivationReader: Sequence, IteratorProtocol {
             throw StoreError.corruptRow(path: store.path, row: "hook \(hook)", reason: "rows of widths \(widths.sorted()) cannot stream as one matrix")
         }
         width = widths.first ?? 0
+        if let prompts { entries.removeAll { !prompts.contains($0.promptIndex) } }
         rowCount = entries.reduce(0) { $0 + $1.positions.count }
         var rng = SeededRandom(seed: 0)
         if case .shuffled(let seed, _) = order {

@@ -32,8 +32,9 @@ import Testing
     let clean = [
         "Linalg/A.swift": "import CBLAS\nimport Foundation\n",
         "Store/B.swift": "import Models\nimport GRDB\n",
-        "Analyses/C.swift": "import Store\nimport Probes\nimport Reporting\n",
+        "Analyses/C.swift": "import Store\nimport Probes\nimport Reporting\nimport Cluster\n",
         "Reporting/D.swift": "import Foundation\n",
+        "Cluster/F.swift": "import CMPI\nimport Foundation\n",
         "LoupeCLI/E.swift": "import ArgumentParser\nextension Loupe {\n    struct Trace: ParsableCommand {\n        struct Output: Encodable {}\n    }\n}\n",
     ]
 
@@ -56,6 +57,9 @@ import Testing
         ("LoupeCLI/Commands/Contrast.swift", "import Store\nenum StoreContrast {\n    static func load() {}\n}\n",
          "LoupeCLI declares 'StoreContrast'"),
         ("Newcomer/X.swift", "import Linalg\n", "module Newcomer is not in check-layers.sh's layer table"),
+        ("Store/Mpi.swift", "import CMPI\n", "Store imports CMPI (only Cluster may"),
+        ("Cluster/Up.swift", "import CMPI\nimport Linalg\n", "Cluster imports Linalg (Cluster is a leaf"),
+        ("Probes/Sum.swift", "import Cluster\n", "Probes imports Cluster (only Analyses and the layers above it may)"),
     ])
     func aPlantedViolationFails(path: String, text: String, message: String) throws {
         var files = clean

@@ -45,6 +45,23 @@ import Testing
         #expect(sizes.dropLast().allSatisfy { $0 == 16 } && sizes.last! <= 16 && sizes.last! > 0)
     }
 
+    /// `prompts:` (one MPI rank's stretch) reads exactly those prompts' rows, in stored order.
+    @Test func aPromptRangeReadsOnlyThosePrompts() throws {
+        let t = try captured()
+        let (rows, keys) = try storedRows(t, "blocks.1.hook_resid_post")
+        var reader = try ActivationReader(store: t.store, capture: t.capture, hook: "blocks.1.hook_resid_post", batchSize: 7,
+                                          prompts: 5...11)
+        let wanted = keys.indices.filter { (5...11).contains(keys[$0][0]) }
+        #expect(reader.rowCount == wanted.count && !wanted.isEmpty)
+        var got: [Float] = [], gotKeys: [[Int]] = []
+        while let b = try reader.nextBatch() {
+            got += b.rows.scalars
+            gotKeys += zip(b.promptIndices, b.positions).map { [$0, $1] }
+        }
+        #expect(gotKeys == wanted.map { keys[$0] })
+        #expect(got == wanted.flatMap { rows[($0 * 32)..<(($0 + 1) * 32)] })
+    }
+
     @Test func shuffledOrderIsASeededPermutationOfTheRows() throws {
         let t = try captured(dtype: .f16)
         let (rows, keys) = try storedRows(t, "blocks.1.hook_resid_post")

@@ -50,8 +50,19 @@ public struct SNMFStoreStream: SNMFChunks {
     }
 
     public func forEachChunk(rows: Int, _ body: (Int, Tensor) throws -> Void) throws {
+        try forEachChunk(rows: rows, block: 0..<tokens, body)
+    }
+
+    /// The rows `block` of the stream, numbered from 0, in chunks of at most `rows`: only the
+    /// prompts those rows come from are read (rows are in prompt order), so each MPI rank reads
+    /// its own stretch of the capture.
+    func forEachChunk(rows: Int, block: Range<Int>, _ body: (Int, Tensor) throws -> Void) throws {
+        guard !block.isEmpty else { return }
         let step = max(rows, 1), d = neurons
-        var reader = try ActivationReader(store: store, capture: capture, hook: hook!, batchSize: step)
+        let prompts = origins[block.lowerBound].prompt...origins[block.upperBound - 1].prompt
+        var index = block.lowerBound  // the global index of the next kept row read
+        while index > 0 && origins[index - 1].prompt == prompts.lowerBound { index -= 1 }
+        var reader = try ActivationReader(store: store, capture: capture, hook: hook!, batchSize: step, prompts: prompts)
         var pending: [Float] = []
         var first = 0
         func flush(_ count: Int) throws {
@@ -62,13 +73,14 @@ public struct SNMFStoreStream: SNMFChunks {
         }
         while let batch = try reader.nextBatch() {
             for r in 0..<batch.rows.shape[0] where filter.kept(position: batch.positions[r], token: batch.tokens[r]) {
-                pending += batch.rows.scalars[(r * d)..<((r + 1) * d)]
+                if block.contains(index) { pending += batch.rows.scalars[(r * d)..<((r + 1) * d)] }
+                index += 1
             }
             while pending.count >= step * d { try flush(step) }
         }
         if !pending.isEmpty { try flush(pending.count / d) }
-        guard first == tokens else {
-            throw SNMFError.invalidSetting("\(source) changed while it was read: \(first) rows now, \(tokens) when opened")
+        guard first == block.count else {
+            throw SNMFError.invalidSetting("\(source) changed while it was read: \(first) rows of \(block.lowerBound)..<\(block.upperBound) now, \(block.count) when opened")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Linalg
 
 extension SemiNMF {
@@ -23,13 +24,25 @@ extension SemiNMF {
     ///   change between passes.
     public func fit(chunks rows: some SNMFChunks, chunkRows: Int = 4096, start given: Start? = nil,
                     progress: ((Int, Double, Double) -> Void)? = nil) throws -> Result {
-        let (n, d, k) = (rows.tokens, rows.neurons, config.rank)
-        try SemiNMF.checkSizes(tokens: n, neurons: d, rank: k)
+        try checkStreamed(tokens: rows.tokens, neurons: rows.neurons, chunkRows: chunkRows)
+        var state = try StreamState(rows: rows, k: config.rank, chunkRows: chunkRows, span: .whole(rows.tokens))
+        return try fitStreamed(&state, start: given, progress: progress)
+    }
+
+    /// - Throws: ``SNMFError`` for a rank out of range, a bad setting, `chunkRows < 1` or sizes that overflow.
+    func checkStreamed(tokens n: Int, neurons d: Int, chunkRows: Int) throws {
+        try SemiNMF.checkSizes(tokens: n, neurons: d, rank: config.rank)
         try config.validate()
-        guard chunkRows >= 1, SemiNMF.streamingMemoryBytes(tokens: n, neurons: d, rank: k, chunkRows: chunkRows) != nil else {
+        guard chunkRows >= 1, SemiNMF.streamingMemoryBytes(tokens: n, neurons: d, rank: config.rank, chunkRows: chunkRows) != nil else {
             throw SNMFError.invalidSetting("chunk rows \(chunkRows) must be at least 1 (and the fit's sizes must not overflow)")
         }
-        var state = try StreamState(rows: rows, k: k, chunkRows: chunkRows)
+    }
+
+    /// The streamed fit of `state`'s rows: on one process all of them, under MPI this rank's
+    /// block (every sum over tokens all-reduced, so all ranks take the same steps). The
+    /// result's `codes` are the columns of `state`'s rows only, `tokens` their count.
+    func fitStreamed(_ state: inout StreamState, start given: Start?, progress: ((Int, Double, Double) -> Void)?) throws -> Result {
+        let (n, d, k) = (state.n, state.d, config.rank)
         let start = try given ?? self.streamedStart(&state)
         guard start.features.count == k * d, start.codes.count == k * n else {
             throw SNMFError.invalidSetting("the start has \(start.features.count) feature and \(start.codes.count) code values, expected \(k) x \(d) and \(k) x \(n)")
@@ -41,19 +54,19 @@ extension SemiNMF {
         // The start's loss (one pass; it also gives ‖A‖² and the first Y X).
         state.zz = SemiNMF.gram(state.features, rows: k, width: d)
         try state.pass(update: nil)
-        state.yy = SemiNMF.gram(state.codes, rows: k, width: n)
-        var losses = [state.loss]
+        state.yy = try state.codesGram()
+        var losses = [try state.agreedLoss()]
         var best = (loss: Double.infinity, iteration: 0, features: state.features, codes: state.codes)
         var stale = 0, converged = false
         let keep = config.keptNeurons(of: d), total = state.total
         for iteration in 1...config.iterations {
             state.features = try SemiNMF.solveZ(yx: state.yx, yy: state.yy, k: k, d: d, ridge: config.ridge)
             SemiNMF.sparsify(&state.features, k: k, d: d, keep: keep)
-            state.normalize()
+            try state.normalize()
             state.zz = SemiNMF.gram(state.features, rows: k, width: d)
             try state.pass(update: Float(config.epsilon))
-            state.yy = SemiNMF.gram(state.codes, rows: k, width: n)
-            let loss = state.loss
+            state.yy = try state.codesGram()
+            let loss = try state.agreedLoss()
             losses.append(loss)
             let improved = iteration == 1 || loss < best.loss * (1 - config.tolerance)
             if loss < best.loss { best = (loss, iteration, state.features, state.codes) }
@@ -67,23 +80,37 @@ extension SemiNMF {
 
     /// The configured start, from passes over the rows.
     func streamedStart(_ state: inout StreamState) throws -> Start {
-        let (n, d, k) = (state.n, state.d, state.k)
+        let (n, d, k, span) = (state.n, state.d, state.k, state.span)
         switch config.initialization {
         case .random:
+            // Draw number i·total + t is Y[i, t] for the global token t, whichever rank holds it.
             var rng = SeededRandom(seed: config.seed)
-            state.codes = (0..<(k * n)).map { _ in rng.nextUniform() }
+            var codes = [Float](repeating: 0, count: k * n)
+            for i in 0..<k {
+                for t in 0..<span.total {
+                    let u = rng.nextUniform()
+                    if t >= span.first && t < span.first + n { codes[i * n + t - span.first] = u }
+                }
+            }
+            state.codes = codes
             state.yx = try state.productYX()
-            let yy = SemiNMF.gram(state.codes, rows: k, width: n)
+            let yy = try state.codesGram()
             let features = try SemiNMF.solveZ(yx: state.yx, yy: yy, k: k, d: d, ridge: max(config.ridge, 1e-9))
             return Start(features: features, codes: state.codes)
         case .kmeans:
+            guard !span.distributed else {
+                throw SNMFError.invalidSetting("the kmeans start is not distributed over MPI ranks: use the svd or random start")
+            }
             state.codes = SemiNMF.kMeansCodes(try SemiNMF.kMeans(state.rows, k: k, seed: config.seed, chunkRows: state.chunkRows), k: k)
             state.yx = try state.productYX()
             let yy = SemiNMF.gram(state.codes, rows: k, width: n)
             let features = try SemiNMF.solveZ(yx: state.yx, yy: yy, k: k, d: d, ridge: max(config.ridge, 1e-9))
             return Start(features: features, codes: state.codes)
         case .svd:
-            guard d <= n else {
+            guard d <= span.total else {
+                guard !span.distributed else {
+                    throw SNMFError.invalidSetting("the svd start with fewer tokens (\(span.total)) than neurons (\(d)) reads every row in one process: use the random start under MPI")
+                }
                 // Fewer tokens than neurons: the rows (n·d < d² values) fit in the Gram matrix's place.
                 var all: [Float] = []
                 try state.visit { _, chunk in all += chunk.scalars }
@@ -116,6 +143,8 @@ struct StreamState {
     let rows: any SNMFChunks
     let n: Int, d: Int, k: Int
     let chunkRows: Int
+    /// Where these rows sit among all ranks' rows (`.whole(n)` on one process).
+    let span: SNMFSpan
     var features: [Float] = []
     var codes: [Float] = []
     /// `Y X` `[k, d]` of the codes as the last pass left them; `ZᵀZ`, `Y Yᵀ` `[k, k]`.
@@ -123,9 +152,9 @@ struct StreamState {
     /// `‖A‖²` and the loss's cross term `Σ Y ⊙ ZᵀA`, from the last pass.
     var total = 0.0, cross = 0.0
 
-    init(rows: some SNMFChunks, k: Int, chunkRows: Int) throws {
+    init(rows: some SNMFChunks, k: Int, chunkRows: Int, span: SNMFSpan) throws {
         self.rows = rows
-        (n, d, self.k, self.chunkRows) = (rows.tokens, rows.neurons, k, chunkRows)
+        (n, d, self.k, self.chunkRows, self.span) = (rows.tokens, rows.neurons, k, chunkRows, span)
         yx = [Float](repeating: 0, count: k * d)
         zz = [Float](repeating: 0, count: k * k)
         yy = zz
@@ -136,6 +165,21 @@ struct StreamState {
         var quadratic = 0.0
         for i in 0..<(k * k) { quadratic += Double(zz[i]) * Double(yy[i]) }
         return total - 2 * cross + quadratic
+    }
+
+    /// ``loss``, rank 0's on every rank (all ranks then stop at the same iteration).
+    func agreedLoss() throws -> Double {
+        guard span.distributed else { return loss }
+        var value = [loss]
+        try span.communicator.broadcast(&value, from: 0)
+        return value[0]
+    }
+
+    /// `Y Yᵀ` `[k, k]` of the codes, summed over all ranks.
+    func codesGram() throws -> [Float] {
+        var yy = SemiNMF.gram(codes, rows: k, width: n)
+        try span.communicator.allReduceSum(&yy)
+        return yy
     }
 
     /// Visits `rows` in order, checking each chunk's place and width.
@@ -165,6 +209,7 @@ struct StreamState {
                 }
             }
         }
+        try span.communicator.allReduceSum(&yx)
         return yx
     }
 
@@ -175,9 +220,21 @@ struct StreamState {
         return y
     }
 
-    /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged).
-    mutating func normalize() {
-        SemiNMF.normalizeRows(codes: &codes, n: n, features: &features, width: d, k: k)
+    /// Each row of Y to unit norm, its feature scaled by the old norm (ZY unchanged); under
+    /// MPI the norms are of the whole rows, from all-reduced sums of squares.
+    mutating func normalize() throws {
+        guard span.distributed else {
+            return SemiNMF.normalizeRows(codes: &codes, n: n, features: &features, width: d, k: k)
+        }
+        var squares = [Double](repeating: 0, count: k)
+        for i in 0..<k { for j in 0..<n { squares[i] += Double(codes[i * n + j]) * Double(codes[i * n + j]) } }
+        try span.communicator.allReduceSum(&squares)
+        for i in 0..<k {
+            let norm = Float(squares[i].squareRoot())
+            guard norm > 0, norm.isFinite else { continue }
+            for j in 0..<n { codes[i * n + j] /= norm }
+            for j in 0..<d { features[i * d + j] *= norm }
+        }
     }
 
     /// One pass: per chunk `ZᵀA_c`; with `update` (the epsilon) Ding et al.'s update of the
@@ -213,13 +270,19 @@ struct StreamState {
                 }
             }
         }
+        if span.distributed {
+            var sums = [total, cross] + yx.map(Double.init)
+            try span.communicator.allReduceSum(&sums)
+            (total, cross) = (sums[0], sums[1])
+            for i in 0..<(k * d) { yx[i] = Float(sums[2 + i]) }
+        }
         (self.total, self.cross, self.yx) = (total, cross, yx)
     }
 
     /// The SVD start from the `d x d` Gram matrix `Σ X_cᵀ X_c` (one pass) and `Y = |Σ⁻¹ Uᵀ Xᵀ|`
     /// (another), as ``SemiNMF/start(for:)`` does for `d <= n`.
     mutating func svdStart() throws -> SemiNMF.Start {
-        let (n, d, k) = (n, d, k)
+        let (n, d, k, span) = (n, d, k, span)
         var gram = [Float](repeating: 0, count: d * d)
         try visit { _, chunk in
             chunk.withUnsafeBufferPointer { xp in
@@ -228,10 +291,17 @@ struct StreamState {
                 }
             }
         }
-        let (u, s, _) = try LAPACK.svd(gram.map(Double.init), rows: d, cols: d)
-        let sigma = s.prefix(k).map { max($0, 0).squareRoot() }
-        var side = [Float](repeating: 0, count: k * d)
-        for i in 0..<k { for j in 0..<d { side[i * d + j] = Float(u[j * d + i]) } }
+        try span.communicator.allReduceSum(&gram)
+        // Rank 0 decomposes and sends Σ and U's top k columns (one set of signs for all ranks).
+        var shared = [Double](repeating: 0, count: k + k * d)
+        if span.communicator.rank == 0 {
+            let (u, s, _) = try LAPACK.svd(gram.map(Double.init), rows: d, cols: d)
+            for i in 0..<k { shared[i] = max(s[i], 0).squareRoot() }
+            for i in 0..<k { for j in 0..<d { shared[k + i * d + j] = Double(Float(u[j * d + i])) } }
+        }
+        try span.communicator.broadcast(&shared, from: 0)
+        let sigma = Array(shared[0..<k])
+        let side = shared[k...].map { Float($0) }
         var codes = [Float](repeating: 0, count: k * n)
         try visit { first, chunk in
             let c = chunk.shape[0]
@@ -247,14 +317,18 @@ struct StreamState {
         }
         var features = [Float](repeating: 0, count: k * d)
         let floor = (sigma.first ?? 0) * 1e-6
+        let kept = (0..<k).map { sigma[$0] > floor && sigma[$0] != 0 }
+        var sums = [Double](repeating: 0, count: k)
+        for i in 0..<k where kept[i] {
+            for j in 0..<n { codes[i * n + j] *= Float(1 / sigma[i]); sums[i] += Double(codes[i * n + j]) }
+        }
+        try span.communicator.allReduceSum(&sums)
         for i in 0..<k {
-            if sigma[i] <= floor || sigma[i] == 0 {
-                for j in 0..<n { codes[i * n + j] = Float(1 / Double(n).squareRoot()) }
+            guard kept[i] else {
+                for j in 0..<n { codes[i * n + j] = Float(1 / Double(span.total).squareRoot()) }
                 continue
             }
-            var sum = 0.0
-            for j in 0..<n { codes[i * n + j] *= Float(1 / sigma[i]); sum += Double(codes[i * n + j]) }
-            let sign: Float = sum < 0 ? -1 : 1
+            let sign: Float = sums[i] < 0 ? -1 : 1
             for j in 0..<d { features[i * d + j] = sign * side[i * d + j] * Float(sigma[i]) }
             for j in 0..<n { codes[i * n + j] = abs(codes[i * n + j]) }
         }

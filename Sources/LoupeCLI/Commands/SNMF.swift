@@ -1,5 +1,6 @@
 import Analyses
 import ArgumentParser
+import Cluster
 import Foundation
 import Models
 import Reporting
@@ -52,6 +53,16 @@ extension Loupe {
                 snmf.json (every setting, the loss curve, Z; Y with --save-codes) and, for store \
                 rows, tokens.csv (each feature's top tokens with context; token text with --model) \
                 into --out (default reports/snmf-<label>).
+
+                Across processes (MPI): under `mpirun -np N` or `srun` (detected from \
+                OMPI_COMM_WORLD_SIZE or PMIX_RANK, or forced with --mpi) rank r of N fits the \
+                contiguous block r·n/N ..< (r+1)·n/N of the rows, streamed (a store is always \
+                streamed; an --input matrix is read by every rank), and the per-iteration sums \
+                over tokens are all-reduced: the same factorization as one process up to the order \
+                of summation. Every rank must get the same command; rank 0 writes the report. \
+                --init svd or random (kmeans is refused); no --hierarchy. Memory per rank about \
+                8k·n/N + 28d² + 28kd bytes plus a chunk (docs/SCALE.md).
+                  mpirun -np 4 loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --init random --out f
                 """)
 
             @Option(help: "A [tokens, neurons] .npy matrix (rows are tokens).") var input: String?
@@ -71,7 +82,8 @@ extension Loupe {
             @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
             @Option(help: "The store's model: its special tokens' rows left out of the fit, token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses); `default` for $LOUPE_MODEL or the default model.") var model: String?
             @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
-            @Option(name: .customLong("chunk-rows"), help: "With --stream: rows decoded at a time.") var chunkRows = 4096
+            @Option(name: .customLong("chunk-rows"), help: "With --stream or MPI: rows decoded at a time.") var chunkRows = 4096
+            @Flag(help: "Fit across the ranks of an MPI job (implied when mpirun or srun started the process); see the discussion.") var mpi = false
             @Option(help: "Coarser levels above --rank, e.g. 20,5: each factorizes the level below's codes, then all are fine-tuned jointly (deep semi-NMF); writes hierarchy.txt/.csv.") var hierarchy: String?
             @Option(help: "With --hierarchy: joint fine-tuning sweeps.") var sweeps = 50
             @Option(help: "Print progress every N iterations.") var every = 10
@@ -103,24 +115,49 @@ extension Loupe {
             }
 
             func run() throws {
+                let communicator = try mpi || Communicator.launchedByMPI() ? Communicator.world() : Communicator.single
+                defer { communicator.finalize() }
+                if communicator.size == 1 { return try fitAndReport(communicator) }
+                // An error met by some ranks only would leave the others waiting in a collective.
+                do { try fitAndReport(communicator) } catch { communicator.abort("\(error)") }
+            }
+
+            /// The fit (over `communicator`'s ranks) and, on rank 0, the report.
+            func fitAndReport(_ communicator: Communicator) throws {
+                let distributed = communicator.size > 1, lead = communicator.rank == 0
+                if distributed && hierarchy != nil { throw ValidationError("--hierarchy fits rows in memory in one process; drop it under MPI") }
                 let loaded = try model.map { try ModelOptions.load($0 == "default" ? nil : $0) }
                 let special = loaded.map { SNMFLeftOut.specialIDs(of: $0.tokenizer) } ?? []
-                let rows: any SNMFChunks = try stream ? SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special)
+                let streamed = stream || (distributed && store != nil)
+                let rows: any SNMFChunks = try streamed ? SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special)
                     : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!, specialIDs: special)
-                if let left = rows.leftOut { Console.progress("store rows left out: \(left.description)") }
+                if let left = rows.leftOut, lead { Console.progress("store rows left out: \(left.description)") }
                 let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
                                             iterations: iterations, tolerance: tolerance, patience: patience)
-                let bytes = (stream ? SemiNMF.streamingMemoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank, chunkRows: chunkRows)
+                let share = distributed ? (rows.tokens + communicator.size - 1) / communicator.size : rows.tokens
+                let bytes = (streamed || distributed ? SemiNMF.streamingMemoryBytes(tokens: share, neurons: rows.neurons, rank: rank, chunkRows: chunkRows)
                              : SemiNMF.memoryBytes(tokens: rows.tokens, neurons: rows.neurons, rank: rank)) ?? 0
-                Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank)\(stream ? ", streamed" : "") (about \(bytes >> 20) MB)")
+                let ranks = distributed ? " over \(communicator.size) MPI ranks (about \(bytes >> 20) MB each)" : " (about \(bytes >> 20) MB)"
+                if lead { Console.progress("factorizing \(rows.tokens) tokens x \(rows.neurons) neurons at rank \(rank)\(streamed ? ", streamed" : "")\(ranks)") }
                 let started = Date()
                 let report = { (iteration: Int, loss: Double, error: Double) in
-                    guard iteration % every == 0 || iteration == 1 else { return }
+                    guard lead, iteration % every == 0 || iteration == 1 else { return }
                     Console.progress("iteration \(iteration): loss \(fmt(loss)), relative error \(fmt(error))")
                 }
                 let fitter = SemiNMF(config: config)
-                let result = try (rows as? SNMFRows).map { try fitter.fit($0, progress: report) } ?? fitter.fit(chunks: rows, chunkRows: chunkRows, progress: report)
-                let seconds = Date().timeIntervalSince(started)
+                let fitted: SemiNMF.Result?
+                if distributed {
+                    fitted = try fitter.fit(chunks: rows, communicator: communicator, chunkRows: chunkRows, progress: report)
+                } else {
+                    fitted = try (rows as? SNMFRows).map { try fitter.fit($0, progress: report) } ?? fitter.fit(chunks: rows, chunkRows: chunkRows, progress: report)
+                }
+                guard let result = fitted else { return }  // ranks but 0 write nothing
+                try writeReport(result, rows: rows, loaded: loaded, config: config, seconds: Date().timeIntervalSince(started), ranks: communicator.size)
+            }
+
+            /// The report folder and the summary line (or JSON).
+            func writeReport(_ result: SemiNMF.Result, rows: any SNMFChunks, loaded: LoadedModel?, config: SemiNMF.Config,
+                             seconds: Double, ranks: Int) throws {
                 let name = label ?? hook ?? URL(fileURLWithPath: input ?? "").deletingPathExtension().lastPathComponent
                 var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) } ?? ReportFolder(analysis: "snmf", label: name)
                 var vocabulary: [SNMFVocabularyLens.Effects]? = nil
@@ -132,13 +169,13 @@ extension Loupe {
                                        tokenText: loaded.map { m in { m.tokenizer.decode([$0]) } }, vocabulary: vocabulary)
                 Console.progress("report written to \(folder.url.path)")
                 struct Summary: Encodable {
-                    let tokens, neurons, rank, iterations, bestIteration: Int
+                    let tokens, neurons, rank, iterations, bestIteration, ranks: Int
                     let relativeError, startRelativeError, loss, seconds: Double
                     let converged: Bool
                     let report: String
                 }
                 let summary = Summary(tokens: rows.tokens, neurons: rows.neurons, rank: rank, iterations: result.losses.count - 1,
-                                      bestIteration: result.bestIteration, relativeError: result.relativeError,
+                                      bestIteration: result.bestIteration, ranks: ranks, relativeError: result.relativeError,
                                       startRelativeError: result.relativeErrors[0], loss: result.bestLoss, seconds: seconds,
                                       converged: result.converged, report: folder.url.path)
                 if format == .json { return try Console.json(summary) }
