@@ -9,11 +9,19 @@
 #define AVX2 __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
 #define AVX2_KERNEL __attribute__((target("avx2,fma,f16c")))
 
-// The f16 at byte `offset` of `p` as a float (exact).
+// The f16 at byte `offset` of `p` as a float (exact). Moved in through a general register
+// (vmovd), so the conversion does not depend on whatever the destination register held.
 AVX2 float half_at(const uint8_t *p, int offset) {
     uint16_t h;
     memcpy(&h, p + offset, 2);
-    return _cvtsh_ss(h);
+    return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
+}
+
+// The two f16s at byte `offset` of `p` (a block's d and m) as floats in lanes 0 and 1.
+AVX2 __m128 halves2_at(const uint8_t *p, int offset) {
+    uint32_t h;
+    memcpy(&h, p + offset, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)h));
 }
 
 // 8 bytes at `p` zero- or sign-extended to eight 32-bit lanes.

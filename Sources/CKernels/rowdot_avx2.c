@@ -29,21 +29,29 @@ AVX2 __m256 nibble_group(const uint8_t *qs, const float *x, int offset, const ui
     return _mm256_add_ps(s, t);
 }
 
-// block_q8_0: f16 d, int8 qs[32]; x = q * d.
+// sum of q_i * x_i over one Q8_0 group's 32 signed bytes at `qs`.
+AVX2 __m256 q8_group(const uint8_t *qs, const float *x) {
+    __m256 s = _mm256_mul_ps(fl(i8x8(qs)), _mm256_loadu_ps(x));
+    __m256 t = _mm256_mul_ps(fl(i8x8(qs + 8)), _mm256_loadu_ps(x + 8));
+    s = _mm256_fmadd_ps(fl(i8x8(qs + 16)), _mm256_loadu_ps(x + 16), s);
+    t = _mm256_fmadd_ps(fl(i8x8(qs + 24)), _mm256_loadu_ps(x + 24), t);
+    return _mm256_add_ps(s, t);
+}
+
+// block_q8_0: f16 d, int8 qs[32]; x = q * d. Two groups per step into two accumulators.
 AVX2_KERNEL float loupe_avx2_dot_q8_0(const void *row, const float *x, const float *sums, intptr_t groups) {
     (void)sums;
     const uint8_t *r = row;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    for (intptr_t g = 0; g < groups; g++) {
+    intptr_t g = 0;
+    for (; g + 1 < groups; g += 2) {
         const uint8_t *p = r + 34 * g;
-        const float *xg = x + 32 * g;
-        __m256 s = _mm256_mul_ps(fl(i8x8(p + 2)), _mm256_loadu_ps(xg));
-        __m256 t = _mm256_mul_ps(fl(i8x8(p + 10)), _mm256_loadu_ps(xg + 8));
-        s = _mm256_fmadd_ps(fl(i8x8(p + 18)), _mm256_loadu_ps(xg + 16), s);
-        t = _mm256_fmadd_ps(fl(i8x8(p + 26)), _mm256_loadu_ps(xg + 24), t);
-        __m256 d = _mm256_set1_ps(half_at(p, 0));
-        if (g & 1) acc1 = _mm256_fmadd_ps(d, _mm256_add_ps(s, t), acc1);
-        else acc0 = _mm256_fmadd_ps(d, _mm256_add_ps(s, t), acc0);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(p, 0)), q8_group(p + 2, x + 32 * g), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(p, 34)), q8_group(p + 36, x + 32 * g + 32), acc1);
+    }
+    if (g < groups) {
+        const uint8_t *p = r + 34 * g;
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(p, 0)), q8_group(p + 2, x + 32 * g), acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
 }
@@ -60,19 +68,25 @@ AVX2_KERNEL float loupe_avx2_dot_q4_0(const void *row, const float *x, const flo
     return hsum(acc);
 }
 
-// block_q4_1: f16 d, f16 m, qs[16]; x = d * q + m.
+// One Q4_1 group at `p`: acc += d * sum q x, mins += m * sum x.
+AVX2 void q4_1_group(const uint8_t *p, const float *x, const float *sum, __m256 *acc, __m128 *mins) {
+    const __m128 dm = halves2_at(p, 0);
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(dm), nibble_group(p + 4, x, 0, 0), *acc);
+    *mins = _mm_fmadd_ss(_mm_movehdup_ps(dm), _mm_load_ss(sum), *mins);
+}
+
+// block_q4_1: f16 d, f16 m, qs[16]; x = d * q + m. Two groups per step into two accumulators.
 AVX2_KERNEL float loupe_avx2_dot_q4_1(const void *row, const float *x, const float *sums, intptr_t groups) {
     const uint8_t *r = row;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0;
-    for (intptr_t g = 0; g < groups; g++) {
-        const uint8_t *p = r + 20 * g;
-        __m256 s = nibble_group(p + 4, x + 32 * g, 0, 0), d = _mm256_set1_ps(half_at(p, 0));
-        if (g & 1) acc1 = _mm256_fmadd_ps(d, s, acc1);
-        else acc0 = _mm256_fmadd_ps(d, s, acc0);
-        mins += half_at(p, 2) * sums[g];
+    __m128 mins0 = _mm_setzero_ps(), mins1 = _mm_setzero_ps();
+    intptr_t g = 0;
+    for (; g + 1 < groups; g += 2) {
+        q4_1_group(r + 20 * g, x + 32 * g, sums + g, &acc0, &mins0);
+        q4_1_group(r + 20 * g + 20, x + 32 * g + 32, sums + g + 1, &acc1, &mins1);
     }
-    return hsum(_mm256_add_ps(acc0, acc1)) + mins;
+    if (g < groups) q4_1_group(r + 20 * g, x + 32 * g, sums + g, &acc0, &mins0);
+    return hsum(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_add_ss(mins0, mins1));
 }
 
 // block_q5_0: f16 d, u32 qh (bit j: fifth bit of element j), qs[16]; x = d * (q - 16).
