@@ -7,7 +7,7 @@
 //                                    [--sae [--sae-data X.npy] [--sae-architecture standard|topk] [--sae-latents 4608]
 //                                     [--sae-k 32] [--sae-batch 2048] [--sae-steps 10] [--sae-repeats 3] [--sae-dead-fraction 0.02]]
 //
-// --weights picks how the model's matrices are held (default $LOUPE_WEIGHTS, else f32); --weights-bench
+// --weights picks how the model's matrices are held (default $LOUPE_WEIGHTS, else native); --weights-bench
 // runs only one round of WeightsBench.swift (bench/weights_compare.sh alternates the formats);
 // --kernels-bench times only the in-place kernels of each kernel set (KernelsBench.swift).
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
