@@ -5,7 +5,8 @@ import PackageDescription
 // Modules run downward only: Linalg <- Formats <- Tokenizers <- Models <- Store <- Probes <- Analyses
 // <- LoupeCLI <- loupe; Reporting is a leaf that imports nothing of Loupe, and so is Cluster (sums
 // over MPI processes; Analyses and above import it). Only Linalg imports CBLAS/CLAPACKE; only
-// Cluster imports CMPI. `scripts/check-layers.sh` (run by scripts/test.sh) enforces these rules.
+// Cluster imports CMPI; only Formats imports CKernels (C kernels for AVX2/FMA, chosen at run
+// time). `scripts/check-layers.sh` (run by scripts/test.sh) enforces these rules.
 let package = Package(
     name: "Loupe",
     platforms: [.macOS(.v14)],
@@ -34,7 +35,10 @@ let package = Package(
             "CBLAS", "CLAPACKE",
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "Formats", dependencies: ["Linalg"]),
+        // AVX2/FMA/F16C kernels for GGUF blocks, compiled with per-function target attributes
+        // so the binary keeps the baseline ISA; Formats calls them only after a CPUID check.
+        .target(name: "CKernels"),
+        .target(name: "Formats", dependencies: ["Linalg", "CKernels"]),
         .target(name: "Tokenizers", dependencies: ["Formats"]),
         .target(name: "Models", dependencies: ["Linalg", "Formats", "Tokenizers"]),
         .target(name: "Reporting"),

@@ -5,9 +5,10 @@
 #      (a module may import any module below it, none above or beside it);
 #   2. Reporting is a leaf: it imports no Loupe module, and only Probes and the layers above
 #      it import Reporting;
-#   3. only Linalg imports the system libraries CBLAS and CLAPACKE; only Cluster imports CMPI
-#      (Open MPI), and Cluster, like Reporting, is a leaf that only Analyses and the layers
-#      above it import;
+#   3. only Linalg imports the system libraries CBLAS and CLAPACKE; only Formats imports the
+#      C target CKernels (the AVX2 kernels, reached through Formats' KernelSet); only Cluster
+#      imports CMPI (Open MPI), and Cluster, like Reporting, is a leaf that only Analyses and
+#      the layers above it import;
 #   4. LoupeCLI parses and prints: every type it declares is a command or option type
 #      (ParsableCommand, ParsableArguments, ExpressibleByArgument, EnumerableFlag), a JSON
 #      output shape (Encodable), an error, or CLI plumbing named in CLI_PLUMBING below.
@@ -40,12 +41,16 @@ report() { echo "check-layers: $*"; violations=$((violations + 1)); }
 while IFS= read -r file; do
   rel="${file#"$root"/Sources/}"
   module="${rel%%/*}"
-  case "$module" in CBLAS|CLAPACKE|CMPI) continue ;; esac
+  case "$module" in CBLAS|CLAPACKE|CMPI|CKernels) continue ;; esac
   while IFS=: read -r line imported; do
     imported="$(echo "$imported" | sed -E 's/^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+(struct |class |enum |func |protocol |typealias )?//; s/[.[:space:]].*$//')"
     where="Sources/$rel:$line"
     if [ "$imported" = CBLAS ] || [ "$imported" = CLAPACKE ]; then
       [ "$module" = Linalg ] || report "$where: $module imports $imported (only Linalg may; use Linalg's BLAS / LAPACK wrappers)"
+      continue
+    fi
+    if [ "$imported" = CKernels ]; then
+      [ "$module" = Formats ] || report "$where: $module imports CKernels (only Formats may; use Formats' RowDot / QuantizedMatrix / KernelSet)"
       continue
     fi
     if [ "$imported" = CMPI ]; then

@@ -5,7 +5,7 @@ import Linalg
 /// Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16), read in place from a mapped file or from owned bytes.
 /// Products keep the input in float32: one or two input rows go through ``RowDot``'s SIMD
 /// kernels; more rows dequantize cache-sized tiles of the matrix into float32 scratch and feed
-/// sgemm. Dequantized values are those of ``Dequantize``, so results equal the float32
+/// sgemm. Both use ``KernelSet/active``'s kernels (AVX2/FMA where the CPU has them). Dequantized values are those of ``Dequantize``, so results equal the float32
 /// model's up to summation order.
 public struct QuantizedMatrix: Sendable {
     /// The block format.
@@ -89,23 +89,42 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 
-    /// The whole matrix as float32 `[rows, columns]` (exactly ``Dequantize``'s values).
-    public func dense() -> Tensor {
+    /// The whole matrix as float32 `[rows, columns]` (exactly ``Dequantize``'s values), by
+    /// `kernels`' file-order tile kernels where the set has them and the CPU runs it.
+    public func dense(kernels: KernelSet = .active) -> Tensor {
         let scalars = withBytes { bytes in
             [Float](unsafeUninitializedCapacity: rows * columns) { out, done in
-                Dequantize.run(type, from: bytes, into: out)
+                if let tile = Self.fileOrderTile(type, kernels), let base = bytes.baseAddress, let dst = out.baseAddress {
+                    let (stride, k) = (rowBytes, columns)
+                    // Chunks write disjoint rows of `dst` and are all done when parallelChunks returns.
+                    parallelChunks(rows, minimumPerChunk: max(1, Dequantize.elementsPerChunk / k)) { range in
+                        tile.run(base + range.lowerBound * stride, dst + range.lowerBound * k, range.count * k / 32)
+                    }
+                } else {
+                    Dequantize.run(type, from: bytes, into: out)
+                }
                 done = rows * columns
             }
         }
         return Tensor(shape: [rows, columns], scalars: scalars)
     }
 
-    /// Row `i` dequantized into `destination` (`columns` floats).
-    public func dequantizeRow(_ i: Int, into destination: UnsafeMutablePointer<Float>) {
+    /// Row `i` dequantized into `destination` (`columns` floats; ``Dequantize``'s values).
+    public func dequantizeRow(_ i: Int, into destination: UnsafeMutablePointer<Float>, kernels: KernelSet = .active) {
         precondition(i >= 0 && i < rows, "row \(i) of a \(rows)-row matrix")
         withBytes { bytes in
-            Dequantize.kernel(type)(bytes.baseAddress! + i * rowBytes, destination, columns / type.blockSize)
+            if let tile = Self.fileOrderTile(type, kernels) {
+                tile.run(bytes.baseAddress! + i * rowBytes, destination, columns / 32)
+            } else {
+                Dequantize.kernel(type)(bytes.baseAddress! + i * rowBytes, destination, columns / type.blockSize)
+            }
         }
+    }
+
+    /// `kernels`' tile kernel for `type` when it writes file order and this CPU runs it.
+    private static func fileOrderTile(_ type: GGMLType, _ kernels: KernelSet) -> TileKernels.Choice? {
+        guard kernels.isSupported, let tile = TileKernels.kernel(type, kernels), !tile.lanes else { return nil }
+        return tile
     }
 
     /// The same matrix with its rows in the order `order` (row `i` of the result is row
@@ -136,25 +155,29 @@ public struct QuantizedMatrix: Sendable {
 
     /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
     /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers;
-    /// more use dequantized tiles and sgemm.
+    /// more use dequantized tiles and sgemm. `kernels` (default ``KernelSet/active``) picks
+    /// the SIMD kernels; a set this CPU does not run falls back to the generic one.
     public func multiply(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>,
-                         threads: Int = BLAS.threadCount) {
+                         threads: Int = BLAS.threadCount, kernels: KernelSet = .active) {
         guard m > 0, rows > 0 else { return }
+        let set = kernels.isSupported ? kernels : .generic
         if m <= Self.rowDotLimit {
-            rowDotProduct(input, rows: m, into: output, threads: threads)
+            rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
         } else {
-            tiledProduct(input, rows: m, into: output, threads: threads)
+            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
         }
     }
 
-    func rowDotProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
-        guard let kernel = RowDot.kernel(type) else { preconditionFailure("\(type) has no row-dot kernel; init checks") }
+    func rowDotProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
+                       kernels: KernelSet) {
+        guard let chosen = RowDot.kernel(type, kernels) else { preconditionFailure("\(type) has no row-dot kernel; init checks") }
+        let kernel = chosen.run
         let (n, k, stride, groups) = (rows, columns, rowBytes, columns / 32)
         var xs: [Float] = [], sums: [Float] = []
         xs.reserveCapacity(m * k)
         sums.reserveCapacity(m * groups)
         for i in 0..<m {
-            let p = RowDot.Prepared(type, input + i * k, count: k)
+            let p = RowDot.Prepared(type, input + i * k, count: k, lanes: chosen.lanes)
             xs += p.x
             sums += p.sums
         }
@@ -175,17 +198,20 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 
-    func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
+    func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
+                      kernels: KernelSet) {
         let (n, k, stride) = (rows, columns, rowBytes)
         let tileRows = max(8, min(n, Self.tileFloats / k) / 8 * 8)
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * k)
         defer { tile.deallocate() }
-        // Tiles in the row-dot kernels' column order where a tile kernel exists (the input
-        // permuted to match, so sgemm pairs the same columns), else in file order.
-        let ordered = TileKernels.kernel(type), plain = Dequantize.kernel(type)
+        // Tiles by the set's tile kernel where it has one, else by Dequantize's kernel (file
+        // order). A kernel writing the row-dot lane order gets the input permuted to match,
+        // so sgemm pairs the same columns.
+        let ordered = TileKernels.kernel(type, kernels)?.run, plain = Dequantize.kernel(type)
+        let lanes = TileKernels.kernel(type, kernels)?.lanes ?? false
         let (blocks, groups) = (k / type.blockSize, k / 32)
         var permuted: [Float] = []
-        if ordered != nil {
+        if lanes {
             let order = (0..<32).map { RowDot.source(type, position: $0) }
             permuted = [Float](unsafeUninitializedCapacity: m * k) { out, done in
                 for g in Swift.stride(from: 0, to: m * k, by: 32) {
@@ -198,7 +224,7 @@ public struct QuantizedMatrix: Sendable {
         withBytes { bytes in
             permuted.withUnsafeBufferPointer { pp in
                 let base = bytes.baseAddress!
-                let a: UnsafePointer<Float> = ordered == nil ? input : pp.baseAddress!
+                let a: UnsafePointer<Float> = lanes ? pp.baseAddress! : input
                 for first in Swift.stride(from: 0, to: n, by: tileRows) {
                     let count = min(tileRows, n - first)
                     parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in

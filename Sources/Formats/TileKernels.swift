@@ -1,4 +1,5 @@
-/// Dequantization into ``RowDotKernels``' lane order, for the tiled product: the same
+/// Dequantization into ``RowDotKernels``' lane order, for the tiled product with the
+/// generic ``KernelSet`` (the AVX2 set writes file order, ``AVX2Kernels/tile(_:)``): the same
 /// shift-and-mask extraction as the row-dot kernels, stored as whole `SIMD4<Float>`s, so a
 /// tile costs no shuffles and no library calls. The product permutes its input rows into
 /// the same order (``RowDot/source(_:position:)``), so sgemm sees matching columns. Each
@@ -10,10 +11,21 @@ enum TileKernels {
     /// Converts `groups` 32-element groups of one row at `source` into `destination`.
     typealias Kernel = (_ source: UnsafeRawPointer, _ destination: UnsafeMutablePointer<Float>, _ groups: Int) -> Void
 
-    static func kernel(_ type: GGMLType) -> Kernel? {
+    /// A tile kernel and the column order it writes.
+    struct Choice {
+        let run: Kernel
+        /// The row-dot kernels' lane order (``RowDot/source(_:position:)``) rather than file order.
+        let lanes: Bool
+    }
+
+    /// `type`'s tile kernel in `set` (which must be supported on this CPU): every type in
+    /// file order for ``KernelSet/avx2``; Q4_1 and Q8_0 in lane order for the generic set
+    /// (other types then dequantize with ``Dequantize``'s kernels).
+    static func kernel(_ type: GGMLType, _ set: KernelSet = .active) -> Choice? {
+        if set == .avx2, let run = AVX2Kernels.tile(type) { return Choice(run: run, lanes: false) }
         switch type {
-        case .q4_1: return q4_1
-        case .q8_0: return q8_0
+        case .q4_1: return Choice(run: q4_1, lanes: true)
+        case .q8_0: return Choice(run: q8_0, lanes: true)
         default: return nil
         }
     }

@@ -18,7 +18,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "How matrix weights are held: native (in the GGUF file's block format) or f32.",
-        discussion: "native reads Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16 and BF16 matrices in place from the mapped file (activations stay float32; results equal f32's up to summation order); f32 dequantizes every weight at load, the exact path. Safetensors checkpoints load as f32 either way. Default: $LOUPE_WEIGHTS, else f32. Example: loupe generate --weights native \"The capital of France is\"",
+        discussion: "native reads Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16 and BF16 matrices in place from the mapped file (activations stay float32; results equal f32's up to summation order; the kernels use AVX2/FMA where the CPU has them, LOUPE_KERNELS=generic forces the baseline ones); f32 dequantizes every weight at load, the exact path (560 MB instead of 60 MB resident for the default model). Safetensors checkpoints load as f32 either way. Default: $LOUPE_WEIGHTS, else native. Example: loupe generate --weights f32 \"The capital of France is\"",
         valueName: "native|f32"))
     var weights: WeightFormat?
 

@@ -9,8 +9,9 @@ public enum WeightFormat: String, Sendable, CaseIterable, Codable {
     /// Every weight dequantized to float32 at load: the exact path (sgemv/sgemm on dense weights).
     case f32
 
-    /// `$LOUPE_WEIGHTS` when it names a format, else ``f32``.
+    /// `$LOUPE_WEIGHTS` when it names a format, else ``native`` (AVX2/FMA kernels where the
+    /// CPU has them, ``Formats/KernelSet``).
     public static var `default`: WeightFormat {
-        ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"].flatMap(WeightFormat.init(rawValue:)) ?? .f32
+        ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"].flatMap(WeightFormat.init(rawValue:)) ?? .native
     }
 }

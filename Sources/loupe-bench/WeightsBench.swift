@@ -1,9 +1,11 @@
+import Formats
 import Foundation
 import Linalg
 import Models
 
 /// `--weights-bench`: one round for the weight format given by `--weights`, as one JSON line:
-/// resident memory (VmRSS) before and after loading and after the runs, forward-pass times on
+/// the kernel set in use (``KernelSet/active``), resident memory (VmRSS) before and after
+/// loading and after the runs, forward-pass times on
 /// 16 and 128 random tokens (median of 5 after a warm-up), and greedy generation tokens/s
 /// (64 tokens after 16, median of 3). `bench/weights_compare.sh` alternates the formats in
 /// separate processes and prints medians and ranges.
@@ -13,7 +15,7 @@ func weightsBenchmark(path: String, weights: WeightFormat) throws {
     let afterLoad = residentMegabytes()
     let model = loaded.transformer, vocab = UInt64(model.config.vocabSize)
     var rng = SeededRandom(seed: 1)
-    var line: [String: Any] = ["weights": weights.rawValue, "threads": BLAS.threadCount,
+    var line: [String: Any] = ["weights": weights.rawValue, "kernels": KernelSet.active.rawValue, "threads": BLAS.threadCount,
                                "rss_start_mb": before, "rss_loaded_mb": afterLoad, "load_s": loaded.loadSeconds]
     for n in [16, 128] {
         let tokens = (0..<n).map { _ in Int(rng.next() % vocab) }

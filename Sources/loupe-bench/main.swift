@@ -1,14 +1,15 @@
 // loupe-bench: speed of the engine on the default (or given) model, release build.
 //
 //   swift run -c release loupe-bench [--model PATH] [--threads N] [--json FILE] [--quick] [--weights native|f32]
-//                                    [--weights-bench]
+//                                    [--weights-bench] [--kernels-bench]
 //                                    [--store [--store-db FILE]] [--trace] [--probes [--probes-data DIR]] [--steer]
 //                                    [--snmf [--snmf-data DIR]]
 //                                    [--sae [--sae-data X.npy] [--sae-architecture standard|topk] [--sae-latents 4608]
 //                                     [--sae-k 32] [--sae-batch 2048] [--sae-steps 10] [--sae-repeats 3] [--sae-dead-fraction 0.02]]
 //
-// --weights picks how the model's matrices are held (default $LOUPE_WEIGHTS, else f32); --weights-bench
-// runs only one round of WeightsBench.swift (bench/weights_compare.sh alternates the formats).
+// --weights picks how the model's matrices are held (default $LOUPE_WEIGHTS, else native); --weights-bench
+// runs only one round of WeightsBench.swift (bench/weights_compare.sh alternates the formats);
+// --kernels-bench times only the in-place kernels of each kernel set (KernelsBench.swift).
 // --store runs only the activation store's benchmarks (StoreBench.swift); --store-db keeps its
 // store in FILE and, when FILE already holds the capture, measures only the reads and sizes.
 // --trace runs only causal tracing's (TraceBench.swift; --quick skips the full trace).
@@ -43,6 +44,7 @@ struct Args {
     var sae = false
     var weights = WeightFormat.default
     var weightsBench = false
+    var kernelsBench = false
     var saeSettings = SAEBenchSettings()
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
@@ -65,6 +67,7 @@ struct Args {
                 guard let w = it.next().flatMap(WeightFormat.init(rawValue:)) else { fail("--weights takes native or f32") }
                 weights = w
             case "--weights-bench": weightsBench = true
+            case "--kernels-bench": kernelsBench = true
             case "--sae-data": saeSettings.data = it.next()
             case "--sae-architecture":
                 guard let a = it.next().flatMap(SAEArchitecture.init(rawValue:)) else { fail("--sae-architecture takes standard or topk") }
@@ -115,6 +118,11 @@ func report(_ key: String, _ value: Double, _ line: String) {
 }
 
 print("threads: \(BLAS.threadCount), OpenBLAS kernels: \(BLAS.coreName) (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-"))")
+if args.kernelsBench {
+    // Only the in-place kernels per kernel set (KernelsBench.swift); needs no model.
+    try kernelsBenchmark()
+    exit(0)
+}
 
 // sgemm rate on a large square product and on the model's own MLP products (128 rows: a prompt;
 // 550: one layer of causal-trace runs on the Eiffel prompt).

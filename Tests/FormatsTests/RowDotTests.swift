@@ -3,10 +3,11 @@ import Formats
 import Linalg
 import Testing
 
-/// The in-place kernels (``RowDot``, ``QuantizedMatrix``) against their scalar twin
+/// The in-place kernels (``RowDot``, ``QuantizedMatrix``) of every ``KernelSet`` this CPU
+/// runs (generic Swift SIMD, and AVX2/FMA where available) against their scalar twin
 /// (``RowDotReference``: the reference dequantizer and a Double dot), on random blocks with
 /// ordinary, extreme and zero scales. Tolerance: 1e-5 of the row's `Σ|W|·|x|`, which float32
-/// summation of a few thousand terms in any order stays far inside.
+/// summation of a few thousand terms in any order, fused or not, stays far inside.
 @Suite struct RowDotTests {
     static let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f16, .bf16]
 
@@ -41,44 +42,44 @@ import Testing
 
     static func input(_ k: Int, rng: inout SeededRandom) -> [Float] { (0..<k).map { _ in rng.nextGaussian() } }
 
-    static func check(_ type: GGMLType, row: [UInt8], x: [Float], _ label: String) throws {
-        let got = try RowDot.dot(type, row: row, x: x)
+    static func check(_ type: GGMLType, row: [UInt8], x: [Float], _ kernels: KernelSet, _ label: String) throws {
+        let got = try RowDot.dot(type, row: row, x: x, kernels: kernels)
         let want = try RowDotReference.dot(type, row: row, x: x)
         let error = abs(Double(got) - want.value)
-        #expect(error <= 1e-5 * want.magnitude, "\(type) \(label): \(got) vs \(want.value) (Σ|W||x| \(want.magnitude))")
+        #expect(error <= 1e-5 * want.magnitude, "\(type) \(kernels) \(label): \(got) vs \(want.value) (Σ|W||x| \(want.magnitude))")
     }
 
-    @Test(arguments: types)
-    func rowDotMatchesTwinOnRandomBlocks(_ type: GGMLType) throws {
+    @Test(arguments: types, KernelSet.supported)
+    func rowDotMatchesTwinOnRandomBlocks(_ type: GGMLType, _ kernels: KernelSet) throws {
         var rng = SeededRandom(seed: 11 + UInt64(type.rawValue))
         let perRow = type.blockSize == 1 ? 32 : type.blockSize
         for groups in [1, 3, 6] {
             let k = perRow * groups
             for trial in 0..<20 {
                 let row = Self.blocks(type, count: k / type.blockSize, rng: &rng, scale: Self.ordinary)
-                try Self.check(type, row: row, x: Self.input(k, rng: &rng), "k \(k) trial \(trial)")
+                try Self.check(type, row: row, x: Self.input(k, rng: &rng), kernels, "k \(k) trial \(trial)")
             }
         }
     }
 
-    @Test(arguments: types)
-    func extremeAndZeroScales(_ type: GGMLType) throws {
+    @Test(arguments: types, KernelSet.supported)
+    func extremeAndZeroScales(_ type: GGMLType, _ kernels: KernelSet) throws {
         var rng = SeededRandom(seed: 99 + UInt64(type.rawValue))
         let k = type.blockSize == 1 ? 96 : 2 * type.blockSize
         // Largest half, smallest subnormal, smallest normal, negative zero, zero.
         for bits: UInt16 in [0x7BFF, 0xFBFF, 0x0001, 0x0400, 0x8000, 0x0000] {
             let row = Self.blocks(type, count: k / type.blockSize, rng: &rng) { _ in bits }
-            try Self.check(type, row: row, x: Self.input(k, rng: &rng), "scale bits \(bits)")
+            try Self.check(type, row: row, x: Self.input(k, rng: &rng), kernels, "scale bits \(bits)")
         }
         // All-zero blocks give exactly zero.
         let zero = [UInt8](repeating: 0, count: type.byteCount(elements: k)!)
-        #expect(try RowDot.dot(type, row: zero, x: Self.input(k, rng: &rng)) == 0)
+        #expect(try RowDot.dot(type, row: zero, x: Self.input(k, rng: &rng), kernels: kernels) == 0)
     }
 
     /// Products of many rows: one and two input rows (row-dot kernels) and 3 and 19 (dequantized
     /// tiles and sgemm), with a row count that is no multiple of the tile, against the twin.
-    @Test(arguments: [GGMLType.q4_1, .q8_0, .q6_K, .f16])
-    func matrixProductMatchesTwin(_ type: GGMLType) throws {
+    @Test(arguments: types, KernelSet.supported)
+    func matrixProductMatchesTwin(_ type: GGMLType, _ kernels: KernelSet) throws {
         var rng = SeededRandom(seed: 5)
         let k = type.blockSize == 256 ? 512 : 96
         let n = 4100 * 32 / k + 3   // tiles of QuantizedMatrix's size leave a remainder
@@ -89,7 +90,7 @@ import Testing
         for m in [1, 2, 3, 19] {
             let x = Self.input(m * k, rng: &rng)
             var y = [Float](repeating: .nan, count: m * n)
-            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!) } }
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, kernels: kernels) } }
             var worst = 0.0
             for i in 0..<m {
                 for r in 0..<n {
@@ -102,14 +103,55 @@ import Testing
                     worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
                 }
             }
-            #expect(worst <= 1e-5, "\(type) m \(m): worst relative error \(worst)")
+            #expect(worst <= 1e-5, "\(type) \(kernels) m \(m): worst relative error \(worst)")
         }
-        // dense() is exactly the dequantizer's output, and a row lookup is its row.
-        let dense = w.dense()
-        #expect(dense.scalars == (try Dequantize.floats(type, bytes: bytes)))
         let matrix = WeightMatrix.quantized(w)
-        #expect(matrix.row(n - 1) == dense.row(n - 1))
         #expect(matrix.shape == [n, k] && matrix.storageBytes == bytes.count)
+    }
+
+    /// `dense()` and row lookups (the tile kernels in file order where the set has them) are
+    /// exactly the dequantizer's output, bit for bit, including extreme and subnormal scales.
+    @Test(arguments: types, KernelSet.supported)
+    func denseIsExactlyTheDequantizer(_ type: GGMLType, _ kernels: KernelSet) throws {
+        var rng = SeededRandom(seed: 23 + UInt64(type.rawValue))
+        let k = type.blockSize == 256 ? 512 : 96, n = 40
+        var scales: [UInt16] = [0x7BFF, 0xFBFF, 0x0001, 0x8000, 0x0400]
+        let bytes = Self.blocks(type, count: n * k / type.blockSize, rng: &rng) { rng in
+            scales.isEmpty ? Self.ordinary(&rng) : scales.removeFirst()
+        }
+        let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: bytes)
+        let want = try Dequantize.floats(type, bytes: bytes)
+        let dense = w.dense(kernels: kernels)
+        #expect(dense.scalars.map(\.bitPattern) == want.map(\.bitPattern), "\(type) \(kernels)")
+        for r in [0, 1, n - 1] {
+            var row = [Float](repeating: .nan, count: k)
+            row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!, kernels: kernels) }
+            #expect(row.map(\.bitPattern) == want[(r * k)..<((r + 1) * k)].map(\.bitPattern), "\(type) \(kernels) row \(r)")
+        }
+    }
+
+    /// The CPUID check agrees with the kernel's own report in /proc/cpuinfo, and
+    /// `LOUPE_KERNELS` values resolve as documented (unknown names and AVX2 on a CPU
+    /// without it fall back with a warning).
+    @Test func kernelSetChoice() throws {
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
+            let set = Set(flags.split(separator: " ").map(String.init))
+            #expect(KernelSet.cpuHasAVX2 == (set.contains("avx2") && set.contains("fma") && set.contains("f16c")))
+        }
+        #expect(KernelSet.supported.contains(.generic))
+        #expect(KernelSet.supported.contains(.avx2) == KernelSet.cpuHasAVX2)
+        #expect(KernelSet.choose(nil, cpuHasAVX2: true) == (.avx2, nil))
+        #expect(KernelSet.choose("auto", cpuHasAVX2: false) == (.generic, nil))
+        #expect(KernelSet.choose("generic", cpuHasAVX2: true) == (.generic, nil))
+        #expect(KernelSet.choose("AVX2", cpuHasAVX2: true) == (.avx2, nil))
+        let forced = KernelSet.choose("avx2", cpuHasAVX2: false)
+        #expect(forced.set == .generic && forced.warning?.contains("lacks AVX2") == true)
+        let unknown = KernelSet.choose("avx512", cpuHasAVX2: true)
+        #expect(unknown.set == .avx2 && unknown.warning?.contains("LOUPE_KERNELS=avx512") == true)
+        if !KernelSet.cpuHasAVX2 {
+            #expect(throws: FormatError.self) { try RowDot.dot(.q8_0, row: [UInt8](repeating: 0, count: 34), x: [Float](repeating: 1, count: 32), kernels: .avx2) }
+        }
     }
 
     @Test func corruptSizesAreRefused() throws {

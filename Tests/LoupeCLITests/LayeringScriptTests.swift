@@ -32,6 +32,7 @@ import Testing
     let clean = [
         "Linalg/A.swift": "import CBLAS\nimport Foundation\n",
         "Store/B.swift": "import Models\nimport GRDB\n",
+        "Formats/K.swift": "import CKernels\nimport Linalg\n",
         "Analyses/C.swift": "import Store\nimport Probes\nimport Reporting\nimport Cluster\n",
         "Reporting/D.swift": "import Foundation\n",
         "Cluster/F.swift": "import CMPI\nimport Foundation\n",
@@ -52,6 +53,7 @@ import Testing
         ("Models/Side.swift", "@testable import Models\nimport Analyses\n", "Models imports Analyses"),
         ("Probes/Blas.swift", "import CBLAS\n", "Probes imports CBLAS (only Linalg may"),
         ("Analyses/Lapack.swift", "import CLAPACKE\n", "Analyses imports CLAPACKE"),
+        ("Models/Avx.swift", "import CKernels\n", "Models imports CKernels (only Formats may"),
         ("Reporting/Leaf.swift", "import Linalg\n", "Reporting imports Linalg (Reporting is a leaf"),
         ("Store/Report.swift", "import Reporting\n", "Store imports Reporting"),
         ("LoupeCLI/Commands/Contrast.swift", "import Store\nenum StoreContrast {\n    static func load() {}\n}\n",

@@ -1,0 +1,47 @@
+import Formats
+import Foundation
+import Linalg
+
+/// `--kernels-bench`: each in-place kernel of each ``KernelSet`` this CPU runs, on a random
+/// 1536 × 1536 matrix of each type (scales 1.0, normal 16-bit values): the row-dot product of
+/// one input row on one thread, and `dense()` (the tile kernels, every thread), as billions
+/// of weights per second (median of 15 after a warm-up). One JSON line per type and set.
+func kernelsBenchmark() throws {
+    let (n, k) = (1536, 1536)
+    var rng = SeededRandom(seed: 3)
+    let x = (0..<k).map { _ in rng.nextGaussian() }
+    var y = [Float](repeating: 0, count: n)
+    for type: GGMLType in [.q4_1, .q8_0, .q4_0, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f16, .bf16] {
+        let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: randomBlocks(type, count: n * k / type.blockSize, rng: &rng))
+        for set in KernelSet.supported {
+            let dot = time(runs: 15) {
+                x.withUnsafeBufferPointer { xp in
+                    y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: 1, into: $0.baseAddress!, threads: 1, kernels: set) }
+                }
+            }
+            let tile = time(runs: 15) { _ = w.dense(kernels: set) }
+            let line: [String: Any] = ["type": type.name, "kernels": set.rawValue,
+                                       "rowdot_gweights_per_s": Double(n * k) / dot / 1e9,
+                                       "dense_gweights_per_s": Double(n * k) / tile / 1e9]
+            let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+/// Random blocks of `type` with every f16 scale 1.0 and 16-bit elements normal.
+private func randomBlocks(_ type: GGMLType, count: Int, rng: inout SeededRandom) -> [UInt8] {
+    var bytes = (0..<(count * type.bytesPerBlock)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    let fields: [Int]
+    switch type {
+    case .q8_0, .q4_0, .q5_0: fields = [0]
+    case .q4_1, .q5_1, .q4_K, .q5_K: fields = [0, 2]
+    case .q6_K: fields = [208]
+    default: fields = []
+    }
+    for b in 0..<count { for f in fields { bytes[b * type.bytesPerBlock + f] = 0x00; bytes[b * type.bytesPerBlock + f + 1] = 0x3C } }
+    // 16-bit elements: sign and low bits random, exponent fixed near 1 (no subnormals, no inf/NaN).
+    if type == .f16 { for i in stride(from: 1, to: bytes.count, by: 2) { bytes[i] = (bytes[i] & 0x83) | 0x38 } }
+    if type == .bf16 { for i in stride(from: 1, to: bytes.count, by: 2) { bytes[i] = (bytes[i] & 0x80) | 0x3F } }
+    return bytes
+}
