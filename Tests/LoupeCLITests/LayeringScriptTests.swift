@@ -6,16 +6,7 @@ import Testing
 @Suite struct LayeringScriptTests {
     /// Runs the script on `root`; returns its exit code and output.
     func check(_ root: URL) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [repositoryRoot.appendingPathComponent("scripts/check-layers.sh").path, root.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try ChildProcess.run("/bin/bash", [repositoryRoot.appendingPathComponent("scripts/check-layers.sh").path, root.path])
     }
 
     /// A tree with one file per `path: text` under `Sources/`.

@@ -15,24 +15,14 @@ enum MPIRun {
     /// Runs `mpirun` with `programs` (one `-np N loupe ARGS` part each, joined by `:`), one
     /// BLAS thread per rank; returns the exit status and stdout + stderr.
     static func run(_ programs: [(ranks: Int, args: [String])]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path!)
         var args = ["--oversubscribe", "--mca", "btl", "self,vader"]
         for (i, p) in programs.enumerated() { args += (i > 0 ? [":"] : []) + ["-np", String(p.ranks), LoupeBinary.path!] + p.args }
-        process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try ChildProcess.run(path!, args, environment: env)
     }
 }
 
