@@ -9,7 +9,8 @@
 # crash, leak, over-limit allocation or timeout; the input that did it is left in
 # fuzz/artifacts/. scripts/test.sh runs it briefly on every CI run; run it for longer
 # (e.g. 3600) to look harder, or set LOUPE_FUZZ_RUNS=N to stop each harness after N inputs instead
-# (SECONDS then only bounds the time). Needs only the Swift toolchain (libFuzzer ships with it).
+# (SECONDS then only bounds the time). The per-input timeout is wall-clock: on a machine busy with
+# other work raise it with LOUPE_FUZZ_TIMEOUT=SECONDS (default 10), or a starved input reads as a hang. Needs only the Swift toolchain (libFuzzer ships with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-15}"; shift || true
@@ -63,7 +64,7 @@ runs_flag=()
 failed=0
 for h in "${harnesses[@]}"; do
     log="$work/$h.log"
-    if "$bin/$h" "$work/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+    if "$bin/$h" "$work/$h" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout="${LOUPE_FUZZ_TIMEOUT:-10}" \
         -max_len=8192 -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$h-" "${runs_flag[@]}" >"$log" 2>&1; then
         runs=$(grep -m1 "stat::number_of_executed_units" "$log" | awk '{print $2}')
         took=$(grep -m1 "stat::average_exec_per_sec" "$log" | awk -v r="${runs:-0}" '$2 > 0 { printf "%.0f", r / $2 }')
