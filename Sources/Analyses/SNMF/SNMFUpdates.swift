@@ -39,43 +39,97 @@ extension SemiNMF {
         }
     }
 
-    /// Ding et al.'s multiplicative update of codes `y` (`[k, c]`) from `ZᵀA` (`[k, c]`) and
-    /// `ZᵀZ` (`[k, k]`): `Y ← Y ⊙ sqrt(((ZᵀA)⁺ + (ZᵀZ)⁻Y) / ((ZᵀA)⁻ + (ZᵀZ)⁺Y + ε))`.
-    /// `plus` and `minus` are scratch of at least `k·c` values, reused across calls.
-    static func dingUpdate(_ y: inout [Float], za: [Float], zz: [Float], k: Int, columns c: Int, epsilon: Float,
-                           plus: inout [Float], minus: inout [Float]) {
-        let pos = zz.map { (abs($0) + $0) / 2 }, neg = zz.map { (abs($0) - $0) / 2 }
-        y.withUnsafeBufferPointer { yp in
-            plus.withUnsafeMutableBufferPointer { gramProduct(pos, y: yp.baseAddress!, k: k, columns: c, into: $0.baseAddress!) }
-            minus.withUnsafeMutableBufferPointer { gramProduct(neg, y: yp.baseAddress!, k: k, columns: c, into: $0.baseAddress!) }
-        }
-        y.withUnsafeMutableBufferPointer { yp in za.withUnsafeBufferPointer { a in
-            plus.withUnsafeBufferPointer { p in minus.withUnsafeBufferPointer { m in
-                for i in 0..<(k * c) {
-                    let denominator = max(-a[i], 0) + p[i] + epsilon
-                    if denominator > 0 { yp[i] *= ((max(a[i], 0) + m[i]) / denominator).squareRoot() }
-                }
-            } }
-        } }
-    }
+    /// Columns of Y updated together: their `2k` scratch sums (k = 100: 200 KB) stay in cache
+    /// between the products and the update, and the cross term is summed per block in a fixed
+    /// order, so it does not depend on the thread count.
+    static let updateBlock = 256
 
-    /// Below this fraction of nonzero entries, ``gramProduct(_:y:k:columns:into:)`` works from
-    /// the nonzeros: the features of a sparse Z rarely share neurons, so `ZᵀZ` is nearly diagonal.
+    /// Below this fraction of nonzero entries in `ZᵀZ`, the update's products `(ZᵀZ)± Y` are
+    /// sums of scaled rows of Y over the nonzeros: the features of a sparse Z rarely share
+    /// neurons, so `ZᵀZ` is nearly diagonal.
     static let sparseGramDensity = 0.25
 
-    /// `m Y` for `m` `[k, k]` and `y` `[k, c]` into `out` (`[k, c]`): by sgemm, or as a sum of
-    /// scaled rows of Y over m's nonzero entries when at most ``sparseGramDensity`` of them are
-    /// nonzero (the same sums, in column order of m).
-    static func gramProduct(_ m: [Float], y: UnsafePointer<Float>, k: Int, columns c: Int, into out: UnsafeMutablePointer<Float>) {
-        let nonzero = m.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        guard Double(nonzero) <= sparseGramDensity * Double(k * k) else {
-            m.withUnsafeBufferPointer { BLAS.gemm(m: k, n: c, k: k, a: $0.baseAddress!, b: y, c: out) }
-            return
-        }
-        out.update(repeating: 0, count: k * c)
+    /// Ding et al.'s multiplicative update of codes `y` (`[k, c]`) from `ZᵀA` (`[k, c]`) and
+    /// `ZᵀZ` (`[k, k]`), written to `out` (which may be `y`):
+    /// `out = S Y ⊙ sqrt(((ZᵀA)⁺ + (ZᵀZ)⁻ S Y) / ((ZᵀA)⁻ + (ZᵀZ)⁺ S Y + ε))`, where the diagonal
+    /// S holds `scale` (row i of Y multiplied by `scale[i]` first; nil: 1), so normalizing Y's
+    /// rows costs no pass of its own. Returns the cross term `Σ out ⊙ ZᵀA` in Double.
+    /// Works through blocks of ``updateBlock`` columns, in parallel when `ZᵀZ` is sparse.
+    static func dingUpdate(_ y: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, za: UnsafePointer<Float>,
+                           zz: [Float], scale: [Float]?, k: Int, columns c: Int, epsilon: Float) -> Double {
+        let s = scale ?? [Float](repeating: 1, count: k)
+        var pos = [Float](repeating: 0, count: k * k), neg = pos
         for i in 0..<k {
-            for j in 0..<k where m[i * k + j] != 0 {
-                Kernels.addScaled(m[i * k + j], y + j * c, to: out + i * c, count: c)
+            for j in 0..<k {
+                let v = zz[i * k + j]
+                (pos[i * k + j], neg[i * k + j]) = ((abs(v) + v) / 2 * s[j], (abs(v) - v) / 2 * s[j])
+            }
+        }
+        let width = updateBlock, blocks = (c + width - 1) / width
+        var partial = [Double](repeating: 0, count: blocks)
+        let nonzero = zz.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        partial.withUnsafeMutableBufferPointer { partial in
+            nonisolated(unsafe) let (y, out, za, partial) = (y, out, za, partial)
+            let step = DingBlockStep(y: y, out: out, za: za, scale: s, k: k, columns: c, epsilon: epsilon)
+            if Double(nonzero) <= sparseGramDensity * Double(k * k) {
+                let (p, m) = (SparseSquare(pos, k: k), SparseSquare(neg, k: k))
+                parallelChunks(blocks) { range in
+                    var plus = [Float](repeating: 0, count: k * width), minus = plus
+                    for b in range {
+                        let (t0, w) = (b * width, min(width, c - b * width))
+                        plus.withUnsafeMutableBufferPointer { p.multiply(y + t0, stride: c, columns: w, into: $0.baseAddress!) }
+                        minus.withUnsafeMutableBufferPointer { m.multiply(y + t0, stride: c, columns: w, into: $0.baseAddress!) }
+                        partial[b] = step.run(first: t0, width: w, plus: plus, minus: minus)
+                    }
+                }
+            } else {
+                // Dense: sgemm per block (threaded by BLAS itself), so the blocks run in turn.
+                var plus = [Float](repeating: 0, count: k * width), minus = plus
+                for b in 0..<blocks {
+                    let (t0, w) = (b * width, min(width, c - b * width))
+                    pos.withUnsafeBufferPointer { a in neg.withUnsafeBufferPointer { n in
+                        plus.withUnsafeMutableBufferPointer { p in minus.withUnsafeMutableBufferPointer { m in
+                            BLAS.gemm(m: k, n: w, k: k, a: a.baseAddress!, b: y + t0, ldb: c, c: p.baseAddress!, ldc: w)
+                            BLAS.gemm(m: k, n: w, k: k, a: n.baseAddress!, b: y + t0, ldb: c, c: m.baseAddress!, ldc: w)
+                        } }
+                    } }
+                    partial[b] = step.run(first: t0, width: w, plus: plus, minus: minus)
+                }
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    /// ``dingUpdate(_:into:za:zz:scale:k:columns:epsilon:)`` in place on an array.
+    @discardableResult
+    static func dingUpdate(_ y: inout [Float], za: [Float], zz: [Float], k: Int, columns c: Int, epsilon: Float) -> Double {
+        y.withUnsafeMutableBufferPointer { yp in
+            za.withUnsafeBufferPointer { a in
+                dingUpdate(yp.baseAddress!, into: yp.baseAddress!, za: a.baseAddress!, zz: zz, scale: nil, k: k, columns: c, epsilon: epsilon)
+            }
+        }
+    }
+}
+
+/// A `[k, k]` matrix by its nonzero entries, row by row (``SemiNMF/dingUpdate(_:into:za:zz:scale:k:columns:epsilon:)``).
+struct SparseSquare {
+    let k: Int
+    var starts: [Int] = [0], columns: [Int] = [], values: [Float] = []
+
+    init(_ m: [Float], k: Int) {
+        self.k = k
+        for i in 0..<k {
+            for j in 0..<k where m[i * k + j] != 0 { columns.append(j); values.append(m[i * k + j]) }
+            starts.append(columns.count)
+        }
+    }
+
+    /// `out` (`[k, w]`) = this matrix times the `[k, w]` block of rows `y`, `y + stride`, ...
+    func multiply(_ y: UnsafePointer<Float>, stride: Int, columns w: Int, into out: UnsafeMutablePointer<Float>) {
+        out.update(repeating: 0, count: k * w)
+        for i in 0..<k {
+            for e in starts[i]..<starts[i + 1] {
+                Kernels.addScaled(values[e], y + columns[e] * stride, to: out + i * w, count: w)
             }
         }
     }

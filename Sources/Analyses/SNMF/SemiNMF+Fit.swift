@@ -2,12 +2,12 @@ import Linalg
 
 extension SemiNMF {
     /// Bytes a fit of `n` tokens, `d` neurons and rank `k` holds at its peak, or nil on
-    /// overflow: the rows `4nd`; `Y`, the best `Y`, `ZᵀA` and the two halves of the Y
-    /// update's products `5 · 4kn`; `Zᵀ`, the best `Zᵀ`, `Y X` and the Double solve `28kd`;
-    /// the SVD start's Gram matrix and LAPACK's copies `28 m²` with `m = min(n, d)`.
+    /// overflow: the rows `4nd`; `Y`, the buffer the update writes, the best `Y` and `ZᵀA`
+    /// `4 · 4kn`; `Zᵀ`, the best `Zᵀ`, `Y X` and the Double solve `28kd`; the SVD start's
+    /// Gram matrix and LAPACK's copies `28 m²` with `m = min(n, d)`.
     public static func memoryBytes(tokens n: Int, neurons d: Int, rank k: Int) -> Int? {
         let m = min(n, d)
-        return checkedBytes([(4, n, d), (20, k, n), (28, k, d), (28, m, m)])
+        return checkedBytes([(4, n, d), (16, k, n), (28, k, d), (28, m, m)])
     }
 
     /// Checks `1 <= k <= min(n, d)` and that the fit's arrays can be sized.
@@ -105,6 +105,7 @@ extension SemiNMF {
         let total = x.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
         var w = SNMFWorkspace(x: x, k: k, features: start.features, codes: start.codes)
         w.multiplyZ()
+        w.crossTerm()
         w.gramY()
         var losses = [w.loss(total)]
         var best = (loss: Double.infinity, iteration: 0, features: w.features, codes: w.codes)

@@ -217,8 +217,7 @@ struct HierarchyTuner {
             BLAS.gemmTransposedB(m: kL, n: n, k: d, a: f.baseAddress!, b: xp.baseAddress!, c: o.baseAddress!)
         } } }
         let zz = SemiNMF.gram(phiT, rows: kL, width: d)
-        var plus = [Float](repeating: 0, count: kL * n), minus = plus
-        SemiNMF.dingUpdate(&codes, za: za, zz: zz, k: kL, columns: n, epsilon: epsilon, plus: &plus, minus: &minus)
+        SemiNMF.dingUpdate(&codes, za: za, zz: zz, k: kL, columns: n, epsilon: epsilon)
     }
 
     /// `‖A - Φ Y_L‖²` from `‖A‖²`, `Σ Y ⊙ ΦᵀA` and `Σ ΦᵀΦ ⊙ YYᵀ`.

@@ -243,7 +243,6 @@ struct StreamState {
         var (total, cross) = (0.0, 0.0)
         var yx = [Float](repeating: 0, count: k * d)
         let (k, d, n, zz) = (k, d, n, zz)
-        var plus = [Float](repeating: 0, count: k * min(chunkRows, n)), minus = plus
         var codes: [Float] = []
         swap(&codes, &self.codes)  // updated in place, not copied
         defer { swap(&codes, &self.codes) }
@@ -257,8 +256,7 @@ struct StreamState {
                 return SemiNMF.featureProduct(features, k: k, d: d, x: xp, n: c)
             }
             if let epsilon {
-                if plus.count < k * c { (plus, minus) = ([Float](repeating: 0, count: k * c), [Float](repeating: 0, count: k * c)) }
-                SemiNMF.dingUpdate(&y, za: za, zz: zz, k: k, columns: c, epsilon: epsilon, plus: &plus, minus: &minus)
+                SemiNMF.dingUpdate(&y, za: za, zz: zz, k: k, columns: c, epsilon: epsilon)
                 for i in 0..<k { for j in 0..<c { codes[i * n + first + j] = y[i * c + j] } }
             }
             for i in 0..<(k * c) { cross += Double(y[i]) * Double(za[i]) }
