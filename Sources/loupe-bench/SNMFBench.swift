@@ -20,9 +20,10 @@ func snmfBenchmark(data: String?, iterations: Int, report: (String, Double, Stri
     let rows = try SNMFRows(matrix: x, source: "bench")
     let config = SemiNMF.Config(rank: k, sparsity: 0.01, initialization: .random, seed: 0, iterations: iterations,
                                 tolerance: 0, patience: iterations + 1)
-    var stamps: [UInt64] = []
+    var stamps: [UInt64] = [], steps: [(String, Double)] = []
     let started = DispatchTime.now().uptimeNanoseconds
-    let result = try SemiNMF(config: config).fit(rows) { _, _, _ in stamps.append(DispatchTime.now().uptimeNanoseconds) }
+    let result = try SemiNMF(config: config).fit(rows, progress: { _, _, _ in stamps.append(DispatchTime.now().uptimeNanoseconds) },
+                                                 steps: { steps.append(($0, $1)) })
     let total = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     let times = zip(stamps.dropFirst(), stamps).map { Double($0 - $1) / 1e9 }.sorted()
     let median = times[times.count / 2]
@@ -30,6 +31,14 @@ func snmfBenchmark(data: String?, iterations: Int, report: (String, Double, Stri
     print("snmf: \(n) tokens x \(d) neurons, rank \(k), sparsity 0.01, \(data.map { "data from " + $0 } ?? "generated data"), threads \(BLAS.threadCount)")
     report("snmf_iteration_seconds", median, String(format: "snmf iteration: %.1f ms median of %d (%.1f-%.1f), %.1f GFLOP/s (4dnk)",
                                                    median * 1e3, times.count, times.first! * 1e3, times.last! * 1e3, gflops))
+    // Per step, the median over the iterations after the first (the timers add a few clock reads).
+    var order: [String] = []
+    for (name, _) in steps where !order.contains(name) { order.append(name) }
+    let perStep = order.map { name -> String in
+        let times = steps.filter { $0.0 == name }.dropFirst().map(\.1).sorted()
+        return String(format: "%@ %.1f ms", name, times.isEmpty ? 0 : times[times.count / 2] * 1e3)
+    }
+    print("snmf steps (median): " + perStep.joined(separator: ", "))
     report("snmf_fit_seconds", total, String(format: "snmf fit of %d iterations with the random start: %.2f s, relative error %.4f",
                                             iterations, total, result.relativeError))
 }

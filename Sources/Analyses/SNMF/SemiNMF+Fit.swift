@@ -87,10 +87,14 @@ extension SemiNMF {
     /// `‖A‖² - 2 tr(Yᵀ ZᵀA) + tr(ZᵀZ · YYᵀ)` from those products (ZY is never formed).
     /// The best iterate is kept; the fit stops when `patience` iterations in a row lower the
     /// best loss by less than `tolerance` of it, or at the iteration cap.
-    /// - Parameter progress: called after each iteration with (iteration, loss, relative error).
+    /// - Parameters:
+    ///   - progress: called after each iteration with (iteration, loss, relative error).
+    ///   - steps: when given, each step of each iteration is timed and reported as (step name,
+    ///     seconds): `z step`, `sparsity`, `normalize`, `Z'A`, `update`, `YY'`, `loss` (benchmarks).
     /// - Throws: ``SNMFError`` for bad settings, sizes or a start of the wrong shape.
     public func fit(_ rows: SNMFRows, start given: Start? = nil,
-                    progress: ((Int, Double, Double) -> Void)? = nil) throws -> Result {
+                    progress: ((Int, Double, Double) -> Void)? = nil,
+                    steps: ((String, Double) -> Void)? = nil) throws -> Result {
         let (n, d, k) = (rows.tokens, rows.neurons, config.rank)
         try SemiNMF.checkSizes(tokens: n, neurons: d, rank: k)
         try config.validate()
@@ -112,13 +116,22 @@ extension SemiNMF {
         var stale = 0, converged = false
         let keep = config.keptNeurons(of: d)
         for iteration in 1...config.iterations {
-            w.features = try SemiNMF.zStep(x: x, codes: w.codes, k: k, ridge: config.ridge, yy: w.yy)
-            SemiNMF.sparsify(&w.features, k: k, d: d, keep: keep)
-            w.normalize()
-            w.multiplyZ()
-            w.updateCodes(epsilon: Float(config.epsilon))
-            w.gramY()
-            let loss = w.loss(total)
+            let clock = ContinuousClock()
+            func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+                guard let steps else { return try body() }
+                let started = clock.now
+                let value = try body()
+                let took = (clock.now - started).components
+                steps(name, Double(took.seconds) + Double(took.attoseconds) * 1e-18)
+                return value
+            }
+            w.features = try timed("z step") { try SemiNMF.zStep(x: x, codes: w.codes, k: k, ridge: config.ridge, yy: w.yy) }
+            timed("sparsity") { SemiNMF.sparsify(&w.features, k: k, d: d, keep: keep) }
+            timed("normalize") { w.normalize() }
+            timed("Z'A") { w.multiplyZ() }
+            timed("update") { w.updateCodes(epsilon: Float(config.epsilon)) }
+            timed("YY'") { w.gramY() }
+            let loss = timed("loss") { w.loss(total) }
             losses.append(loss)
             let improved = iteration == 1 || loss < best.loss * (1 - config.tolerance)
             if loss < best.loss { best = (loss, iteration, w.features, w.codes) }
