@@ -65,8 +65,8 @@ extension Loupe {
                 into the report, and with --save-codes Y goes to codes.npy in --out (every rank \
                 writes its columns; --out must be on a file system all ranks see) instead of \
                 snmf.json. --init svd or random (kmeans is refused); no --hierarchy. Memory per \
-                rank about 8k·n/N + 28d² + 28kd bytes plus a chunk, and 24n for a store's row \
-                origins (docs/SCALE.md).
+                rank about 8k·n/N + 28d² + 28kd bytes plus a chunk, and for a store about 36n \
+                (the rows' origins and their prompts' text and tokens; docs/SCALE.md).
                   mpirun -np 4 loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --init random --out f
                 """)
 
