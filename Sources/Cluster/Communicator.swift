@@ -13,6 +13,9 @@ public final class Communicator: @unchecked Sendable {
     /// Processes in the job.
     public let size: Int
     private let mpi: Bool
+    /// Whether every rank met the last error together (``agree(on:what:)`` or
+    /// ``agreeOnErrors(_:)`` threw on every rank), so the job can end without `MPI_Abort`.
+    public private(set) var agreedFailure = false
 
     private init(rank: Int, size: Int, mpi: Bool) {
         (self.rank, self.size, self.mpi) = (rank, size, mpi)
@@ -89,7 +92,18 @@ public final class Communicator: @unchecked Sendable {
     /// Every rank's `values` (of any count), in rank order, on rank `root`; `[]` on the others.
     /// - Throws: ``ClusterError/invalid(_:)`` when the ranks' values together exceed 2³¹.
     public func gather(_ values: [Float], to root: Int = 0) throws -> [[Float]] {
+        try gatherv(values, type: loupe_mpi_float(), to: root)
+    }
+
+    /// Every rank's `values` (of any count), in rank order, on rank `root`; `[]` on the others.
+    /// - Throws: ``ClusterError/invalid(_:)`` when the ranks' values together exceed 2³¹.
+    public func gather(_ values: [Double], to root: Int = 0) throws -> [[Double]] {
+        try gatherv(values, type: loupe_mpi_double(), to: root)
+    }
+
+    private func gatherv<T: BinaryFloatingPoint>(_ values: [T], type: MPI_Datatype, to root: Int) throws -> [[T]] {
         guard mpi, size > 1 else { return [values] }
+        guard (0..<size).contains(root) else { throw ClusterError.invalid("gather root \(root) is outside 0..<\(size)") }
         var counts = [Double](repeating: 0, count: size)
         counts[rank] = Double(values.count)
         try allReduceSum(&counts)
@@ -100,15 +114,45 @@ public final class Communicator: @unchecked Sendable {
         let sizes = counts.map { Int32($0) }
         var displacements = [Int32](repeating: 0, count: size)
         for r in 1..<size { displacements[r] = displacements[r - 1] + sizes[r - 1] }
-        var all = [Float](repeating: 0, count: rank == root ? Int(total) : 0)
+        var all = [T](repeating: 0, count: rank == root ? Int(total) : 0)
         try values.withUnsafeBufferPointer { v in
             try all.withUnsafeMutableBufferPointer { out in
-                try Self.check(MPI_Gatherv(v.baseAddress, Int32(values.count), loupe_mpi_float(), out.baseAddress, sizes,
-                                           displacements, loupe_mpi_float(), Int32(root), loupe_mpi_comm_world()), "MPI_Gatherv")
+                try Self.check(MPI_Gatherv(v.baseAddress, Int32(values.count), type, out.baseAddress, sizes,
+                                           displacements, type, Int32(root), loupe_mpi_comm_world()), "MPI_Gatherv")
             }
         }
         guard rank == root else { return [] }
         return (0..<size).map { r in Array(all[Int(displacements[r])..<Int(displacements[r] + sizes[r])]) }
+    }
+
+    /// Rank `root`'s `text` on every rank (the other ranks' `text` is ignored).
+    public func broadcast(text: String, from root: Int = 0) throws -> String {
+        guard mpi, size > 1 else { return text }
+        var count = [Double(rank == root ? text.utf8.count : 0)]
+        try broadcast(&count, from: root)
+        var bytes = rank == root ? text.utf8.map(Double.init) : [Double](repeating: 0, count: Int(count[0]))
+        try broadcast(&bytes, from: root)
+        return String(decoding: bytes.map { UInt8($0) }, as: UTF8.self)
+    }
+
+    /// Runs `body` on every rank and agrees on the outcome, so that no rank goes on into a
+    /// collective while another has thrown: when `body` throws on any rank, every rank throws,
+    /// the failing ranks their own error and the others ``ClusterError/failedElsewhere(rank:message:)``
+    /// carrying the lowest failing rank's message. Every rank must call it at the same point.
+    public func agreeOnErrors<T>(_ body: () throws -> T) throws -> T {
+        guard mpi, size > 1 else { return try body() }
+        var outcome: Swift.Result<T, any Error>
+        do { outcome = .success(try body()) } catch { outcome = .failure(error) }
+        var failed = [Double](repeating: 0, count: size)
+        if case .failure = outcome { failed[rank] = 1 }
+        try allReduceSum(&failed)
+        guard let first = failed.firstIndex(where: { $0 > 0 }) else { return try outcome.get() }
+        agreedFailure = true
+        var message = ""
+        if case .failure(let error) = outcome { message = "\(error)" }
+        message = try broadcast(text: message, from: first)
+        if case .failure(let error) = outcome { throw error }
+        throw ClusterError.failedElsewhere(rank: first, message: message)
     }
 
     /// Checks that every rank passes the same `text` (settings, sizes): compares 64-bit hashes.
@@ -123,6 +167,7 @@ public final class Communicator: @unchecked Sendable {
         try allReduceSum(&slots)
         let differing = (1..<size).filter { r in (0..<4).contains { slots[4 * r + $0] != slots[$0] } }
         guard differing.isEmpty else {
+            agreedFailure = true
             let names = differing.map(String.init).joined(separator: ", ")
             throw ClusterError.mismatch("rank\(differing.count > 1 ? "s" : "") \(names) of \(size) \(differing.count > 1 ? "have" : "has") \(what) different from rank 0's: start every rank with the same command and input")
         }

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// A saved semi-NMF result (`snmf.json`): every setting that made it, the loss curve, the
@@ -23,8 +24,11 @@ public struct SNMFFile: Codable, Sendable, Equatable {
     public var relativeErrors: [Double]
     /// `Zᵀ`: k rows of d weights.
     public var features: [[Float]]
-    /// `Y`: k rows of n codes (nil when not saved).
+    /// `Y`: k rows of n codes (nil when not saved, or saved in ``codesFile``).
     public var codes: [[Float]]?
+    /// The name of a float32 `.npy` `[k, n]` beside this file holding Y (a fit over MPI ranks
+    /// with `--save-codes`: each rank wrote its columns, ``SNMFCodesFile``); nil otherwise.
+    public var codesFile: String?
 
     /// The file for `result` of `rows`; `includeCodes` keeps Y (k x n values).
     public init(result: SemiNMF.Result, rows: any SNMFRowProvenance, includeCodes: Bool) {
@@ -50,6 +54,19 @@ public struct SNMFFile: Codable, Sendable, Equatable {
         do { try e.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw SNMFError.badFile(path: path, reason: "cannot write: \(error.localizedDescription)")
         }
+    }
+
+    /// Y, from ``codes`` or from ``codesFile`` in `folder` (the file's folder); nil when not saved.
+    /// - Throws: `FormatError` for an unreadable codes file; ``SNMFError/badFile(path:reason:)``
+    ///   for one of the wrong shape.
+    public func savedCodes(folder: String) throws -> [[Float]]? {
+        if let codes { return codes }
+        guard let codesFile else { return nil }
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(codesFile).path
+        let y = try NumPyArray.read(path: path)
+        let k = features.count
+        guard y.shape == [k, tokens] else { throw SNMFError.badFile(path: path, reason: "shape \(y.shape), expected [\(k), \(tokens)]") }
+        return (0..<k).map { Array(y.scalars[($0 * tokens)..<(($0 + 1) * tokens)]) }
     }
 
     /// Reads a saved result.

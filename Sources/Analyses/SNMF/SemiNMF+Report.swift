@@ -2,6 +2,9 @@ import Foundation
 import Reporting
 
 extension SemiNMF.Result {
+    /// Tokens per feature a report lists by default (`tokens.csv`, the feature pages).
+    public static let reportTopTokens = 10
+
     /// The indices of `values`' `count` largest entries by `key`, largest first (ties: lower index).
     static func top(_ count: Int, of values: ArraySlice<Float>, by key: (Float) -> Float) -> [Int] {
         let base = values.startIndex
@@ -13,17 +16,23 @@ extension SemiNMF.Result {
 
     /// Writes `summary.txt`, `loss.csv`, `loss.svg`, `features.csv` (each feature's
     /// `neurons` largest-magnitude neurons and weights), `snmf.json` (``SNMFFile``, codes
-    /// included when `includeCodes`) and, when the rows came from a store, `tokens.csv`
+    /// included when `includeCodes` and ``codes`` holds Y; `codesFile` names Y's `.npy` file
+    /// when the ranks of an MPI fit wrote it beside the report) and, when the rows came from a store, `tokens.csv`
     /// (each feature's `topTokens` tokens by Y with their prompt context), and with
     /// `vocabulary` `vocabulary.csv` (the tokens each feature's residual image promotes and
     /// suppresses, ``SNMFVocabularyLens``).
+    ///
+    /// The top tokens come from `topCodes` when given (a fit over MPI ranks, where no rank holds
+    /// Y: ``SNMFTopCodes/gathered(codes:rank:block:count:communicator:)``), else from ``codes``.
     /// - Parameters:
     ///   - tokenText: a token id's text, when a tokenizer is at hand (else ids only).
     ///   - command: the command line that made the report.
     public func writeReport(to folder: inout ReportFolder, rows: any SNMFRowProvenance, command: String, neurons shown: Int = 10,
-                            topTokens: Int = 10, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil,
-                            vocabulary: [SNMFVocabularyLens.Effects]? = nil) throws {
+                            topTokens: Int = reportTopTokens, includeCodes: Bool = false, tokenText: ((Int) -> String)? = nil,
+                            vocabulary: [SNMFVocabularyLens.Effects]? = nil, topCodes: SNMFTopCodes? = nil,
+                            codesFile: String? = nil) throws {
         let (k, d, n) = (rank, neurons, tokens)
+        let top = rows.origins.isEmpty ? nil : topCodes ?? SNMFTopCodes(codes: codes, rank: k, block: 0..<n, count: min(topTokens, n))
         var summary = SummaryText(title: "Semi-NMF (Ding et al. 2010; Shafran et al. 2025)")
         summary.field("source", rows.source)
         summary.field("tokens x neurons", "\(n) x \(d)")
@@ -60,13 +69,12 @@ extension SemiNMF.Result {
         }
         try folder.write(featureTable, to: "features.csv")
 
-        if !rows.origins.isEmpty {
+        if let top {
             var tokenTable = CSVTable(header: ["feature", "rank", "code", "prompt", "position", "token_id", "token", "context"])
-            for f in 0..<k {
-                let row = codes[(f * n)..<((f + 1) * n)]
-                for (r, t) in Self.top(min(topTokens, n), of: row, by: { $0 }).enumerated() {
-                    let o = rows.origins[t]
-                    tokenTable.append([.int(f), .int(r + 1), .double(Double(row[row.startIndex + t])), .int(o.prompt), .int(o.position),
+            for (f, list) in top.features.enumerated() {
+                for (r, e) in list.enumerated() {
+                    let o = rows.origins[e.token]
+                    tokenTable.append([.int(f), .int(r + 1), .double(Double(e.code)), .int(o.prompt), .int(o.position),
                                        .int(o.token), .string(tokenText.map { $0(o.token) } ?? ""),
                                        .string(Self.context(of: o, in: rows, tokenText: tokenText))])
                 }
@@ -85,9 +93,10 @@ extension SemiNMF.Result {
             }
             try folder.write(table, to: "vocabulary.csv")
         }
-        try folder.writeIndex(page(summary: summary, rows: rows, command: command, neurons: shown, topTokens: topTokens,
+        try folder.writeIndex(page(summary: summary, rows: rows, command: command, neurons: shown, top: top,
                                    tokenText: tokenText, vocabulary: vocabulary))
-        let file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes)
+        var file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes && codes.count == k * n)
+        file.codesFile = codesFile
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         try folder.write(try e.encode(file), to: "snmf.json")
@@ -95,18 +104,17 @@ extension SemiNMF.Result {
 
     /// The run's page: the summary, the loss curve, then per feature its top tokens in context
     /// (token marked), its largest neurons and, with `vocabulary`, what it promotes and suppresses.
-    func page(summary: SummaryText, rows: any SNMFRowProvenance, command: String, neurons shown: Int, topTokens: Int,
+    func page(summary: SummaryText, rows: any SNMFRowProvenance, command: String, neurons shown: Int, top: SNMFTopCodes?,
               tokenText: ((Int) -> String)?, vocabulary: [SNMFVocabularyLens.Effects]?) -> HTMLPage {
-        let (k, d, n) = (rank, neurons, tokens)
+        let (k, d) = (rank, neurons)
         var page = HTMLPage(title: "Semi-NMF features, rank \(k)", summary: summary.rendered(), command: command)
         page.append(.image(file: "loss.svg", caption: "Relative reconstruction error by iteration."))
         let name = { (t: Int) in tokenText.map { TokenLabel.display($0(t)) } ?? "#\(t)" }
         for f in 0..<k {
             page.append(.heading("Feature \(f)"))
-            if !rows.origins.isEmpty {
-                let row = codes[(f * n)..<((f + 1) * n)]
-                page.append(.markedLines(Self.top(min(topTokens, n), of: row, by: { $0 }).map { t in
-                    let o = rows.origins[t], label = NumberFormat.string(Double(row[row.startIndex + t]))
+            if let list = top?.features[f] {
+                page.append(.markedLines(list.map { e in
+                    let o = rows.origins[e.token], label = NumberFormat.string(Double(e.code))
                     guard let c = Self.contextPieces(of: o, in: rows, tokenText: tokenText) else {
                         return .init(label: label, before: "prompt \(o.prompt) position \(o.position) ", marked: name(o.token), after: "")
                     }
@@ -121,7 +129,7 @@ extension SemiNMF.Result {
                 page.append(.paragraph("Suppresses: " + e.suppressed.map { name($0.token) }.joined(separator: " ")))
             }
         }
-        for file in ["features.csv", "loss.csv"] + (rows.origins.isEmpty ? [] : ["tokens.csv"]) + (vocabulary == nil ? [] : ["vocabulary.csv"]) {
+        for file in ["features.csv", "loss.csv"] + (top == nil ? [] : ["tokens.csv"]) + (vocabulary == nil ? [] : ["vocabulary.csv"]) {
             page.append(.link(file: file, text: file))
         }
         return page

@@ -56,12 +56,17 @@ extension Loupe {
 
                 Across processes (MPI): under `mpirun -np N` or `srun` (detected from \
                 OMPI_COMM_WORLD_SIZE or PMIX_RANK, or forced with --mpi) rank r of N fits the \
-                contiguous block r·n/N ..< (r+1)·n/N of the rows, streamed (a store is always \
-                streamed; an --input matrix is read by every rank), and the per-iteration sums \
-                over tokens are all-reduced: the same factorization as one process up to the order \
-                of summation. Every rank must get the same command; rank 0 writes the report. \
-                --init svd or random (kmeans is refused); no --hierarchy. Memory per rank about \
-                8k·n/N + 28d² + 28kd bytes plus a chunk (docs/SCALE.md).
+                contiguous block r·n/N ..< (r+1)·n/N of the rows, streamed (a store's prompts or an \
+                --input .npy's rows of that block only, read --chunk-rows at a time on every pass), \
+                and the per-iteration sums over tokens are all-reduced: the same factorization and \
+                report as one process up to the order of summation. Every rank must get the same \
+                command; a bad input (a short .npy, a NaN in one rank's rows) stops every rank with \
+                the message. No rank gathers Y: rank 0 merges the ranks' top tokens per feature \
+                into the report, and with --save-codes Y goes to codes.npy in --out (every rank \
+                writes its columns; --out must be on a file system all ranks see) instead of \
+                snmf.json. --init svd or random (kmeans is refused); no --hierarchy. Memory per \
+                rank about 8k·n/N + 28d² + 28kd bytes plus a chunk, and for a store about 36n \
+                (the rows' origins and their prompts' text and tokens; docs/SCALE.md).
                   mpirun -np 4 loupe snmf fit --store acts.db --hook blocks.15.mlp.hook_post --rank 100 --init random --out f
                 """)
 
@@ -79,7 +84,7 @@ extension Loupe {
             @Option(help: "Stop after this many iterations in a row without progress.") var patience = 5
             @Option(help: "Report folder (default: reports/snmf-<label>).") var out: String?
             @Option(help: "Label of the default report folder (default: the input's file name or the hook).") var label: String?
-            @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values) in snmf.json.") var saveCodes = false
+            @Flag(name: .customLong("save-codes"), help: "Also save Y (rank x tokens values): in snmf.json, or under MPI in codes.npy beside it.") var saveCodes = false
             @Option(help: "The store's model: its special tokens' rows left out of the fit, token text in tokens.csv and, for an mlp.hook_post fit, vocabulary.csv (what each feature's residual image promotes and suppresses); `default` for $LOUPE_MODEL or the default model.") var model: String?
             @Flag(help: "With --store: stream the rows from the store on every iteration instead of reading them into memory (same result up to summation order; memory about 8·k·n + 28·d² bytes plus a chunk).") var stream = false
             @Option(name: .customLong("chunk-rows"), help: "With --stream or MPI: rows decoded at a time.") var chunkRows = 4096
@@ -118,19 +123,31 @@ extension Loupe {
                 let communicator = try mpi || Communicator.launchedByMPI() ? Communicator.world() : Communicator.single
                 defer { communicator.finalize() }
                 if communicator.size == 1 { return try fitAndReport(communicator) }
-                // An error met by some ranks only would leave the others waiting in a collective.
-                do { try fitAndReport(communicator) } catch { communicator.abort("\(error)") }
+                do { try fitAndReport(communicator) } catch {
+                    // An error met by some ranks only would leave the others waiting in a collective.
+                    guard communicator.agreedFailure else { communicator.abort("\(error)") }
+                    FileHandle.standardError.write(Data("rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+                    throw ExitCode.failure  // every rank met it: MPI ends normally
+                }
             }
 
-            /// The fit (over `communicator`'s ranks) and, on rank 0, the report.
+            /// The rows (an `.npy` under MPI is streamed, each rank reading its block; a store
+            /// is streamed with --stream or under MPI) and the model, when --model names one.
+            func openRows(distributed: Bool) throws -> (rows: any SNMFChunks, model: LoadedModel?) {
+                let loaded = try model.map { try ModelOptions.load($0 == "default" ? nil : $0) }
+                let special = loaded.map { SNMFLeftOut.specialIDs(of: $0.tokenizer) } ?? []
+                if let input { return (distributed ? try SNMFNpyStream(npy: input) : try SNMFRows.read(npy: input), loaded) }
+                if stream || distributed { return (try SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special), loaded) }
+                return (try SNMFRows.read(store: store!, capture: capture, hook: hook!, specialIDs: special), loaded)
+            }
+
+            /// The fit (over `communicator`'s ranks) and, on rank 0, the report; under MPI with
+            /// --save-codes every rank then writes its columns of Y into codes.npy.
             func fitAndReport(_ communicator: Communicator) throws {
                 let distributed = communicator.size > 1, lead = communicator.rank == 0
                 if distributed && hierarchy != nil { throw ValidationError("--hierarchy fits rows in memory in one process; drop it under MPI") }
-                let loaded = try model.map { try ModelOptions.load($0 == "default" ? nil : $0) }
-                let special = loaded.map { SNMFLeftOut.specialIDs(of: $0.tokenizer) } ?? []
+                let (rows, loaded) = try communicator.agreeOnErrors { try openRows(distributed: distributed) }
                 let streamed = stream || (distributed && store != nil)
-                let rows: any SNMFChunks = try streamed ? SNMFStoreStream(store: store!, capture: capture, hook: hook!, specialIDs: special)
-                    : input.map { try SNMFRows.read(npy: $0) } ?? SNMFRows.read(store: store!, capture: capture, hook: hook!, specialIDs: special)
                 if let left = rows.leftOut, lead { Console.progress("store rows left out: \(left.description)") }
                 let config = SemiNMF.Config(rank: rank, sparsity: sparsity, ridge: ridge, initialization: initialization, seed: seed,
                                             iterations: iterations, tolerance: tolerance, patience: patience)
@@ -145,19 +162,32 @@ extension Loupe {
                     Console.progress("iteration \(iteration): loss \(fmt(loss)), relative error \(fmt(error))")
                 }
                 let fitter = SemiNMF(config: config)
-                let fitted: SemiNMF.Result?
-                if distributed {
-                    fitted = try fitter.fit(chunks: rows, communicator: communicator, chunkRows: chunkRows, progress: report)
-                } else {
-                    fitted = try (rows as? SNMFRows).map { try fitter.fit($0, progress: report) } ?? fitter.fit(chunks: rows, chunkRows: chunkRows, progress: report)
+                guard distributed else {
+                    let result = try (rows as? SNMFRows).map { try fitter.fit($0, progress: report) } ?? fitter.fit(chunks: rows, chunkRows: chunkRows, progress: report)
+                    let seconds = Date().timeIntervalSince(started)
+                    let folder = try writeReport(result, rows: rows, loaded: loaded, config: config, top: nil, codesFile: false)
+                    return try printSummary(result, rows: rows, folder: folder, seconds: seconds, ranks: 1)
                 }
-                guard let result = fitted else { return }  // ranks but 0 write nothing
-                try writeReport(result, rows: rows, loaded: loaded, config: config, seconds: Date().timeIntervalSince(started), ranks: communicator.size)
+                let part = try fitter.fit(chunks: rows, communicator: communicator, chunkRows: chunkRows, progress: report)
+                let seconds = Date().timeIntervalSince(started)
+                let top = rows.origins.isEmpty ? nil : try SNMFTopCodes.gathered(codes: part.result.codes, rank: rank, block: part.block,
+                                                                                 count: SemiNMF.Result.reportTopTokens, communicator: communicator)
+                let path = try communicator.agreeOnErrors {
+                    try lead ? writeReport(part.whole, rows: rows, loaded: loaded, config: config, top: top, codesFile: saveCodes).path : ""
+                }
+                let folder = URL(fileURLWithPath: try communicator.broadcast(text: path))
+                if saveCodes {
+                    try communicator.agreeOnErrors {
+                        try SNMFCodesFile.write(part.result.codes, rank: rank, block: part.block, tokens: part.total,
+                                                to: folder.appendingPathComponent(SNMFCodesFile.name).path)
+                    }
+                }
+                if lead { try printSummary(part.whole, rows: rows, folder: folder, seconds: seconds, ranks: communicator.size) }
             }
 
-            /// The report folder and the summary line (or JSON).
+            /// The report folder (with `codesFile`, an empty codes.npy for the ranks to fill).
             func writeReport(_ result: SemiNMF.Result, rows: any SNMFChunks, loaded: LoadedModel?, config: SemiNMF.Config,
-                             seconds: Double, ranks: Int) throws {
+                             top: SNMFTopCodes?, codesFile: Bool) throws -> URL {
                 let name = label ?? hook ?? URL(fileURLWithPath: input ?? "").deletingPathExtension().lastPathComponent
                 var folder = try out.map { try ReportFolder(directory: URL(fileURLWithPath: $0)) } ?? ReportFolder(analysis: "snmf", label: name)
                 var vocabulary: [SNMFVocabularyLens.Effects]? = nil
@@ -165,9 +195,18 @@ extension Loupe {
                     vocabulary = try SNMFVocabularyLens.effects(of: result.features, rank: rank, model: loaded.transformer, layer: layer)
                 }
                 try writeHierarchy(rows, level1: result, config: config, into: &folder)
+                if codesFile {
+                    try SNMFCodesFile.create(at: folder.url.appendingPathComponent(SNMFCodesFile.name).path, rank: rank, tokens: result.tokens)
+                }
                 try result.writeReport(to: &folder, rows: rows, command: commandLine(), includeCodes: saveCodes,
-                                       tokenText: loaded.map { m in { m.tokenizer.decode([$0]) } }, vocabulary: vocabulary)
-                Console.progress("report written to \(folder.url.path)")
+                                       tokenText: loaded.map { m in { m.tokenizer.decode([$0]) } }, vocabulary: vocabulary,
+                                       topCodes: top, codesFile: codesFile ? SNMFCodesFile.name : nil)
+                return folder.url
+            }
+
+            /// The summary line (or JSON) of a written report.
+            func printSummary(_ result: SemiNMF.Result, rows: any SNMFChunks, folder: URL, seconds: Double, ranks: Int) throws {
+                Console.progress("report written to \(folder.path)")
                 struct Summary: Encodable {
                     let tokens, neurons, rank, iterations, bestIteration, ranks: Int
                     let relativeError, startRelativeError, loss, seconds: Double
@@ -177,11 +216,11 @@ extension Loupe {
                 let summary = Summary(tokens: rows.tokens, neurons: rows.neurons, rank: rank, iterations: result.losses.count - 1,
                                       bestIteration: result.bestIteration, ranks: ranks, relativeError: result.relativeError,
                                       startRelativeError: result.relativeErrors[0], loss: result.bestLoss, seconds: seconds,
-                                      converged: result.converged, report: folder.url.path)
+                                      converged: result.converged, report: folder.path)
                 if format == .json { return try Console.json(summary) }
                 Console.out("semi-NMF of \(rows.tokens) tokens x \(rows.neurons) neurons, rank \(rank): relative error \(fmt(result.relativeError)) at iteration \(result.bestIteration) of \(summary.iterations) (start \(fmt(result.relativeErrors[0])))")
                 Console.progress(String(format: "fitted in %.2f s", seconds))
-                Console.out("report in \(folder.url.path)")
+                Console.out("report in \(folder.path)")
             }
         }
     }
