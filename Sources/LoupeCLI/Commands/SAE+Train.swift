@@ -84,6 +84,8 @@ extension Loupe.SAE {
             matryoshka --latents 4608 --k 32 --matryoshka-widths 288,1152,4608 --out sae-l15
               loupe sae train --store mlp8.db --hook blocks.8.mlp.hook_in --target-hook \
             blocks.8.hook_mlp_out --latents 4608 --k 32 --out tc-l8
+              loupe sae train --input rows.npy --latents 4608 --k 32 --b-dec-init geometric-median \
+            --checkpoint-every 200 --out sae-rows   (interrupted? the same command again resumes)
               loupe sae train --corpus english.jsonl --context 128 --max-tokens 300000 --hook \
             blocks.8.mlp.hook_in --target-hook blocks.8.hook_mlp_out --skip --latents 2304 --out tc-l8
             """)
