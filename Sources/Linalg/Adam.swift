@@ -16,6 +16,30 @@ public struct Adam: Sendable {
     private var beta1Power: Float = 1
     private var beta2Power: Float = 1
 
+    /// Everything a step depends on besides the learning rate and the betas: the step count,
+    /// the moments and the running bias-correction powers (a checkpoint saves and restores it,
+    /// so a resumed run takes the same steps bit for bit).
+    public struct State: Sendable, Equatable {
+        public var steps: Int
+        public var m: [Float]
+        public var v: [Float]
+        public var beta1Power: Float
+        public var beta2Power: Float
+        public init(steps: Int, m: [Float], v: [Float], beta1Power: Float, beta2Power: Float) {
+            (self.steps, self.m, self.v, self.beta1Power, self.beta2Power) = (steps, m, v, beta1Power, beta2Power)
+        }
+    }
+
+    /// The optimizer's state; setting it continues from a saved one.
+    /// - Precondition (set): `m` and `v` have the same count and `steps >= 0`.
+    public var state: State {
+        get { State(steps: steps, m: m, v: v, beta1Power: beta1Power, beta2Power: beta2Power) }
+        set {
+            precondition(newValue.m.count == newValue.v.count && newValue.steps >= 0, "Adam: moments of \(newValue.m.count) and \(newValue.v.count) values")
+            (steps, m, v, beta1Power, beta2Power) = (newValue.steps, newValue.m, newValue.v, newValue.beta1Power, newValue.beta2Power)
+        }
+    }
+
     /// PyTorch's defaults: `beta1` 0.9, `beta2` 0.999, `epsilon` 1e-8.
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         precondition(learningRate > 0 && (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0,

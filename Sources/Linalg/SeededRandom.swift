@@ -3,7 +3,9 @@ import RealModule
 /// A small, fast, seedable random number generator (SplitMix64), so that every sampled or
 /// noised result in Loupe can be reproduced from its seed on any platform.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's state: `SeededRandom(seed: state)` continues this generator's sequence
+    /// exactly (how checkpoints save it).
+    public private(set) var state: UInt64
 
     /// A generator whose sequence is fixed by `seed`.
     public init(seed: UInt64) { state = seed }

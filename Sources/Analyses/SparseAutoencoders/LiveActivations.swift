@@ -103,6 +103,49 @@ public struct LiveActivations {
         for c in buffers.indices { buffers[c] = Buffer() }
     }
 
+    /// The model, windows (a fingerprint of their tokens), hooks, buffer and pass sizes, seed
+    /// and outlier factor: a checkpoint's identity of this source.
+    public var identity: [String: String] {
+        ["source": "live", "model": model.config.name, "windows": "\(windows.count) (\(SAESourceState.fingerprint(windows)))",
+         "hooks": channels.map { $0.input.name + ($0.target.map { " -> " + $0.name } ?? "") }.joined(separator: ", "),
+         "buffer rows": String(bufferRows), "windows per pass": String(windowsPerPass), "seed": String(seed),
+         "outlier factor": "\(outlierFactor)"]
+    }
+
+    /// The pass, the windows run, the draw generator's state, and per channel the buffered
+    /// rows, the outlier threshold and the counts left out (`c<i>.` keys).
+    public func checkpointState() -> SAESourceState {
+        var s = SAESourceState(integers: ["epoch": epoch, "cursor": cursor, "rng": Int(bitPattern: UInt(rng.state))])
+        for c in channels.indices {
+            s.integers["c\(c).count"] = buffers[c].count
+            s.arrays["c\(c).input"] = buffers[c].input
+            s.arrays["c\(c).target"] = buffers[c].target
+            if let t = thresholds[c] { s.arrays["c\(c).threshold"] = [t] }
+            s.setSkipped(skipped[c], prefix: "c\(c).skipped.")
+        }
+        return s
+    }
+
+    /// Continues from a state of ``checkpointState()``: the pass's window order is rebuilt from
+    /// the seed, the buffers and the generator taken as saved, so no forward pass is repeated.
+    /// - Throws: ``SAEError/checkpoint(_:)`` when a value does not fit these windows and widths.
+    public mutating func restore(_ state: SAESourceState) throws {
+        startPass(try state.integer("epoch"))
+        let c0 = try state.integer("cursor")
+        guard (0...order.count).contains(c0) else { throw SAEError.checkpoint("the checkpoint's window cursor \(c0) is outside 0...\(order.count)") }
+        cursor = c0
+        rng = SeededRandom(seed: UInt64(UInt(bitPattern: try state.integer("rng"))))
+        for c in channels.indices {
+            let b = Buffer(input: state.array("c\(c).input"), target: state.array("c\(c).target"), count: try state.integer("c\(c).count"))
+            guard b.input.count == b.count * widths[c], b.target.count == b.count * (targetWidths[c] ?? 0) else {
+                throw SAEError.checkpoint("the checkpoint's buffer of channel \(c) holds \(b.input.count) values for \(b.count) rows of width \(widths[c])")
+            }
+            buffers[c] = b
+            thresholds[c] = state.arrays["c\(c).threshold"]?.first
+            for (reason, n) in state.skipped(prefix: "c\(c).skipped.") { skipped[c][reason] = n }
+        }
+    }
+
     /// The next batch of up to `rows` rows of channel `c` (with its target rows), drawn at
     /// random from the channel's buffer after topping it up; nil when the pass is over.
     /// - Throws: ``Models/ModelError`` from the pass.

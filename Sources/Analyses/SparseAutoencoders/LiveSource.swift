@@ -19,6 +19,10 @@ public struct LiveSource: SAETrainingSource {
 
     public mutating func startPass(_ epoch: Int) throws { activations.startPass(epoch) }
 
+    public var identity: [String: String] { activations.identity }
+    public func checkpointState() throws -> SAESourceState { activations.checkpointState() }
+    public mutating func restore(_ state: SAESourceState) throws { try activations.restore(state) }
+
     public mutating func nextBatch(rows: Int) throws -> Tensor? { try nextPairedBatch(rows: rows)?.input }
 
     public mutating func nextPairedBatch(rows: Int) throws -> (input: Tensor, target: Tensor?)? {

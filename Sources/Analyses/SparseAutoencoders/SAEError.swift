@@ -16,6 +16,10 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
     case hookWidthMismatch(hook: String, hookWidth: Int, saeWidth: Int)
     /// A transcoder applied without its output hook or at hooks that do not fit it (or an SAE given one).
     case wrongHook(String)
+    /// A training checkpoint that cannot be read or does not belong to this run (names the field).
+    case checkpoint(String)
+    /// An SAE a format has no way to represent (e.g. an architecture sparsify lacks).
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -28,6 +32,8 @@ public enum SAEError: Error, CustomStringConvertible, Equatable {
             return "\(file): tensor '\(name)' " + (found.map { "has shape \($0), expected \(expected)" } ?? "is missing (expected shape \(expected))")
         case let .noRows(message): return message
         case let .wrongHook(message): return message
+        case let .checkpoint(message): return message
+        case let .unsupported(message): return message
         case let .hookWidthMismatch(hook, hookWidth, saeWidth):
             return "the SAE reads rows of width \(saeWidth) (d_in), but \(hook) has rows of width \(hookWidth); was it trained at another hook?"
         }

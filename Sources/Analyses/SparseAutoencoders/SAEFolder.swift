@@ -103,11 +103,13 @@ public enum SAEFolder {
         return nil
     }
 
-    /// Reads an SAE folder, checking every field and tensor shape.
+    /// Reads an SAE folder, checking every field and tensor shape; a sparsify folder
+    /// (`sae.safetensors`, no `sae_weights.safetensors`) is read by ``SparsifyFolder``.
     /// - Throws: ``SAEError/badConfig(file:field:reason:)`` for a missing, mistyped or unsupported
     ///   field; ``SAEError/badTensor(file:name:expected:found:)`` for a missing or misshapen
     ///   tensor; ``FormatError`` for an unreadable file.
     public static func load(_ directory: String) throws -> (sae: any SparseAutoencoder, metadata: SAEMetadata) {
+        if SparsifyFolder.holds(directory) { return try SparsifyFolder.load(directory) }
         let cfgPath = directory + "/" + configName
         guard let data = FileManager.default.contents(atPath: cfgPath) else {
             throw FormatError.io(file: cfgPath, reason: "cannot read (is \(directory) an SAE folder?)")

@@ -7,6 +7,15 @@ public enum SAEArchitecture: String, Sendable, Codable, CaseIterable {
     case standard, topk, jumprelu, batchtopk, matryoshka
 }
 
+/// Where `b_dec` starts (SAELens `b_dec_init_method`): the mean of the first batch, its
+/// geometric median (``GeometricMedian``, Weiszfeld, at most 100 iterations, relative
+/// tolerance 1e-12), or zero. A transcoder's is of its first target batch.
+public enum SAEDecoderBiasInit: String, Sendable, Codable, CaseIterable {
+    case mean
+    case geometricMedian = "geometric-median"
+    case zeros
+}
+
 /// How to train an SAE. Defaults follow Anthropic's April 2024 update (standard), Gao et al.
 /// 2024 (TopK) and SAELens (JumpReLU, BatchTopK, Matryoshka): Adam (0.9, 0.999), learning-rate
 /// warm-up then linear decay to 0 over the last `decayFraction` of the steps, λ (L1 or L0)
@@ -51,6 +60,8 @@ public struct SAETrainingConfig: Sendable, Codable, Equatable {
     /// With `skip`: start `W_skip` and `b_dec` at the ridge least-squares fit of the targets on
     /// the inputs of the first rows (``SkipFit``) instead of zero and the targets' mean.
     public var skipFromData = false
+    /// Where `b_dec` starts (overridden by `skipFromData`).
+    public var bDecInit: SAEDecoderBiasInit = .mean
 
     public init(architecture: SAEArchitecture, latents: Int, k: Int = 32, l1Coefficient: Float = 5, learningRate: Float = 4e-4,
                 batchSize: Int = 4096, tokens: Int, seed: UInt64 = 0, warmupSteps: Int = 0, decayFraction: Double = 0.2,
@@ -166,16 +177,25 @@ public struct SAETrainingResult: Sendable {
     public var final: SAEProgress
     public var skipped: [String: Int]
     public var seconds: Double
+    /// The step a checkpoint resumed from (nil: trained from the start).
+    public var resumedFrom: Int? = nil
+    /// The step training stopped after on request (``SAECheckpointing/stopAfter``), its
+    /// checkpoint written; nil when it ran to the end.
+    public var stoppedAfter: Int? = nil
 }
 
 /// Trains an SAE from a source with Adam (one per parameter array), the schedules of the
-/// config, `b_dec` initialized to the mean of the first batch, and dead-latent tracking.
+/// config, `b_dec` initialized from the first batch (``SAEDecoderBiasInit``), dead-latent
+/// tracking and, when asked, checkpoints that resume bit for bit (``SAECheckpoint``).
 /// A source with targets (``SAETrainingSource/targetWidth``) trains a transcoder: the output
 /// reconstructs the target rows, `b_dec` starts at their mean, and the input is not centred.
 public enum SAETrainer {
-    /// Trains; `progress` is called every `progressEvery` steps and after the last.
-    /// - Throws: ``SAEError`` for a bad config, an empty source or non-finite rows.
-    public static func train(source: inout some SAETrainingSource, config: SAETrainingConfig,
+    /// Trains; `progress` is called every `progressEvery` steps and after the last. With
+    /// `checkpoint`, a checkpoint there is resumed from (refused when its config or data
+    /// differ), and one is written every `checkpoint.every` steps (``SAECheckpoint``).
+    /// - Throws: ``SAEError`` for a bad config, an empty source, non-finite rows or a
+    ///   checkpoint that does not fit.
+    public static func train(source: inout some SAETrainingSource, config: SAETrainingConfig, checkpoint: SAECheckpointing? = nil,
                              progress: (SAEProgress) -> Void = { _ in }) throws -> SAETrainingResult {
         let d = source.width, dOut = source.targetWidth
         try config.validate(width: d)
@@ -183,7 +203,6 @@ public enum SAETrainer {
             throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
         }
         if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
-        try source.startPass(0)
         var epoch = 0
         // Full batches always: a pass's short last batch is topped up from the next pass.
         func next() throws -> (Tensor, Tensor?) {
@@ -202,19 +221,42 @@ public enum SAETrainer {
             let target = dOut.map { Tensor(shape: [config.batchSize, $0], scalars: targets) }
             return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
         }
-        var (batch, target) = try next()
-        var run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
+        var run: SAETrainingRun, first: (Tensor, Tensor?)?, resumedFrom: Int?
+        if let checkpoint, let saved = try SAECheckpoint.read(at: checkpoint.path) {
+            try saved.check(config: config, width: d, targetWidth: dOut, identity: source.identity, path: checkpoint.path)
+            run = try SAETrainingRun(restoring: saved, config: config)
+            try source.restore(saved.source)
+            (epoch, resumedFrom) = (saved.epoch, saved.step)
+            checkpoint.resumed(saved.step, config.steps)
+        } else {
+            try source.startPass(0)
+            let (batch, target) = try next()
+            run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
                                      skipSample: target.map { (batch, $0) })
-        for step in 0..<config.steps {
-            if step > 0 { (batch, target) = try next() }
+            first = (batch, target)
+        }
+        while run.step < config.steps {
+            let (batch, target) = try first ?? next()
+            first = nil
             if let report = try run.step(batch, target: target) { progress(report) }
+            guard let checkpoint, run.step < config.steps else { continue }
+            let stop = checkpoint.stopAfter == run.step
+            if stop || (checkpoint.every > 0 && run.step % checkpoint.every == 0) {
+                try SAECheckpoint(run: run, source: source.checkpointState(), epoch: epoch, identity: source.identity).write(to: checkpoint.path)
+            }
+            if stop {
+                let last = run.report() ?? run.last
+                guard let last else { throw SAEError.noRows("training ran no steps") }
+                return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds,
+                                         resumedFrom: resumedFrom, stoppedAfter: run.step)
+            }
         }
         guard let last = run.last else { throw SAEError.noRows("training ran no steps") }
-        return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds)
+        return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds, resumedFrom: resumedFrom)
     }
 
-    /// A fresh SAE of the config's architecture, `b_dec` at the mean of `firstBatch` (a
-    /// transcoder's: of its first target batch).
+    /// A fresh SAE of the config's architecture, `b_dec` at the mean (or `bDecInit`) of
+    /// `firstBatch` (a transcoder's: of its first target batch).
     static func makeSAE(config: SAETrainingConfig, width d: Int, firstBatch: Tensor, transcoder: Bool = false,
                         skipSample: (input: Tensor, target: Tensor)? = nil) throws -> any SparseAutoencoder {
         var p = try SAEParameters.initialized(width: d, latents: config.latents,
@@ -223,7 +265,11 @@ public enum SAETrainer {
         p.isTranscoder = transcoder
         if config.skip { p.wSkip = [Float](repeating: 0, count: p.outputWidth * d) }
         let n = firstBatch.shape[0]
-        for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
+        switch config.bDecInit {
+        case .mean: for r in 0..<n { for j in 0..<d { p.bDec[j] += firstBatch.scalars[r * d + j] / Float(n) } }
+        case .geometricMedian: p.bDec = GeometricMedian.of(firstBatch.scalars, rows: n, width: d).median.map(Float.init)
+        case .zeros: break
+        }
         if config.skip, config.skipFromData, let skipSample {
             (p.wSkip, p.bDec) = try SkipFit.leastSquares(input: skipSample.input, target: skipSample.target)
         }
@@ -242,7 +288,7 @@ public enum SAETrainer {
     }
 
     /// Sums over the steps since the last report.
-    struct Window {
+    struct Window: Codable {
         var steps = 0, rows = 0
         var loss = 0.0, mse = 0.0, l0 = 0.0, squared = 0.0, variance = 0.0
         mutating func add(_ s: SAEBatchStats) {

@@ -5,7 +5,7 @@ import Linalg
 /// progress window. ``SAETrainer/train(source:config:progress:)`` drives one from a source;
 /// ``TranscoderSetTrainer`` drives one per layer from shared forward passes.
 public struct SAETrainingRun {
-    public let config: SAETrainingConfig
+    public private(set) var config: SAETrainingConfig
     public private(set) var sae: any SparseAutoencoder
     /// Steps taken.
     public private(set) var step = 0
@@ -19,6 +19,8 @@ public struct SAETrainingRun {
     var sinceFired: [Int]
     var window = SAETrainer.Window()
     let start = Date()
+    /// Seconds trained before a resume.
+    var priorSeconds = 0.0
 
     /// A fresh SAE of `config` for rows of `width` (a transcoder when `targetWidth` is set),
     /// `b_dec` at the mean of `firstBatch` (a transcoder's: of its first target batch); with
@@ -42,7 +44,47 @@ public struct SAETrainingRun {
     public var isFinished: Bool { step >= config.steps }
 
     /// Seconds since the run was made.
-    public var seconds: Double { Date().timeIntervalSince(start) }
+    public var seconds: Double { priorSeconds + Date().timeIntervalSince(start) }
+
+    /// The run saved in `checkpoint`, continuing where it stopped, with `config` (checked equal
+    /// to the saved one by ``SAECheckpoint/check(config:width:targetWidth:identity:path:)``; nil:
+    /// the saved one as decoded).
+    /// - Throws: ``SAEError`` when the checkpoint's arrays do not fit its config.
+    public init(restoring checkpoint: SAECheckpoint, config current: SAETrainingConfig? = nil) throws {
+        let h = checkpoint.header, a = checkpoint.arrays
+        var config = h.config
+        config.skipFromData = false
+        try self.init(config: config, width: h.width, targetWidth: h.targetWidth,
+                      firstBatch: Tensor(shape: [1, h.targetWidth ?? h.width], scalars: [Float](repeating: 0, count: h.targetWidth ?? h.width)))
+        self.config = current ?? h.config
+        var p = sae.parameters
+        func take(_ name: String, _ count: Int) throws -> [Float] {
+            let v = a[name] ?? []
+            guard v.count == count else { throw SAEError.checkpoint("the checkpoint's \(name) holds \(v.count) values, expected \(count)") }
+            return v
+        }
+        let (d, m) = (p.width, p.latents)
+        p.wEnc = try take("W_enc", d * m)
+        p.wDec = try take("W_dec", m * p.outputWidth)
+        p.bEnc = try take("b_enc", m)
+        p.bDec = try take("b_dec", p.outputWidth)
+        p.threshold = try take("threshold", p.threshold.count)
+        p.wSkip = try take("W_skip", p.wSkip.count)
+        sae.parameters = p
+        logThreshold = try take("log_threshold", logThreshold.count)
+        if let bits = h.batchTopKThreshold {
+            let (t, seen) = (Double(bitPattern: bits), h.batchTopKObservations ?? 1)
+            if var b = sae as? BatchTopKSAE { (b.threshold, b.thresholdObservations) = (t, seen); sae = b }
+            if var mt = sae as? MatryoshkaSAE { (mt.base.threshold, mt.base.thresholdObservations) = (t, seen); sae = mt }
+        }
+        let states = try checkpoint.adamStates()
+        guard states.count == adams.count else { throw SAEError.checkpoint("the checkpoint holds \(states.count) Adam states, expected \(adams.count)") }
+        for i in adams.indices { adams[i].state = states[i] }
+        guard h.sinceFired.count == config.latents else {
+            throw SAEError.checkpoint("the checkpoint's dead-latent counters hold \(h.sinceFired.count) latents, expected \(config.latents)")
+        }
+        (step, seen, sinceFired, window, last, priorSeconds) = (h.step, h.seen, h.sinceFired, h.window, h.last, h.seconds)
+    }
 
     /// One optimizer step on `batch` (and its `target` rows for a transcoder); returns the
     /// progress report when one is due (every `progressEvery` steps and after the last).

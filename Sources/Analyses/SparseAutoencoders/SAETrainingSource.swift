@@ -17,10 +17,27 @@ public protocol SAETrainingSource {
     mutating func startPass(_ epoch: Int) throws
     /// Rows of one pass left out, by reason (`position 0`, `outlier`); empty for sources that filter nothing.
     var skipped: [String: Int] { get }
+    /// What identifies the rows this source gives (file, hooks, sizes, seed): a checkpoint
+    /// records it, and resuming with a source of another identity is refused by field.
+    var identity: [String: String] { get }
+    /// The source's position between two batches (``SAECheckpoint`` saves it).
+    /// - Throws: ``SAEError/checkpoint(_:)`` for a source that cannot be checkpointed.
+    func checkpointState() throws -> SAESourceState
+    /// Continues from `state`, made by ``checkpointState()`` of a source of the same identity,
+    /// so the next batches are the ones the saved source would have given.
+    /// - Throws: ``SAEError/checkpoint(_:)`` for a state that does not fit the source.
+    mutating func restore(_ state: SAESourceState) throws
 }
 
 extension SAETrainingSource {
     public var targetWidth: Int? { nil }
+    public var identity: [String: String] { [:] }
+    public func checkpointState() throws -> SAESourceState {
+        throw SAEError.checkpoint("this training source (\(type(of: self))) cannot be checkpointed")
+    }
+    public mutating func restore(_ state: SAESourceState) throws {
+        throw SAEError.checkpoint("this training source (\(type(of: self))) cannot resume from a checkpoint")
+    }
     public mutating func nextPairedBatch(rows: Int) throws -> (input: Tensor, target: Tensor?)? {
         try nextBatch(rows: rows).map { ($0, nil) }
     }
@@ -35,6 +52,7 @@ public struct MatrixSource: SAETrainingSource {
     let seed: UInt64
     var order: [Int] = []
     var cursor = 0
+    var epoch = 0
     public var width: Int { matrix.shape[1] }
     public var skipped: [String: Int] { [:] }
     public var targetWidth: Int? { target?.shape[1] }
@@ -67,6 +85,23 @@ public struct MatrixSource: SAETrainingSource {
         order = Array(0..<matrix.shape[0])
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
         cursor = 0
+        self.epoch = epoch
+    }
+
+    /// The matrix's shape, a fingerprint of its values (and the target's) and the seed.
+    public var identity: [String: String] {
+        ["source": "matrix", "shape": "\(matrix.shape)", "values": SAESourceState.fingerprint(matrix.scalars),
+         "target": target.map { "\($0.shape) " + SAESourceState.fingerprint($0.scalars) } ?? "none", "seed": String(seed)]
+    }
+
+    /// The pass and the rows of its order taken.
+    public func checkpointState() throws -> SAESourceState { SAESourceState(integers: ["epoch": epoch, "cursor": cursor]) }
+
+    public mutating func restore(_ state: SAESourceState) throws {
+        try startPass(state.integer("epoch"))
+        let c = try state.integer("cursor")
+        guard (0...order.count).contains(c) else { throw SAEError.checkpoint("the checkpoint's row cursor \(c) is outside 0...\(order.count)") }
+        cursor = c
     }
 
     public mutating func nextBatch(rows: Int) throws -> Tensor? { try nextPairedBatch(rows: rows)?.input }
@@ -112,6 +147,9 @@ public struct StoreSource: SAETrainingSource {
     let seed: UInt64
     let outlierFactor: Float
     var reader: ActivationReader?
+    /// Reader batches taken in this pass (a checkpoint's position: resuming reads them again).
+    var batchesRead = 0
+    let path: String
     var pending: [Float] = []
     var threshold: Float?
     var epoch = 0
@@ -127,6 +165,7 @@ public struct StoreSource: SAETrainingSource {
     public init(store path: String, capture id: Int64?, hook: String, targetHook: String? = nil, seed: UInt64,
                 outlierFactor: Float = 10) throws {
         store = try ActivationStore(path: path)
+        self.path = path
         let summary = try store.captureSummary(choosing: id)
         capture = try store.capture(id: summary.id)
         modelName = summary.model
@@ -164,6 +203,44 @@ public struct StoreSource: SAETrainingSource {
         }
         pending.removeAll(keepingCapacity: true)
         pendingTarget.removeAll(keepingCapacity: true)
+        batchesRead = 0
+    }
+
+    /// The store file, capture, hooks, row count, seed and outlier factor.
+    public var identity: [String: String] {
+        ["source": "store", "store": path, "capture": String(capture.id), "hook": hook, "target hook": targetHook ?? "none",
+         "rows": String(rowCount), "seed": String(seed), "outlier factor": "\(outlierFactor)"]
+    }
+
+    /// The pass, the reader batches taken, the rows read but not yet given, the outlier
+    /// threshold and the counts of rows left out.
+    public func checkpointState() throws -> SAESourceState {
+        var s = SAESourceState(integers: ["epoch": epoch, "batches read": batchesRead],
+                               arrays: ["pending": pending, "pending target": pendingTarget])
+        if let threshold { s.arrays["threshold"] = [threshold] }
+        s.setSkipped(skipped)
+        return s
+    }
+
+    /// Starts the saved pass and reads its first batches again (the shuffled order is fixed by
+    /// the seed and the pass, so they are the same rows), then takes the saved pending rows.
+    public mutating func restore(_ state: SAESourceState) throws {
+        try startPass(state.integer("epoch"))
+        let n = try state.integer("batches read")
+        for i in 0..<n {
+            guard try reader?.nextBatch() != nil else {
+                throw SAEError.checkpoint("the checkpoint is \(n) reader batches into pass \(epoch), but \(path) gives only \(i)")
+            }
+            if targetHook != nil { _ = try targetReader?.nextBatch() }
+        }
+        batchesRead = n
+        pending = state.array("pending")
+        pendingTarget = state.array("pending target")
+        guard pending.count % width == 0, pendingTarget.count == pending.count / width * (targetWidth ?? 0) else {
+            throw SAEError.checkpoint("the checkpoint's pending rows (\(pending.count) and \(pendingTarget.count) values) do not fit width \(width)")
+        }
+        threshold = state.arrays["threshold"]?.first
+        for (reason, count) in state.skipped() { skipped[reason] = count }
     }
 
     public mutating func nextBatch(rows: Int) throws -> Tensor? { try nextPairedBatch(rows: rows)?.input }
@@ -171,6 +248,7 @@ public struct StoreSource: SAETrainingSource {
     public mutating func nextPairedBatch(rows: Int) throws -> (input: Tensor, target: Tensor?)? {
         let d = width, dOut = targetWidth ?? 0
         while pending.count < rows * d, let batch = try reader?.nextBatch() {
+            batchesRead += 1
             var targets: ActivationBatch?
             if let targetHook {
                 guard let t = try targetReader?.nextBatch(), t.positions == batch.positions, t.promptIndices == batch.promptIndices else {

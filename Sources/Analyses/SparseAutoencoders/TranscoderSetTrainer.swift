@@ -52,7 +52,9 @@ public struct TranscoderSetProgress: Sendable {
 /// Trains one transcoder per layer (`blocks.L.mlp.hook_in` -> `blocks.L.hook_mlp_out`) from the
 /// same live forward passes: each batch of windows runs once and fills every layer's shuffle
 /// buffer, and every layer then takes its steps (``SAETrainingRun``). Layers whose folder is
-/// already complete in the output are skipped (a rerun resumes the layers left).
+/// already complete in the output are skipped (a rerun resumes the layers left); with a
+/// checkpoint (``TranscoderSetCheckpoint``, every `checkpoint.every` rounds of steps) a rerun
+/// resumes mid-layer, bit for bit.
 public enum TranscoderSetTrainer {
     /// Trains the layers of `config` that `directory` lacks on `windows`, writes each layer's
     /// folder, then measures every trained layer on `heldOut` windows and writes
@@ -60,11 +62,15 @@ public enum TranscoderSetTrainer {
     /// - Throws: ``SAEError`` for a bad config, no windows or a set of another model in
     ///   `directory`; ``Models/ModelError`` from the pass; file-system errors.
     public static func train(model: Transformer, windows: [[Int]], heldOut: [[Int]] = [], config: TranscoderSetConfig,
-                             directory: String, settings: [String: String] = [:],
+                             directory: String, settings: [String: String] = [:], checkpoint: SAECheckpointing? = nil,
                              progress: (TranscoderSetProgress) -> Void = { _ in }) throws -> TranscoderSetManifest {
         var set = try existingSet(directory, model: model.config.name)
         set.training.merge(settings) { $1 }
-        let todo = config.layers.filter { !TranscoderSetManifest.isComplete(directory, layer: $0) }
+        let saved = try checkpoint.flatMap { try TranscoderSetCheckpoint.read(at: $0.path) }
+        if let saved, let bad = saved.header.layers.first(where: { !config.layers.contains($0) }) {
+            throw SAEError.checkpoint("\(checkpoint!.path) trains layer \(bad), which --layers leaves out; rerun with the same options or delete it")
+        }
+        let todo = saved?.header.layers ?? config.layers.filter { !TranscoderSetManifest.isComplete(directory, layer: $0) }
         for layer in config.layers where !todo.contains(layer) && !set.layers.contains(layer) { set.layers.append(layer) }
         set.layers.sort()
         guard !todo.isEmpty else {
@@ -79,6 +85,18 @@ public enum TranscoderSetTrainer {
         var runs = [SAETrainingRun?](repeating: nil, count: todo.count)
         var done = [Bool](repeating: false, count: todo.count), seconds = [Double](repeating: 0, count: todo.count)
         var trained: [Int: any SparseAutoencoder] = [:]
+        var rounds = 0
+        if let saved, let checkpoint {
+            try saved.check(config: config.training, live: live, path: checkpoint.path)
+            try live.restore(saved.source)
+            for c in todo.indices {
+                var layerConfig = config.training
+                layerConfig.seed = config.training.seed &+ UInt64(todo[c])
+                runs[c] = try saved.run(c, config: layerConfig)
+            }
+            (done, seconds, rounds) = (saved.header.done, saved.header.seconds, saved.header.rounds)
+            checkpoint.resumed(rounds, config.training.steps)
+        }
         let batch = config.training.batchSize
         while done.contains(false) {
             for c in todo.indices where !done[c] {
@@ -120,7 +138,18 @@ public enum TranscoderSetTrainer {
                 set.layers = Array(Set(set.layers + [todo[c]])).sorted()
                 trained[todo[c]] = run.sae
             }
+            rounds += 1
+            if let checkpoint, done.contains(false) {
+                let stop = checkpoint.stopAfter == rounds
+                if stop || (checkpoint.every > 0 && rounds % checkpoint.every == 0) {
+                    try set.save(to: directory)  // the metrics of layers finished so far
+                    try TranscoderSetCheckpoint(layers: todo, runs: runs, done: done, seconds: seconds, rounds: rounds, config: config.training,
+                                                live: live).write(to: checkpoint.path)
+                }
+                if stop { return set }
+            }
         }
+        if let checkpoint { try SAECheckpoint.remove(at: checkpoint.path) }
         set.training["forward_seconds"] = String(format: "%.1f", live.forwardSeconds)
         set.training["forward_tokens"] = String(live.forwardTokens)
         try set.save(to: directory)

@@ -42,7 +42,10 @@ extension Loupe.SAE {
 
             Training: Adam, learning rate warmed up over --warmup-steps and decayed linearly to 0 \
             over the last 20% of steps; the L1 (or L0) coefficient warmed up over the first 5%; b_dec \
-            starts at the first batch's mean. --tokens rows are used in all (passes repeat in new \
+            starts at the first batch's mean (--b-dec-init mean, the default), its geometric median \
+            (geometric-median: Weiszfeld iterations in double precision, at most 100, stopping when \
+            the summed distance improves by at most 1e-12 of itself; SAELens's b_dec_init_method \
+            geometric_median) or zero (zeros). --tokens rows are used in all (passes repeat in new \
             orders). A latent is dead when it has not fired in the last --dead-window rows \
             (default: a fifth of the budget, at most 1,000,000). Progress lines report loss, L0, \
             explained variance (1 - squared error / variance of the rows) and the dead fraction.
@@ -62,6 +65,18 @@ extension Loupe.SAE {
             topk_transcoder) with d_out, metadata.hook_name_out and circuit-tracer's \
             feature_input_hook / feature_output_hook; the d_out = d_in case only.
 
+            Checkpoints (--checkpoint-every N, default 500 steps; 0: none): every N steps \
+            DIR/training-checkpoint.safetensors is written atomically (a temporary file in DIR, \
+            synced, renamed over the last one) with everything the run needs to continue: the \
+            weights, Adam's moments and step counts, the dead-latent counters, the BatchTopK \
+            threshold, the pass and position in the data (a store's shuffled order is fixed by the \
+            seed; --corpus's shuffle buffer and its generator are saved, so no forward pass is \
+            repeated) and the options. Rerunning the same command after an interruption resumes \
+            from the checkpoint (it says so) and ends with the same weights, bit for bit, as a run \
+            never interrupted (same machine and thread count). A rerun with different options is \
+            refused, naming the first option that differs; delete the checkpoint to start over. The \
+            checkpoint is removed once the SAE is written.
+
             Output: DIR/cfg.json and DIR/sae_weights.safetensors.
 
             Example:
@@ -69,6 +84,8 @@ extension Loupe.SAE {
             matryoshka --latents 4608 --k 32 --matryoshka-widths 288,1152,4608 --out sae-l15
               loupe sae train --store mlp8.db --hook blocks.8.mlp.hook_in --target-hook \
             blocks.8.hook_mlp_out --latents 4608 --k 32 --out tc-l8
+              loupe sae train --input rows.npy --latents 4608 --k 32 --b-dec-init geometric-median \
+            --checkpoint-every 200 --out sae-rows   (interrupted? the same command again resumes)
               loupe sae train --corpus english.jsonl --context 128 --max-tokens 300000 --hook \
             blocks.8.mlp.hook_in --target-hook blocks.8.hook_mlp_out --skip --latents 2304 --out tc-l8
             """)
@@ -102,6 +119,11 @@ extension Loupe.SAE {
         @Option(name: .customLong("outlier-factor"), help: "With --store or --corpus: leave out rows above this multiple of the median norm.") var outlierFactor: Float = 10
         @Option(help: "Seed of the initialization and the shuffling.") var seed: UInt64 = 0
         @Option(name: .customLong("progress-every"), help: "Steps between progress lines.") var progressEvery: Int = 50
+        @Option(name: .customLong("b-dec-init"), help: "Where b_dec starts: mean, geometric-median or zeros (of the first batch).")
+        var bDecInit: SAEDecoderBiasInit = .mean
+        @Option(name: .customLong("checkpoint-every"), help: "Steps between training checkpoints in --out (0: none); a rerun resumes from one.")
+        var checkpointEvery: Int = 500
+        @Option(name: .customLong("stop-after"), help: .hidden) var stopAfter: Int?
         @Option(help: "The SAE folder to write.") var out: String
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
@@ -115,6 +137,7 @@ extension Loupe.SAE {
             if targetHook != nil && hook == nil { throw ValidationError("--target-hook goes with --store or --corpus and --hook") }
             if skip && targetHook == nil { throw ValidationError("--skip goes with --target-hook (a transcoder)") }
             if matryoshkaWidths != nil && architecture != .matryoshka { throw ValidationError("--matryoshka-widths goes with --architecture matryoshka") }
+            if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 (none) or positive, not \(checkpointEvery)") }
         }
 
         /// The training configuration the options give.
@@ -124,8 +147,16 @@ extension Loupe.SAE {
                                            deadWindow: deadWindow ?? max(1, min(1_000_000, tokens / 5)), progressEvery: progressEvery,
                                            l0Coefficient: l0Coefficient, bandwidth: bandwidth, initialThreshold: initialThreshold,
                                            matryoshkaWidths: try matryoshkaWidths.map(MatryoshkaSAE.parseWidths))
-            (config.skip, config.skipFromData) = (skip, skip && skipInit == .data)
+            (config.skip, config.skipFromData, config.bDecInit) = (skip, skip && skipInit == .data, bDecInit)
             return config
+        }
+
+        /// Checkpointing into --out (created here), saying when a run resumes.
+        func checkpointing() throws -> SAECheckpointing {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            return SAECheckpointing(path: out + "/" + SAECheckpoint.fileName, every: checkpointEvery, stopAfter: stopAfter) { step, steps in
+                Console.progress("resuming from \(out)/\(SAECheckpoint.fileName) at step \(step)/\(steps)")
+            }
         }
 
         /// Trains from live corpus activations (--corpus); the metadata gains the hooks, model and context.
@@ -138,7 +169,7 @@ extension Loupe.SAE {
             let config = try makeConfig(tokens: tokens ?? source.activations.rowsPerPass)
             Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(point.name)"
                              + (target.map { " -> \($0.name)" } ?? "") + " live: \(source.activations.rowsPerPass) rows per pass, \(config.tokens) in all")
-            let result = try SAETrainer.train(source: &source, config: config, progress: report)
+            let result = try SAETrainer.train(source: &source, config: config, checkpoint: checkpointing(), progress: report)
             Console.progress(String(format: "forward passes: %.1f s for %d tokens", source.activations.forwardSeconds, source.activations.forwardTokens))
             var metadata = metadata
             (metadata.hookName, metadata.modelName, metadata.hookNameOut, metadata.contextSize) = (point.name, m.config.name, target?.name, live.context!)
@@ -161,28 +192,40 @@ extension Loupe.SAE {
                 var source = try StoreSource(store: store, capture: capture, hook: hook, targetHook: targetHook, seed: seed, outlierFactor: outlierFactor)
                 Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(hook)"
                                  + (targetHook.map { " -> \($0)" } ?? "") + ": \(source.rowCount) stored rows of width \(source.width)")
-                result = try SAETrainer.train(source: &source, config: config, progress: report)
+                result = try SAETrainer.train(source: &source, config: config, checkpoint: checkpointing(), progress: report)
                 (metadata.hookName, metadata.modelName, metadata.hookNameOut) = (hook, source.modelName, targetHook)
             } else {
                 var source = try MatrixSource(try NumPyArray.read(path: input!), seed: seed)
                 Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(source.matrix.shape[0]) rows of width \(source.width)")
-                result = try SAETrainer.train(source: &source, config: config, progress: report)
+                result = try SAETrainer.train(source: &source, config: config, checkpoint: checkpointing(), progress: report)
                 metadata.extra["input"] = URL(fileURLWithPath: input!).lastPathComponent
             }
+            if let stopped = result.stoppedAfter {
+                return Console.out("stopped after step \(stopped)/\(config.steps) (--stop-after); checkpoint in \(out)/\(SAECheckpoint.fileName): rerun to resume")
+            }
             try SAEFolder.save(result.sae, metadata: metadata, to: out)
+            try SAECheckpoint.remove(at: out + "/" + SAECheckpoint.fileName)
             Console.progress("wrote \(out)")
+            try summarize(result)
+        }
+
+        /// Prints the final numbers (text or JSON).
+        func summarize(_ result: SAETrainingResult) throws {
             let f = result.final
             struct Summary: Encodable {
                 let architecture: String; let dIn: Int; let dSAE: Int; let steps: Int; let tokens: Int; let loss: Double; let l0: Double
                 let explainedVariance: Double; let deadFraction: Double; let tokensPerSecond: Double; let skipped: [String: Int]; let out: String
+                let resumedFrom: Int?
             }
             if format == .json {
                 return try Console.json(Summary(architecture: result.sae.architecture, dIn: result.sae.width, dSAE: result.sae.latents, steps: f.steps,
                                                 tokens: f.tokens, loss: f.loss, l0: f.l0, explainedVariance: f.explainedVariance,
-                                                deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out))
+                                                deadFraction: f.deadFraction, tokensPerSecond: f.tokensPerSecond, skipped: result.skipped, out: out,
+                                                resumedFrom: result.resumedFrom))
             }
             Console.progress("\(Int(f.tokensPerSecond)) tokens/s")  // timing on stderr: stdout holds results only
-            Console.out("\(result.sae.architecture) \(result.sae.isTranscoder ? "transcoder" : "SAE") d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens")
+            Console.out("\(result.sae.architecture) \(result.sae.isTranscoder ? "transcoder" : "SAE") d_in \(result.sae.width) d_sae \(result.sae.latents): \(f.steps) steps, \(f.tokens) tokens"
+                        + (result.resumedFrom.map { " (resumed from step \($0))" } ?? ""))
             Console.out("since the last progress line: loss \(fmt(f.loss)), L0 \(fmt(f.l0)), explained variance \(fmt(f.explainedVariance)), dead fraction \(fmt(f.deadFraction))")
             for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) { Console.out("left out (\(reason)): \(count) rows") }
             Console.out("wrote \(out)")

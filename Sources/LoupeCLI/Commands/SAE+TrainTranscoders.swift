@@ -39,7 +39,11 @@ extension Loupe.SAE {
             "training", "metrics" per layer}), DIR/summary.txt, and DIR/layer-<L>/ per layer in \
             SAELens's layout (`sae eval`, `sae features` and `sae encode` read each). A rerun \
             skips layers whose folder is complete (cfg.json and weights), so an interrupted run \
-            resumes with the layers left. What it prints is summary.txt without the wall-clock \
+            resumes with the layers left; every --checkpoint-every rounds (default 500; one round \
+            is one step of every unfinished layer; 0: none) DIR/training-checkpoint.safetensors \
+            is written atomically with every layer's weights, Adam state and counters and the \
+            shared shuffle buffers, and a rerun of the same command resumes mid-layer from it, \
+            ending with the same layer folders bit for bit (other options are refused by name). What it prints is summary.txt without the wall-clock \
             times (the *_seconds settings and the per-layer seconds), so a rerun prints the same.
 
             Layers (--layers): all, a range 0-29, or a list 3,8.
@@ -71,6 +75,9 @@ extension Loupe.SAE {
         var heldOutTokens = 4096
         @Option(help: "Seed of the initialization and the shuffling.") var seed: UInt64 = 0
         @Option(name: .customLong("progress-every"), help: "Steps between progress lines.") var progressEvery = 50
+        @Option(name: .customLong("checkpoint-every"), help: "Rounds of steps (one step per layer) between training checkpoints in --out (0: none); a rerun resumes mid-layer.")
+        var checkpointEvery = 500
+        @Option(name: .customLong("stop-after"), help: .hidden) var stopAfter: Int?
         @Option(help: "The set's folder.") var out: String
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
@@ -78,6 +85,15 @@ extension Loupe.SAE {
             guard live.corpus != nil, live.maxTokens != nil else { throw ValidationError("give --corpus FILE --context N --max-tokens T") }
             if heldOutTokens < 0 { throw ValidationError("--held-out-tokens must be at least 0") }
             if outlierFactor <= 0 { throw ValidationError("--outlier-factor must be positive") }
+            if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be 0 (none) or positive, not \(checkpointEvery)") }
+        }
+
+        /// Checkpointing into --out (created here), saying when a run resumes.
+        func checkpointing() throws -> SAECheckpointing {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            return SAECheckpointing(path: out + "/" + SAECheckpoint.fileName, every: checkpointEvery, stopAfter: stopAfter) { round, steps in
+                Console.progress("resuming from \(out)/\(SAECheckpoint.fileName) after \(round) rounds (of about \(steps) steps per layer)")
+            }
         }
 
         func run() throws {
@@ -98,10 +114,13 @@ extension Loupe.SAE {
             Console.progress("training \(chosen.count) transcoder(s), \(latents) latents, k \(k)\(skip ? ", W_skip" : ""): about \(training.steps) steps of \(batchSize) rows each")
             let start = Date()
             let set = try TranscoderSetTrainer.train(model: m.transformer, windows: windows, heldOut: heldOut, config: config,
-                                                     directory: out, settings: settings) { p in
+                                                     directory: out, settings: settings, checkpoint: checkpointing()) { p in
                 let q = p.progress
                 Console.progress("layer \(p.layer) step \(q.step)/\(q.steps)  loss \(fmt(q.loss))  L0 \(fmt(q.l0))  explained variance "
                                  + "\(fmt(q.explainedVariance))  dead \(fmt(q.deadFraction))  forward \(p.forwardTokens) tokens in \(Int(p.forwardSeconds)) s")
+            }
+            if stopAfter != nil, FileManager.default.fileExists(atPath: out + "/" + SAECheckpoint.fileName) {
+                return Console.out("stopped after \(stopAfter!) rounds (--stop-after); checkpoint in \(out)/\(SAECheckpoint.fileName): rerun to resume")
             }
             Console.progress(String(format: "done in %.0f s (forward passes %@ s)", Date().timeIntervalSince(start), set.training["forward_seconds"] ?? "-"))
             if format == .json { return try Console.json(set) }
