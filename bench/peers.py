@@ -136,7 +136,7 @@ def build_tl(gguf_path, hf_attn):
         d_mlp=c.intermediate_size, n_layers=c.num_hidden_layers, n_ctx=2048, eps=c.rms_norm_eps,
         d_vocab=c.vocab_size, act_fn="silu", n_key_value_heads=c.num_key_value_heads, normalization_type="RMS",
         positional_embedding_type="rotary", rotary_adjacent_pairs=False,
-        rotary_dim=c.hidden_size // c.num_attention_heads, rotary_base=c.rope_parameters["rope_theta"],
+        rotary_dim=c.hidden_size // c.num_attention_heads, rotary_base=(c.rope_parameters["rope_theta"] if getattr(c, "rope_parameters", None) else c.rope_theta),
         final_rms=True, gated_mlp=True, original_architecture="LlamaForCausalLM", dtype=torch.float32)
     model = HookedTransformer(cfg)
     model.load_state_dict(convert_llama_weights(hf, cfg), strict=False)
