@@ -38,6 +38,8 @@ from circuit_tracer.transcoder.single_layer_transcoder import SingleLayerTransco
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures", "models"))
 from smollm2_tokenizer import build_smollm2_tokenizer  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures", "graph"))
+from make_graph_fixtures import ReluTopK  # noqa: E402  (Loupe's TopK: the k largest of ReLU(x))
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--set", required=True, help="Loupe transcoder set folder")
@@ -49,19 +51,6 @@ ap.add_argument("--batch-size", type=int, default=512, help="attribute's batch s
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 torch.set_grad_enabled(True)
-
-
-class ReluTopK(torch.nn.Module):
-    """Loupe's TopK activation: the k largest of ReLU(x) per row, the rest 0."""
-
-    def __init__(self, k):
-        super().__init__()
-        self.k = k
-
-    def forward(self, x):
-        x = torch.relu(x)
-        _, idx = torch.topk(x, k=self.k, dim=-1)
-        return x * torch.zeros_like(x).scatter_(-1, idx, 1.0)
 
 
 def load_transcoders(folder):
