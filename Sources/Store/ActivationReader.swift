@@ -70,8 +70,8 @@ public struct ActivationReader: Sequence, IteratorProtocol {
     var cursor = 0
 
     /// A reader of `hook` in `capture`, `batchSize` rows at a time; with `prompts`, only the
-    /// prompts whose index is in it (one MPI rank's stretch of a capture), whose blobs alone
-    /// are then read.
+    /// prompts whose index is in it (one MPI rank's stretch of a capture), whose rows alone
+    /// are then looked at and whose blobs alone are read.
     /// - Throws: ``StoreError/notFound(path:what:)`` when the capture lacks the hook, or
     ///   ``StoreError/corruptRow(path:row:reason:)`` when rows of it differ in width (patterns
     ///   of prompts of different lengths).
@@ -94,8 +94,8 @@ public struct ActivationReader: Sequence, IteratorProtocol {
                 SELECT a.id, a.shape, a.dtype, length(a.data) AS bytes, p.idx, p.line, p.tokens, p.metadata, cp.positions
                 FROM capture_prompt cp JOIN prompt p ON p.id = cp.prompt_id
                 LEFT JOIN activation a ON a.capture_id = cp.capture_id AND a.prompt_id = cp.prompt_id AND a.hook = ?
-                WHERE cp.capture_id = ? ORDER BY p.idx
-                """, arguments: [hook, capture.id])
+                WHERE cp.capture_id = ? AND p.idx BETWEEN ? AND ? ORDER BY p.idx
+                """, arguments: [hook, capture.id, prompts?.lowerBound ?? Int.min, prompts?.upperBound ?? Int.max])
             while let row = try rows.next() {
                 let r = StoredRow(row: row, path: store.path,
                                   name: "capture \(capture.id) hook \(hook) prompt \(row["idx"] as DatabaseValue) (line \(row["line"] as DatabaseValue))")
@@ -121,7 +121,6 @@ public struct ActivationReader: Sequence, IteratorProtocol {
             throw StoreError.corruptRow(path: store.path, row: "hook \(hook)", reason: "rows of widths \(widths.sorted()) cannot stream as one matrix")
         }
         width = widths.first ?? 0
-        if let prompts { entries.removeAll { !prompts.contains($0.promptIndex) } }
         rowCount = entries.reduce(0) { $0 + $1.positions.count }
         var rng = SeededRandom(seed: 0)
         if case .shuffled(let seed, _) = order {

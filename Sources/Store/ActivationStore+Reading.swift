@@ -97,6 +97,35 @@ extension ActivationStore {
         }
     }
 
+    /// The prompts of a dataset whose indices are in `indices`, in index order (indices the
+    /// dataset lacks are skipped): a report reads back the few prompts it shows this way.
+    public func prompts(dataset: Int64, indices: [Int]) throws -> [StoredPrompt] {
+        var found: [StoredPrompt] = []
+        for part in stride(from: 0, to: indices.count, by: 500).map({ Array(indices[$0..<min(indices.count, $0 + 500)]) }) {
+            let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+            let arguments = StatementArguments([dataset] + part.map { Int64($0) })
+            found += try read { db in
+                try db.storedRows("SELECT id, idx, line, text, tokens, metadata FROM prompt WHERE dataset_id = ? AND idx IN (\(marks))",
+                                  arguments, path: path, name: { "prompt \($0["idx"] as DatabaseValue) of dataset \(dataset)" }).map(Self.prompt)
+            }
+        }
+        return found.sorted { $0.index < $1.index }
+    }
+
+    /// The lowest and highest index of the prompts capture `capture` records; nil when it records none.
+    public func promptIndexRange(capture: CaptureRecord) throws -> ClosedRange<Int>? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT MIN(p.idx) AS lo, MAX(p.idx) AS hi FROM capture_prompt cp JOIN prompt p ON p.id = cp.prompt_id
+                WHERE cp.capture_id = ?
+                """, arguments: [capture.id]), !(row["lo"] as DatabaseValue).isNull else { return nil }
+            let r = StoredRow(row: row, path: path, name: "capture \(capture.id)'s prompt indices")
+            let (lo, hi) = (try r.int("lo", atLeast: 0), try r.int("hi", atLeast: 0))
+            guard lo <= hi else { throw r.corrupt("hi", "is below the lowest index \(lo)") }
+            return lo...hi
+        }
+    }
+
     static func prompt(_ r: StoredRow) throws -> StoredPrompt {
         StoredPrompt(id: try r.value("id"), index: try r.int("idx", atLeast: 0), line: try r.int("line"),
                      text: String(decoding: try r.value("text", as: Data.self), as: UTF8.self),

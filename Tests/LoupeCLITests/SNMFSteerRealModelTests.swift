@@ -35,7 +35,17 @@ struct SNMFSteerRealModelTests {
         #expect(rows.tokens == all.tokens - 2 && rows.origins.allSatisfy { !special.contains($0.token) && $0.position > 0 })
         #expect(all.origins.filter { $0.token == imEnd || $0.token == imStart }.count == 2)
         let stream = try SNMFStoreStream(store: store, capture: nil, hook: hook, specialIDs: special)
-        #expect(stream.tokens == rows.tokens && stream.origins == rows.origins && stream.leftOut == rows.leftOut)
+        #expect(stream.tokens == rows.tokens && stream.leftOut == rows.leftOut)
+        // Origins read back from the store for every row equal those the in-memory read kept,
+        // also when opening reads the capture one prompt at a time.
+        let every = Set(0..<rows.tokens)
+        let (kept, read) = (try rows.origins(of: every), try stream.origins(of: every))
+        #expect(read.rows == kept.rows && read.rows.count == rows.tokens)
+        #expect(read.prompts.mapValues(\.text) == kept.prompts.mapValues(\.text) && read.prompts.mapValues(\.tokens) == kept.prompts.mapValues(\.tokens))
+        let single = try SNMFStoreStream(store: store, capture: nil, hook: hook, specialIDs: special, stretch: 1)
+        let readSingly = try single.origins(of: every)
+        #expect(single.tokens == rows.tokens && single.leftOut == rows.leftOut && readSingly.rows == kept.rows)
+        #expect(throws: SNMFError.self) { try stream.origins(of: [rows.tokens]) }
         var streamed: [Float] = []
         try stream.forEachChunk(rows: 7) { _, chunk in streamed += chunk.scalars }
         #expect(streamed == rows.matrix.scalars)

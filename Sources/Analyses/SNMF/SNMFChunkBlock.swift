@@ -11,8 +11,6 @@ struct SNMFChunkBlock: SNMFChunks {
     var neurons: Int { base.neurons }
     var source: String { "\(base.source) rows \(rows.lowerBound)..<\(rows.upperBound)" }
     var hook: String? { base.hook }
-    var origins: [SNMFRows.Origin] { [] }
-    var prompts: [Int: (text: String, tokens: [Int])] { [:] }
     var leftOut: SNMFLeftOut? { nil }
 
     func forEachChunk(rows step: Int, _ body: (Int, Tensor) throws -> Void) throws {

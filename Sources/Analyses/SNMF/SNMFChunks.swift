@@ -6,12 +6,18 @@ public protocol SNMFRowProvenance {
     var source: String { get }
     /// The hook name (store rows) or nil.
     var hook: String? { get }
-    /// Per row, its prompt, position and token (store rows only; empty otherwise).
-    var origins: [SNMFRows.Origin] { get }
-    /// Per prompt index, its text and token ids (store rows only).
-    var prompts: [Int: (text: String, tokens: [Int])] { get }
     /// Store rows left out (position 0, special tokens); nil for rows not read from a store.
     var leftOut: SNMFLeftOut? { get }
+    /// Whether the rows came from a store, so each has a prompt, position and token.
+    var hasOrigins: Bool { get }
+    /// The prompt, position and token of each of `rows` and the text and token ids of their
+    /// prompts; empty for rows not read from a store.
+    func origins(of rows: Set<Int>) throws -> SNMFRowOrigins
+}
+
+extension SNMFRowProvenance {
+    public var hasOrigins: Bool { false }
+    public func origins(of rows: Set<Int>) throws -> SNMFRowOrigins { SNMFRowOrigins() }
 }
 
 /// Token rows a streamed fit reads pass after pass, a chunk at a time, never all at once:

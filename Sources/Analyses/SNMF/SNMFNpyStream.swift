@@ -10,8 +10,6 @@ public struct SNMFNpyStream: SNMFChunks {
     public var hook: String? { nil }
     public var tokens: Int { file.rows }
     public var neurons: Int { file.columns }
-    public var origins: [SNMFRows.Origin] { [] }
-    public var prompts: [Int: (text: String, tokens: [Int])] { [:] }
     public var leftOut: SNMFLeftOut? { nil }
 
     /// - Throws: `FormatError` for an unreadable file or a bad header (not 2-D, dtype, Fortran

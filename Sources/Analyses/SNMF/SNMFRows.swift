@@ -32,6 +32,22 @@ public struct SNMFRows: Sendable {
     public var tokens: Int { matrix.shape[0] }
     public var neurons: Int { matrix.shape[1] }
 
+    public var hasOrigins: Bool { !origins.isEmpty }
+
+    /// The origins of `rows` from ``origins`` and ``prompts``.
+    /// - Throws: ``SNMFError/invalidSetting(_:)`` for a row out of range.
+    public func origins(of rows: Set<Int>) throws -> SNMFRowOrigins {
+        guard hasOrigins else { return SNMFRowOrigins() }
+        var result = SNMFRowOrigins()
+        for row in rows {
+            guard row >= 0 && row < origins.count else { throw SNMFError.invalidSetting("row \(row) of \(origins.count) in \(source)") }
+            let o = origins[row]
+            result.rows[row] = o
+            if let p = prompts[o.prompt] { result.prompts[o.prompt] = p }
+        }
+        return result
+    }
+
     /// Rows already in memory.
     /// - Throws: ``SNMFError`` when the matrix is not 2-D, is empty or holds a non-finite row.
     public init(matrix: Tensor, source: String, hook: String? = nil, origins: [Origin] = [],

@@ -32,7 +32,8 @@ extension SemiNMF.Result {
                             vocabulary: [SNMFVocabularyLens.Effects]? = nil, topCodes: SNMFTopCodes? = nil,
                             codesFile: String? = nil) throws {
         let (k, d, n) = (rank, neurons, tokens)
-        let top = rows.origins.isEmpty ? nil : topCodes ?? SNMFTopCodes(codes: codes, rank: k, block: 0..<n, count: min(topTokens, n))
+        let top = rows.hasOrigins ? topCodes ?? SNMFTopCodes(codes: codes, rank: k, block: 0..<n, count: min(topTokens, n)) : nil
+        let origins = try rows.origins(of: Set(top?.features.flatMap { $0.map(\.token) } ?? []))
         var summary = SummaryText(title: "Semi-NMF (Ding et al. 2010; Shafran et al. 2025)")
         summary.field("source", rows.source)
         summary.field("tokens x neurons", "\(n) x \(d)")
@@ -73,10 +74,10 @@ extension SemiNMF.Result {
             var tokenTable = CSVTable(header: ["feature", "rank", "code", "prompt", "position", "token_id", "token", "context"])
             for (f, list) in top.features.enumerated() {
                 for (r, e) in list.enumerated() {
-                    let o = rows.origins[e.token]
+                    let o = try origins.origin(of: e.token)
                     tokenTable.append([.int(f), .int(r + 1), .double(Double(e.code)), .int(o.prompt), .int(o.position),
                                        .int(o.token), .string(tokenText.map { $0(o.token) } ?? ""),
-                                       .string(Self.context(of: o, in: rows, tokenText: tokenText))])
+                                       .string(Self.context(of: o, in: origins, tokenText: tokenText))])
                 }
             }
             try folder.write(tokenTable, to: "tokens.csv")
@@ -93,7 +94,7 @@ extension SemiNMF.Result {
             }
             try folder.write(table, to: "vocabulary.csv")
         }
-        try folder.writeIndex(page(summary: summary, rows: rows, command: command, neurons: shown, top: top,
+        try folder.writeIndex(page(summary: summary, origins: origins, command: command, neurons: shown, top: top,
                                    tokenText: tokenText, vocabulary: vocabulary))
         var file = SNMFFile(result: self, rows: rows, includeCodes: includeCodes && codes.count == k * n)
         file.codesFile = codesFile
@@ -104,7 +105,7 @@ extension SemiNMF.Result {
 
     /// The run's page: the summary, the loss curve, then per feature its top tokens in context
     /// (token marked), its largest neurons and, with `vocabulary`, what it promotes and suppresses.
-    func page(summary: SummaryText, rows: any SNMFRowProvenance, command: String, neurons shown: Int, top: SNMFTopCodes?,
+    func page(summary: SummaryText, origins: SNMFRowOrigins, command: String, neurons shown: Int, top: SNMFTopCodes?,
               tokenText: ((Int) -> String)?, vocabulary: [SNMFVocabularyLens.Effects]?) -> HTMLPage {
         let (k, d) = (rank, neurons)
         var page = HTMLPage(title: "Semi-NMF features, rank \(k)", summary: summary.rendered(), command: command)
@@ -113,9 +114,10 @@ extension SemiNMF.Result {
         for f in 0..<k {
             page.append(.heading("Feature \(f)"))
             if let list = top?.features[f] {
-                page.append(.markedLines(list.map { e in
-                    let o = rows.origins[e.token], label = NumberFormat.string(Double(e.code))
-                    guard let c = Self.contextPieces(of: o, in: rows, tokenText: tokenText) else {
+                page.append(.markedLines(list.compactMap { e in
+                    guard let o = origins.rows[e.token] else { return nil }
+                    let label = NumberFormat.string(Double(e.code))
+                    guard let c = Self.contextPieces(of: o, in: origins, tokenText: tokenText) else {
                         return .init(label: label, before: "prompt \(o.prompt) position \(o.position) ", marked: name(o.token), after: "")
                     }
                     return .init(label: label, before: c.before, marked: c.token, after: c.after)
@@ -137,9 +139,9 @@ extension SemiNMF.Result {
 
     /// Up to 8 tokens before a row's token and 2 after, as text pieces; nil without a
     /// tokenizer or the prompt.
-    static func contextPieces(of o: SNMFRows.Origin, in rows: any SNMFRowProvenance, tokenText: ((Int) -> String)?)
+    static func contextPieces(of o: SNMFRows.Origin, in origins: SNMFRowOrigins, tokenText: ((Int) -> String)?)
         -> (before: String, token: String, after: String)? {
-        guard let tokenText, let prompt = rows.prompts[o.prompt], o.position < prompt.tokens.count else { return nil }
+        guard let tokenText, let prompt = origins.prompts[o.prompt], o.position < prompt.tokens.count else { return nil }
         let text = { (r: Range<Int>) in r.map { tokenText(prompt.tokens[$0]) }.joined().replacingOccurrences(of: "\n", with: "⏎") }
         return (text(max(0, o.position - 8)..<o.position), text(o.position..<(o.position + 1)),
                 text((o.position + 1)..<min(prompt.tokens.count, o.position + 3)))
@@ -147,8 +149,8 @@ extension SemiNMF.Result {
 
     /// Up to 8 tokens before a row's token and 2 after, the token in [brackets], when a
     /// tokenizer is at hand; else the prompt's text (at most 120 characters).
-    static func context(of o: SNMFRows.Origin, in rows: any SNMFRowProvenance, tokenText: ((Int) -> String)?) -> String {
-        if let c = contextPieces(of: o, in: rows, tokenText: tokenText) { return "\(c.before)[\(c.token)]\(c.after)" }
-        return rows.prompts[o.prompt].map { String($0.text.prefix(120)) } ?? ""
+    static func context(of o: SNMFRows.Origin, in origins: SNMFRowOrigins, tokenText: ((Int) -> String)?) -> String {
+        if let c = contextPieces(of: o, in: origins, tokenText: tokenText) { return "\(c.before)[\(c.token)]\(c.after)" }
+        return origins.prompts[o.prompt].map { String($0.text.prefix(120)) } ?? ""
     }
 }

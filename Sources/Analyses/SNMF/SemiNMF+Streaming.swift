@@ -5,9 +5,10 @@ extension SemiNMF {
     /// Bytes a streamed fit holds at its peak, or nil on overflow: `Y` and the best `Y`
     /// `8kn`; one chunk and its products `4c(d + 4k)`; `Zᵀ`, the best `Zᵀ`, `Y X` and the
     /// Double solve `28kd`; the SVD start's `d x d` Gram matrix and LAPACK's copies `28d²`;
-    /// the rows' origins `24n`. The rows themselves are never all in memory.
+    /// the rows themselves are never all in memory, and a store stream adds only 16 bytes per
+    /// prompt (``SNMFStoreStream``).
     public static func streamingMemoryBytes(tokens n: Int, neurons d: Int, rank k: Int, chunkRows c: Int) -> Int? {
-        checkedBytes([(8, k, n), (4, c, d + 4 * k), (28, k, d), (28, d, d), (24, n, 1)])
+        checkedBytes([(8, k, n), (4, c, d + 4 * k), (28, k, d), (28, d, d)])
     }
 
     /// Fits rows read `chunkRows` at a time, one pass over them per iteration, with the same

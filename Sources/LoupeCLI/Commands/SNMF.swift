@@ -170,7 +170,7 @@ extension Loupe {
                 }
                 let part = try fitter.fit(chunks: rows, communicator: communicator, chunkRows: chunkRows, progress: report)
                 let seconds = Date().timeIntervalSince(started)
-                let top = rows.origins.isEmpty ? nil : try SNMFTopCodes.gathered(codes: part.result.codes, rank: rank, block: part.block,
+                let top = !rows.hasOrigins ? nil : try SNMFTopCodes.gathered(codes: part.result.codes, rank: rank, block: part.block,
                                                                                  count: SemiNMF.Result.reportTopTokens, communicator: communicator)
                 let path = try communicator.agreeOnErrors {
                     try lead ? writeReport(part.whole, rows: rows, loaded: loaded, config: config, top: top, codesFile: saveCodes).path : ""
