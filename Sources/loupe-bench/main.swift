@@ -110,6 +110,7 @@ func time(runs: Int, _ body: () throws -> Void) rethrows -> Double {
 
 let args = Args()
 BLAS.letIdleThreadsSleep()  // as the loupe CLI does
+ProcessMemory.reuseFreedBlocks()  // likewise
 if let n = args.threads { BLAS.setThreadCount(n) }
 nonisolated(unsafe) var results: [String: Double] = [:]
 func report(_ key: String, _ value: Double, _ line: String) {
