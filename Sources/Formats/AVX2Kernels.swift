@@ -21,6 +21,20 @@ enum AVX2Kernels {
         }
     }
 
+    /// One weight row against several input rows: `(row, x, xStride, sums, sumsStride, rows,
+    /// groups, out, outStride)`, writing `out[i * outStride]` for each input row i.
+    typealias RowsKernel = (UnsafeRawPointer, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int, Int,
+                            UnsafeMutablePointer<Float>, Int) -> Void
+
+    /// `type`'s multi-row dot kernel, for the types the default model uses (Q4_1, Q8_0).
+    static func rowDots(_ type: GGMLType) -> RowsKernel? {
+        switch type {
+        case .q4_1: return { loupe_avx2_dots_q4_1($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .q8_0: return { loupe_avx2_dots_q8_0($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        default: return nil
+        }
+    }
+
     /// `type`'s tile kernel: file order, bit-identical to ``Dequantize``.
     static func tile(_ type: GGMLType) -> TileKernels.Kernel? {
         switch type {

@@ -76,8 +76,10 @@ import Testing
         #expect(try RowDot.dot(type, row: zero, x: Self.input(k, rng: &rng), kernels: kernels) == 0)
     }
 
-    /// Products of many rows: one and two input rows (row-dot kernels) and 3 and 19 (dequantized
-    /// tiles and sgemm), with a row count that is no multiple of the tile, against the twin.
+    /// Products of many rows: one and two input rows (row-dot kernels), 3, 6 and 19 (the
+    /// multi-row kernels where the type has one, else dequantized tiles and sgemm; 4-row sweeps
+    /// with remainders 3, 2 and 3) and 33 (tiles), with a row count that is no multiple of the
+    /// tile, against the twin.
     @Test(arguments: types, KernelSet.supported)
     func matrixProductMatchesTwin(_ type: GGMLType, _ kernels: KernelSet) throws {
         var rng = SeededRandom(seed: 5)
@@ -87,7 +89,7 @@ import Testing
         let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: bytes)
         // The twin's arithmetic (reference dequantizer, Double dot), dequantizing once.
         let reference = try DequantizeReference.floats(type, bytes: bytes)
-        for m in [1, 2, 3, 19] {
+        for m in [1, 2, 3, 6, 19, 33] {
             let x = Self.input(m * k, rng: &rng)
             var y = [Float](repeating: .nan, count: m * n)
             x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, kernels: kernels) } }

@@ -35,6 +35,15 @@ float loupe_avx2_dot_q6_K(const void *row, const float *x, const float *sums, in
 float loupe_avx2_dot_f16(const void *row, const float *x, const float *sums, intptr_t groups);
 float loupe_avx2_dot_bf16(const void *row, const float *x, const float *sums, intptr_t groups);
 
+/// Multi-row dot kernels: out[i * ostride] = sum_k W[k] * x[i * xstride + k] for i < rows,
+/// one row of blocks against `rows` input rows (each with its group sums at sums + i * sstride),
+/// the weights widened once per four input rows. Same arithmetic per row as the row-dot kernel
+/// of the type, with one accumulator instead of two.
+void loupe_avx2_dots_q4_1(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+                          intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
+void loupe_avx2_dots_q8_0(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+                          intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
+
 /// Tile kernels: `groups` 32-element groups dequantized into `dst` in file order, with the
 /// operations of Formats' `Dequantize` (no FMA contraction), so bit-identical to it.
 void loupe_avx2_tile_q8_0(const void *src, float *dst, intptr_t groups);
