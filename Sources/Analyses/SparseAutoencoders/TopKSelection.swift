@@ -20,7 +20,7 @@ enum TopKSelection {
                 pre.withUnsafeBufferPointer { pre in
                     nonisolated(unsafe) let (idxOut, valOut, pre) = (idxOut, valOut, pre)
                     DispatchQueue.concurrentPerform(iterations: blocks) { block in
-                        var heap = Heap(capacity: k)
+                        let heap = Heap(capacity: k)
                         var gathered = [Float](repeating: 0, count: only?.count ?? 0)
                         for r in (block * perBlock)..<min(n, (block + 1) * perBlock) {
                             let row = pre.baseAddress! + r * m
@@ -42,22 +42,31 @@ enum TopKSelection {
     }
 
     /// A min-heap of at most `capacity` (value, column) pairs: the largest values seen.
-    struct Heap {
+    final class Heap {
         let capacity: Int
-        var values: [Float]
-        var columns: [Int32]
+        let values: UnsafeMutablePointer<Float>
+        let columns: UnsafeMutablePointer<Int32>
         var count = 0
 
         init(capacity: Int) {
             self.capacity = capacity
-            values = [Float](repeating: 0, count: capacity)
-            columns = [Int32](repeating: 0, count: capacity)
+            values = .allocate(capacity: capacity)
+            values.initialize(repeating: 0, count: capacity)
+            columns = .allocate(capacity: capacity)
+            columns.initialize(repeating: 0, count: capacity)
         }
 
-        mutating func removeAll() { count = 0 }
+        deinit {
+            values.deallocate()
+            columns.deallocate()
+        }
 
-        /// Offers `x[0..<count]` (column = position): positive values only.
-        mutating func scan(_ x: UnsafePointer<Float>, count n: Int) {
+        func removeAll() { count = 0 }
+
+        /// Offers `x[0..<count]` (column = position): positive values only. After the heap is
+        /// full, blocks of 32 values none of which beats the heap's smallest are skipped
+        /// after one vectorized count.
+        func scan(_ x: UnsafePointer<Float>, count n: Int) {
             var i = 0
             // Fill with the first `capacity` positive values, unordered; then heapify.
             while i < n && count < capacity {
@@ -67,19 +76,14 @@ enum TopKSelection {
             guard count == capacity else { return }
             for p in stride(from: capacity / 2 - 1, through: 0, by: -1) { siftDown(p) }
             var smallest = values[0]
-            while i < n && i % 8 != 0 {
-                if x[i] > smallest { replaceTop(x[i], Int32(i)); smallest = values[0] }
-                i += 1
-            }
-            while i + 8 <= n {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                if any(v .> SIMD8(repeating: smallest)) {
-                    for lane in 0..<8 where v[lane] > smallest {
-                        replaceTop(v[lane], Int32(i + lane))
+            while i + 32 <= n {
+                if Self.countAbove(x + i, smallest) > 0 {
+                    for j in i..<(i + 32) where x[j] > smallest {
+                        replaceTop(x[j], Int32(j))
                         smallest = values[0]
                     }
                 }
-                i += 8
+                i += 32
             }
             while i < n {
                 if x[i] > smallest { replaceTop(x[i], Int32(i)); smallest = values[0] }
@@ -87,9 +91,17 @@ enum TopKSelection {
             }
         }
 
+        /// How many of `x[0..<32]` exceed `t` (a branch-free loop the compiler vectorizes).
+        @inline(__always)
+        static func countAbove(_ x: UnsafePointer<Float>, _ t: Float) -> Int32 {
+            var c: Int32 = 0
+            for j in 0..<32 { c &+= x[j] > t ? 1 : 0 }
+            return c
+        }
+
         /// Maps positions back to the columns they were gathered from.
-        mutating func relabel(_ columns: [Int32]) {
-            for j in 0..<count { self.columns[j] = columns[Int(self.columns[j])] }
+        func relabel(_ from: [Int32]) {
+            for j in 0..<count { columns[j] = from[Int(columns[j])] }
         }
 
         /// Writes the kept pairs in ascending column order, then value-0 padding up to `capacity`.
@@ -100,7 +112,7 @@ enum TopKSelection {
             for j in count..<capacity { idx[j] = 0; val[j] = 0 }
         }
 
-        private mutating func replaceTop(_ v: Float, _ c: Int32) {
+        private func replaceTop(_ v: Float, _ c: Int32) {
             values[0] = v
             columns[0] = c
             siftDown(0)
@@ -108,7 +120,7 @@ enum TopKSelection {
 
         /// Restores the heap below `p`; among equal values the higher column sits nearer the
         /// top, so it is the one a larger value replaces.
-        private mutating func siftDown(_ p: Int) {
+        private func siftDown(_ p: Int) {
             var p = p
             while true {
                 let l = 2 * p + 1, r = l + 1
@@ -116,8 +128,8 @@ enum TopKSelection {
                 if l < count && below(l, s) { s = l }
                 if r < count && below(r, s) { s = r }
                 if s == p { return }
-                values.swapAt(p, s)
-                columns.swapAt(p, s)
+                (values[p], values[s]) = (values[s], values[p])
+                (columns[p], columns[s]) = (columns[s], columns[p])
                 p = s
             }
         }
