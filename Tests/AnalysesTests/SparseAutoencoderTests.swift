@@ -167,7 +167,7 @@ private func recovery(_ p: SAEParameters, _ dictionary: [[Float]]) -> Double {
     /// than k positive values; the k largest positive values are kept, a tie going to the
     /// lower latent.
     @Test func topKSelectionMatchesASortWithTies() throws {
-        let d = 3, m = 203, k = 7, n = 40
+        let d = 3, m = 203, k = 7, n = 100  // more rows than the selection's 64 blocks, not a multiple
         var p = try SAEParameters(width: d, latents: m)
         var rng = SeededRandom(seed: 9)
         for i in 0..<m {

@@ -1,9 +1,7 @@
-import Dispatch
-
 /// Per-row top-k selection of pre-activations, the TopK SAE's encoder and the auxiliary-k
 /// loss's choice among dead latents. Each row keeps its `k` largest positive values in a
-/// min-heap: a SIMD pass compares eight values at a time with the heap's smallest and only
-/// the rare larger ones enter, so a row costs about one read of its values. The kept
+/// min-heap: blocks of 32 values are first counted against the heap's smallest in one tight
+/// loop and only blocks with a larger value are walked into the heap. The kept
 /// latents are written in ascending latent order (ties go to the lower latent), padded with
 /// value-0 slots (inactive). Rows are independent, so the result does not depend on how
 /// they are split across threads.
@@ -14,15 +12,14 @@ enum TopKSelection {
     static func select(_ pre: [Float], rows n: Int, columns m: Int, k: Int, only: [Int32]? = nil) -> (idx: [Int32], val: [Float]) {
         var idx = [Int32](repeating: 0, count: n * k), val = [Float](repeating: 0, count: n * k)
         guard n > 0, k > 0 else { return (idx, val) }
-        let blocks = min(n, 64), perBlock = (n + blocks - 1) / blocks
         idx.withUnsafeMutableBufferPointer { idxOut in
             val.withUnsafeMutableBufferPointer { valOut in
                 pre.withUnsafeBufferPointer { pre in
                     nonisolated(unsafe) let (idxOut, valOut, pre) = (idxOut, valOut, pre)
-                    DispatchQueue.concurrentPerform(iterations: blocks) { block in
+                    SAEKernels.blocks(n) { rows in
                         let heap = Heap(capacity: k)
                         var gathered = [Float](repeating: 0, count: only?.count ?? 0)
-                        for r in (block * perBlock)..<min(n, (block + 1) * perBlock) {
+                        for r in rows {
                             let row = pre.baseAddress! + r * m
                             heap.removeAll()
                             if let only {
@@ -65,7 +62,7 @@ enum TopKSelection {
 
         /// Offers `x[0..<count]` (column = position): positive values only. After the heap is
         /// full, blocks of 32 values none of which beats the heap's smallest are skipped
-        /// after one vectorized count.
+        /// after one count.
         func scan(_ x: UnsafePointer<Float>, count n: Int) {
             var i = 0
             // Fill with the first `capacity` positive values, unordered; then heapify.
@@ -91,7 +88,8 @@ enum TopKSelection {
             }
         }
 
-        /// How many of `x[0..<32]` exceed `t` (a branch-free loop the compiler vectorizes).
+        /// How many of `x[0..<32]` exceed `t`. (The stdlib's SIMD `any` and `pointwiseMax`
+        /// compiled to out-of-line generic calls here, measured slower than this loop.)
         @inline(__always)
         static func countAbove(_ x: UnsafePointer<Float>, _ t: Float) -> Int32 {
             var c: Int32 = 0
