@@ -1,7 +1,7 @@
 /// Per-row top-k selection of pre-activations, the TopK SAE's encoder and the auxiliary-k
 /// loss's choice among dead latents. Each row keeps its `k` largest positive values in a
-/// min-heap: blocks of 32 values are first counted against the heap's smallest in one tight
-/// loop and only blocks with a larger value are walked into the heap. The kept
+/// min-heap: blocks of 32 values are first checked against the heap's smallest in one
+/// vectorized loop and only blocks with a larger value are walked into the heap. The kept
 /// latents are written in ascending latent order (ties go to the lower latent), padded with
 /// value-0 slots (inactive). Rows are independent, so the result does not depend on how
 /// they are split across threads.
@@ -62,7 +62,7 @@ enum TopKSelection {
 
         /// Offers `x[0..<count]` (column = position): positive values only. After the heap is
         /// full, blocks of 32 values none of which beats the heap's smallest are skipped
-        /// after one count.
+        /// after one vectorized check.
         func scan(_ x: UnsafePointer<Float>, count n: Int) {
             var i = 0
             // Fill with the first `capacity` positive values, unordered; then heapify.
@@ -74,7 +74,7 @@ enum TopKSelection {
             for p in stride(from: capacity / 2 - 1, through: 0, by: -1) { siftDown(p) }
             var smallest = values[0]
             while i + 32 <= n {
-                if Self.countAbove(x + i, smallest) > 0 {
+                if Self.mayExceed(x + i, smallest) {
                     for j in i..<(i + 32) where x[j] > smallest {
                         replaceTop(x[j], Int32(j))
                         smallest = values[0]
@@ -88,13 +88,16 @@ enum TopKSelection {
             }
         }
 
-        /// How many of `x[0..<32]` exceed `t`. (The stdlib's SIMD `any` and `pointwiseMax`
-        /// compiled to out-of-line generic calls here, measured slower than this loop.)
+        /// Whether any of `x[0..<32]` may exceed `t`: the sign bits of `t - x` ORed together
+        /// (a loop of subtractions and ORs the compiler vectorizes). Exact for finite
+        /// values (`t - x < 0` exactly when `x > t`; equal values give +0); a NaN may report a
+        /// hit, which the caller's own comparison then rejects. (The stdlib's SIMD `any` and
+        /// `pointwiseMax` compiled to out-of-line generic calls here and were slower.)
         @inline(__always)
-        static func countAbove(_ x: UnsafePointer<Float>, _ t: Float) -> Int32 {
-            var c: Int32 = 0
-            for j in 0..<32 { c &+= x[j] > t ? 1 : 0 }
-            return c
+        static func mayExceed(_ x: UnsafePointer<Float>, _ t: Float) -> Bool {
+            var bits: UInt32 = 0
+            for j in 0..<32 { bits |= (t - x[j]).bitPattern }
+            return bits >> 31 != 0
         }
 
         /// Maps positions back to the columns they were gathered from.
