@@ -57,12 +57,10 @@ func saeBenchmark(_ s: SAEBenchSettings, report: (String, Double, String) -> Voi
             func step(_ batch: Tensor) throws {
                 var (stats, g) = try sae.lossAndGradients(batch, options: SAELossOptions(sparsityCoefficient: s.l1, dead: dead))
                 sae.constrainGradient(&g)
-                var q = sae.parameters
-                adams[0].step(&q.wEnc, gradient: g.wEnc)
-                adams[1].step(&q.wDec, gradient: g.wDec)
-                adams[2].step(&q.bEnc, gradient: g.bEnc)
-                adams[3].step(&q.bDec, gradient: g.bDec)
-                sae.parameters = q
+                adams[0].step(&sae.parameters.wEnc, gradient: g.wEnc)
+                adams[1].step(&sae.parameters.wDec, gradient: g.wDec)
+                adams[2].step(&sae.parameters.bEnc, gradient: g.bEnc)
+                adams[3].step(&sae.parameters.bDec, gradient: g.bDec)
                 sae.constrainParameters()
                 for i in 0..<s.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }
             }

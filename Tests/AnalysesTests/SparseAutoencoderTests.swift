@@ -153,6 +153,39 @@ private func recovery(_ p: SAEParameters, _ dictionary: [[Float]]) -> Double {
         try checkGradients(sae, reference: ReferenceLoss(width: 6, latents: 10, k: 3), options: SAELossOptions())
     }
 
+    /// Wider than one 32-column block of the selection's SIMD scan (70 latents: two blocks and
+    /// a tail), with 24 dead latents for an auxiliary selection of 8 among them.
+    @Test func topKGradientsMatchFiniteDifferencesAcrossSelectionBlocks() throws {
+        let sae = try TopKSAE(parameters: try randomParameters(width: 6, latents: 70, seed: 5), k: 5, auxK: 8, auxAlpha: 0.5)
+        let dead = (0..<70).map { $0 % 3 == 1 }
+        try checkGradients(sae, reference: ReferenceLoss(width: 6, latents: 70, k: 5, dead: dead, auxK: 8, auxAlpha: 0.5),
+                           options: SAELossOptions(dead: dead))
+    }
+
+    /// The selection against a sort: pre-activations made exact (one nonzero input column, so
+    /// `pre = x₀ · w_i + b_enc,i` in Float), with ties, negative values and rows with fewer
+    /// than k positive values; the k largest positive values are kept, a tie going to the
+    /// lower latent.
+    @Test func topKSelectionMatchesASortWithTies() throws {
+        let d = 3, m = 203, k = 7, n = 100  // more rows than the selection's 64 blocks, not a multiple
+        var p = try SAEParameters(width: d, latents: m)
+        var rng = SeededRandom(seed: 9)
+        for i in 0..<m {
+            p.wEnc[i] = Float(Int(rng.nextGaussian() * 4)) / 4  // row 0 of W_enc: few distinct values, so ties
+            p.bEnc[i] = i % 5 == 0 ? 0.5 : 0
+        }
+        var x = [Float](repeating: 0, count: n * d)
+        for r in 0..<n { x[r * d] = r % 4 == 3 ? 0 : Float(r % 7) - 3 }  // x₀ = 0: only the b_enc ties remain
+        let sae = try TopKSAE(parameters: p, k: k)
+        let f = try sae.encode(Tensor(shape: [n, d], scalars: x))
+        for r in 0..<n {
+            let pre = (0..<m).map { x[r * d] * p.wEnc[$0] + p.bEnc[$0] }
+            let kept = Set((0..<m).filter { pre[$0] > 0 }.sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }.prefix(k))
+            let expected = (0..<m).map { kept.contains($0) ? pre[$0] : 0 }
+            #expect(f.row(r) == expected, "row \(r)")
+        }
+    }
+
     @Test func topKEncodingKeepsAtMostKLatents() throws {
         let sae = try TopKSAE(parameters: try randomParameters(width: 8, latents: 20, seed: 3), k: 4)
         let f = try sae.encode(randomMatrix(30, 8, seed: 4))

@@ -125,6 +125,32 @@ import Testing
         #expect(adam.steps == 2)
     }
 
+    /// A long array is updated on several threads, eight lanes at a time; every element must
+    /// get the bits of the plain scalar update (odd length: a scalar tail too).
+    @Test func adamOnAllCoresGivesTheScalarUpdatesBits() {
+        let count = 300_001
+        var rng = SeededRandom(seed: 4)
+        var p = (0..<count).map { _ in rng.nextGaussian() }
+        var (m, v) = ([Float](repeating: 0, count: count), [Float](repeating: 0, count: count))
+        var expected = p
+        var adam = Adam(learningRate: 0.01)
+        var (b1Power, b2Power): (Float, Float) = (1, 1)
+        for _ in 0..<3 {
+            let g = (0..<count).map { _ in rng.nextGaussian() }
+            adam.step(&p, gradient: g)
+            b1Power *= 0.9
+            b2Power *= 0.999
+            let (c1, c2) = (1 - b1Power, 1 - b2Power)
+            for i in 0..<count {
+                m[i] = 0.9 * m[i] + (1 - 0.9) * g[i]
+                v[i] = 0.999 * v[i] + (1 - 0.999) * g[i] * g[i]
+                expected[i] -= 0.01 * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+            }
+        }
+        #expect(p.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(adam.state.m.map(\.bitPattern) == m.map(\.bitPattern))
+    }
+
     @Test func adamMinimizesAQuadratic() {
         var adam = Adam(learningRate: 0.05)
         var p: [Float] = [3, -1, 0]

@@ -18,6 +18,7 @@ public struct MatryoshkaSAE: SparseAutoencoder {
     public var parameters: SAEParameters {
         get { base.parameters }
         set { base.parameters = newValue }
+        _modify { yield &base.parameters }
     }
     public var inferenceThreshold: [Float]? { base.inferenceThreshold }
 

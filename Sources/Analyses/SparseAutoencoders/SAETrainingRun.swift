@@ -96,18 +96,17 @@ public struct SAETrainingRun {
         sae.observe(stats)
         sae.constrainGradient(&g)
         let lr = config.learningRate(at: step)
-        var p = sae.parameters
         for i in 0..<6 { adams[i].learningRate = max(lr, .leastNormalMagnitude) }
-        if p.hasSkip { adams[5].step(&p.wSkip, gradient: g.wSkip) }
-        adams[0].step(&p.wEnc, gradient: g.wEnc)
-        adams[1].step(&p.wDec, gradient: g.wDec)
-        adams[2].step(&p.bEnc, gradient: g.bEnc)
-        adams[3].step(&p.bDec, gradient: g.bDec)
+        // The steps update the SAE's arrays in place (no copy of the weights per step).
+        if sae.parameters.hasSkip { adams[5].step(&sae.parameters.wSkip, gradient: g.wSkip) }
+        adams[0].step(&sae.parameters.wEnc, gradient: g.wEnc)
+        adams[1].step(&sae.parameters.wDec, gradient: g.wDec)
+        adams[2].step(&sae.parameters.bEnc, gradient: g.bEnc)
+        adams[3].step(&sae.parameters.bDec, gradient: g.bDec)
         if !logThreshold.isEmpty, g.threshold.count == logThreshold.count {
-            adams[4].step(&logThreshold, gradient: zip(g.threshold, p.threshold).map { $0 * $1 })
-            p.threshold = logThreshold.map { Float(exp(Double($0))) }
+            adams[4].step(&logThreshold, gradient: zip(g.threshold, sae.parameters.threshold).map { $0 * $1 })
+            sae.parameters.threshold = logThreshold.map { Float(exp(Double($0))) }
         }
-        sae.parameters = p
         sae.constrainParameters()
         seen += stats.rows
         for i in 0..<config.latents { sinceFired[i] = stats.fired[i] > 0 ? 0 : sinceFired[i] + stats.rows }

@@ -214,8 +214,16 @@ extension SparseAutoencoder {
         var centred = x.scalars
         let bDec = parameters.bDec
         if !parameters.isTranscoder { for r in 0..<n { for j in 0..<d { centred[r * d + j] -= bDec[j] } } }
-        var pre = [Float](repeating: 0, count: n * m)
-        for r in 0..<n { for i in 0..<m { pre[r * m + i] = parameters.bEnc[i] } }
+        // Every row starts at b_enc (rows filled in parallel), then sgemm adds the product.
+        var pre = [Float](unsafeUninitializedCapacity: n * m) { out, initialized in
+            parameters.bEnc.withUnsafeBufferPointer { b in
+                nonisolated(unsafe) let (out, b) = (out, b)
+                SAEKernels.blocks(n) { rows in
+                    for r in rows { (out.baseAddress! + r * m).initialize(from: b.baseAddress!, count: m) }
+                }
+            }
+            initialized = n * m
+        }
         centred.withUnsafeBufferPointer { a in
             parameters.wEnc.withUnsafeBufferPointer { b in
                 pre.withUnsafeMutableBufferPointer { c in
@@ -239,7 +247,9 @@ extension SparseAutoencoder {
 
     /// Adds the encoder-side gradients from `gPre` `[rows, d_sae]` (dL/d pre-activation):
     /// `W_enc += centredᵀ gPre`, `b_enc += Σ gPre`, `b_dec -= W_enc · Σ gPre` (not for transcoders).
-    func addEncoderGradients(gPre: [Float], centred: [Float], rows n: Int, into g: inout SAEParameters) {
+    /// `columnSums`: `Σ gPre` over rows when the caller has it (else summed here, latent columns
+    /// in parallel, rows in order).
+    func addEncoderGradients(gPre: [Float], centred: [Float], rows n: Int, columnSums: [Float]? = nil, into g: inout SAEParameters) {
         let d = width, m = latents
         centred.withUnsafeBufferPointer { a in
             gPre.withUnsafeBufferPointer { b in
@@ -248,8 +258,16 @@ extension SparseAutoencoder {
                 }
             }
         }
-        var colSum = [Float](repeating: 0, count: m)
-        for r in 0..<n { for i in 0..<m { colSum[i] += gPre[r * m + i] } }
+        let colSum = columnSums ?? [Float](unsafeUninitializedCapacity: m) { sums, initialized in
+            gPre.withUnsafeBufferPointer { gPre in
+                nonisolated(unsafe) let (sums, gp) = (sums.baseAddress!, gPre.baseAddress!)
+                SAEKernels.blocks(m, maxBlocks: 16) { columns in
+                    for i in columns { sums[i] = 0 }
+                    for r in 0..<n { for i in columns { sums[i] += gp[r * m + i] } }
+                }
+            }
+            initialized = m
+        }
         for i in 0..<m { g.bEnc[i] += colSum[i] }
         guard !parameters.isTranscoder else { return }
         var through = [Float](repeating: 0, count: d)

@@ -1,4 +1,3 @@
-import Dispatch
 import Linalg
 
 /// The TopK SAE (Gao et al. 2024; SAELens `topk`): `f = TopK_k(ReLU((x - b_dec) W_enc + b_enc))`
@@ -32,55 +31,10 @@ public struct TopKSAE: SparseAutoencoder {
         try checkInput(x)
         let n = x.shape[0], m = latents
         let (pre, _) = preActivations(x)
-        let (idx, val) = Self.topK(pre, rows: n, columns: m, k: k, allowed: nil)
+        let (idx, val) = TopKSelection.select(pre, rows: n, columns: m, k: k)
         var out = [Float](repeating: 0, count: n * m)
         for r in 0..<n { for j in 0..<k where val[r * k + j] > 0 { out[r * m + Int(idx[r * k + j])] = val[r * k + j] } }
         return Tensor(shape: [n, m], scalars: out)
-    }
-
-    /// Per row, the `k` largest of `max(pre, 0)` among `allowed` columns (all when nil): indices
-    /// and values `[rows, k]`; a slot whose value is 0 is inactive. Rows run in parallel.
-    static func topK(_ pre: [Float], rows n: Int, columns m: Int, k: Int, allowed: [Bool]?) -> (idx: [Int32], val: [Float]) {
-        var idx = [Int32](repeating: 0, count: n * k), val = [Float](repeating: 0, count: n * k)
-        let chunks = min(n, 8)
-        idx.withUnsafeMutableBufferPointer { idxOut in
-            val.withUnsafeMutableBufferPointer { valOut in
-                pre.withUnsafeBufferPointer { pre in
-                    nonisolated(unsafe) let (idxOut, valOut, pre) = (idxOut, valOut, pre)
-                    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                        var candidates: [(Float, Int32)] = []
-                        for r in stride(from: chunk, to: n, by: chunks) {
-                            selectRow(pre.baseAddress! + r * m, m: m, k: k, allowed: allowed, candidates: &candidates,
-                                      idx: idxOut.baseAddress! + r * k, val: valOut.baseAddress! + r * k)
-                        }
-                    }
-                }
-            }
-        }
-        return (idx, val)
-    }
-
-    /// One row's selection: the positive allowed entries; all of them when they fit in `k`,
-    /// else the `k` largest (a running minimum for small `k`, a sort for large `k`).
-    private static func selectRow(_ row: UnsafePointer<Float>, m: Int, k: Int, allowed: [Bool]?, candidates: inout [(Float, Int32)],
-                                  idx: UnsafeMutablePointer<Int32>, val: UnsafeMutablePointer<Float>) {
-        candidates.removeAll(keepingCapacity: true)
-        for i in 0..<m where row[i] > 0 && (allowed?[i] ?? true) { candidates.append((row[i], Int32(i))) }
-        if candidates.count <= k {
-            for (j, c) in candidates.enumerated() { val[j] = c.0; idx[j] = c.1 }
-        } else if k <= 64 {
-            var minSlot = 0
-            for c in candidates {
-                guard c.0 > val[minSlot] else { continue }
-                val[minSlot] = c.0
-                idx[minSlot] = c.1
-                minSlot = 0
-                for j in 1..<max(k, 1) where val[j] < val[minSlot] { minSlot = j }
-            }
-        } else {
-            candidates.sort { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-            for j in 0..<k { val[j] = candidates[j].0; idx[j] = candidates[j].1 }
-        }
     }
 
     public func lossAndGradients(_ x: Tensor, target: Tensor?, options: SAELossOptions) throws -> (SAEBatchStats, SAEParameters) {
@@ -88,7 +42,7 @@ public struct TopKSAE: SparseAutoencoder {
         let n = x.shape[0], d = width, m = latents
         guard n > 0 else { throw SAEError.noRows("an empty batch has no loss") }
         let (pre, centred) = preActivations(x)
-        let (idx, val) = Self.topK(pre, rows: n, columns: m, k: k, allowed: nil)
+        let (idx, val) = TopKSelection.select(pre, rows: n, columns: m, k: k)
         let (start, variance) = try residualBase(x, target: target)
         var r = start   // ŷ - y once the decoder rows are added
         sparseDecode(idx, val, rows: n, slots: k, into: &r)
