@@ -19,17 +19,23 @@ public enum ProcessMemory {
     /// Call it once at process start (the `loupe` and `loupe-bench` executables do). Settings
     /// the user made with `GLIBC_TUNABLES`, `MALLOC_MMAP_THRESHOLD_` or `MALLOC_TRIM_THRESHOLD_`
     /// win. Does nothing on other C libraries. glibc caps the mmap threshold at 32 MB.
-    public static func reuseFreedBlocks(mmapThreshold: Int = 32 << 20, trimThreshold: Int = 1 << 30) {
+    /// - Returns: whether glibc took both settings (false when the environment set them, on
+    ///   another C library, or when glibc refused a value).
+    @discardableResult
+    public static func reuseFreedBlocks(mmapThreshold: Int = 32 << 20, trimThreshold: Int = 1 << 30) -> Bool {
         #if canImport(Glibc)
-        for name in ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"] where getenv(name) != nil { return }
+        for name in ["GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"] where getenv(name) != nil { return false }
         // mallopt is in <malloc.h>, which the Glibc module does not import: look it up. Its
         // parameter numbers are glibc's ABI (M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3).
         let handle = dlopen(nil, RTLD_NOW)
         defer { if let handle { dlclose(handle) } }
-        guard let symbol = dlsym(handle, "mallopt") else { return }
+        guard let symbol = dlsym(handle, "mallopt") else { return false }
         let mallopt = unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
-        _ = mallopt(-3, Int32(clamping: min(mmapThreshold, 32 << 20)))
-        _ = mallopt(-1, Int32(clamping: trimThreshold))
+        let mmap = mallopt(-3, Int32(clamping: min(mmapThreshold, 32 << 20)))
+        let trim = mallopt(-1, Int32(clamping: trimThreshold))
+        return mmap == 1 && trim == 1
+        #else
+        return false
         #endif
     }
 }
