@@ -1,10 +1,11 @@
 // AVX2/FMA multi-row dot kernels: one row of GGUF blocks against a few input rows at once.
 // Each group of 32 weights is widened to floats once and multiplied into every input row (up
 // to four per sweep, each with its own accumulator), so a short prompt reads and widens the
-// weights once per four rows instead of once per row, and writes no dequantized tile. The
-// per-row arithmetic is that of the single-row kernels (rowdot_avx2.c) with one accumulator
-// instead of two, so results agree with them to float32 summation order.
+// weights once per four rows instead of once per row, and writes no dequantized tile. Each
+// weight is scaled as the dequantizer scales it (d * q, Q4_1's m added through the input
+// sums), so results agree with the single-row kernels and with tiles to float32 rounding.
 #include "CKernels.h"
+#include <math.h>
 
 #if defined(__x86_64__)
 #include "avx2_common.h"
@@ -26,47 +27,52 @@ AVX2 void q8_values(const uint8_t *qs, __m256 q[4]) {
     q[3] = fl(i8x8(qs + 24));
 }
 
-// sum of q_i * x_i over one group, in the single-row kernels' order.
-AVX2 __m256 group_dot(const __m256 q[4], const float *x) {
-    __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(x));
-    __m256 t = _mm256_mul_ps(q[2], _mm256_loadu_ps(x + 16));
-    s = _mm256_fmadd_ps(q[1], _mm256_loadu_ps(x + 8), s);
-    t = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(x + 24), t);
-    return _mm256_add_ps(s, t);
+// acc0/acc1 += (q * d) . x over one group for one input row: two chains per row, so four rows
+// keep eight FMAs in flight.
+AVX2 void group_fma(const __m256 qd[4], const float *x, __m256 *acc0, __m256 *acc1) {
+    *acc0 = _mm256_fmadd_ps(qd[0], _mm256_loadu_ps(x), *acc0);
+    *acc1 = _mm256_fmadd_ps(qd[1], _mm256_loadu_ps(x + 8), *acc1);
+    *acc0 = _mm256_fmadd_ps(qd[2], _mm256_loadu_ps(x + 16), *acc0);
+    *acc1 = _mm256_fmadd_ps(qd[3], _mm256_loadu_ps(x + 24), *acc1);
 }
 
-// R (1..4, a constant at each call) input rows against one Q4_1 row.
+// R (1..4, a constant at each call) input rows against one Q4_1 row: the group's values are
+// widened and scaled by d once (the dequantized weights, as a tile holds them) and multiplied
+// into every row; the minimums (m times the group's input sum) are added in a second sweep.
 AVX2 void q4_1_rows(const uint8_t *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                     intptr_t groups, float *out, intptr_t ostride, const int R) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    __m128 mins[4] = {_mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps(), _mm_setzero_ps()};
+    __m256 a0[4], a1[4];
+    for (int r = 0; r < 4; r++) { a0[r] = _mm256_setzero_ps(); a1[r] = _mm256_setzero_ps(); }
     for (intptr_t g = 0; g < groups; g++) {
         const uint8_t *p = row + 20 * g;
-        const __m128 dm = halves2_at(p, 0);
-        const __m256 d = _mm256_broadcastss_ps(dm);
-        const __m128 m = _mm_movehdup_ps(dm);
+        const __m256 d = _mm256_set1_ps(half_at(p, 0));
         __m256 q[4];
         q4_values(p + 4, q);
-        for (int r = 0; r < R; r++) {
-            acc[r] = _mm256_fmadd_ps(d, group_dot(q, x + r * xstride + 32 * g), acc[r]);
-            mins[r] = _mm_fmadd_ss(m, _mm_load_ss(sums + r * sstride + g), mins[r]);
-        }
+        for (int i = 0; i < 4; i++) q[i] = _mm256_mul_ps(q[i], d);
+        for (int r = 0; r < R; r++) group_fma(q, x + r * xstride + 32 * g, &a0[r], &a1[r]);
     }
-    for (int r = 0; r < R; r++) out[r * ostride] = hsum(acc[r]) + _mm_cvtss_f32(mins[r]);
+    float mins[4] = {0, 0, 0, 0};
+    for (intptr_t g = 0; g < groups; g++) {
+        const float m = half_at(row + 20 * g, 2);
+        for (int r = 0; r < R; r++) mins[r] = fmaf(m, sums[r * sstride + g], mins[r]);
+    }
+    for (int r = 0; r < R; r++) out[r * ostride] = hsum(_mm256_add_ps(a0[r], a1[r])) + mins[r];
 }
 
 // R (1..4) input rows against one Q8_0 row.
 AVX2 void q8_0_rows(const uint8_t *row, const float *x, intptr_t xstride, intptr_t groups, float *out, intptr_t ostride,
                     const int R) {
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 a0[4], a1[4];
+    for (int r = 0; r < 4; r++) { a0[r] = _mm256_setzero_ps(); a1[r] = _mm256_setzero_ps(); }
     for (intptr_t g = 0; g < groups; g++) {
         const uint8_t *p = row + 34 * g;
         const __m256 d = _mm256_set1_ps(half_at(p, 0));
         __m256 q[4];
         q8_values(p + 2, q);
-        for (int r = 0; r < R; r++) acc[r] = _mm256_fmadd_ps(d, group_dot(q, x + r * xstride + 32 * g), acc[r]);
+        for (int i = 0; i < 4; i++) q[i] = _mm256_mul_ps(q[i], d);
+        for (int r = 0; r < R; r++) group_fma(q, x + r * xstride + 32 * g, &a0[r], &a1[r]);
     }
-    for (int r = 0; r < R; r++) out[r * ostride] = hsum(acc[r]);
+    for (int r = 0; r < R; r++) out[r * ostride] = hsum(_mm256_add_ps(a0[r], a1[r]));
 }
 
 AVX2_KERNEL void loupe_avx2_dots_q4_1(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,

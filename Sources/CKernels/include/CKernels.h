@@ -37,8 +37,8 @@ float loupe_avx2_dot_bf16(const void *row, const float *x, const float *sums, in
 
 /// Multi-row dot kernels: out[i * ostride] = sum_k W[k] * x[i * xstride + k] for i < rows,
 /// one row of blocks against `rows` input rows (each with its group sums at sums + i * sstride),
-/// the weights widened once per four input rows. Same arithmetic per row as the row-dot kernel
-/// of the type, with one accumulator instead of two.
+/// the weights widened and scaled once per four input rows (float32 with FMA; results agree
+/// with the row-dot kernels to summation order).
 void loupe_avx2_dots_q4_1(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                           intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
 void loupe_avx2_dots_q8_0(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
