@@ -36,72 +36,59 @@ AVX2 void group_fma(const __m256 qd[4], const float *x, __m256 *acc0, __m256 *ac
     *acc1 = _mm256_fmadd_ps(qd[3], _mm256_loadu_ps(x + 24), *acc1);
 }
 
-// R (1..4, a constant at each call) input rows against one Q4_1 row: the group's values are
-// widened and scaled by d once (the dequantized weights, as a tile holds them) and multiplied
-// into every row; the minimums (m times the group's input sum) are added in a second sweep.
-AVX2 void q4_1_rows(const uint8_t *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
-                    intptr_t groups, float *out, intptr_t ostride, const int R) {
+// R (1..4) input rows against one row of `type` blocks (R and type constants at each call, so
+// each combination compiles to its own loop): each group's values are widened and scaled by d
+// once (the dequantized weights, as a tile holds them) and multiplied into every row; Q4_1's
+// minimums (m times the group's input sum) are added in a second sweep.
+enum rows_type { ROWS_Q4_1, ROWS_Q8_0 };
+AVX2 void dots_rows(const uint8_t *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+                    intptr_t groups, float *out, intptr_t ostride, const int R, const enum rows_type type) {
+    const intptr_t block = type == ROWS_Q4_1 ? 20 : 34;
     __m256 a0[4], a1[4];
     for (int r = 0; r < 4; r++) { a0[r] = _mm256_setzero_ps(); a1[r] = _mm256_setzero_ps(); }
     for (intptr_t g = 0; g < groups; g++) {
-        const uint8_t *p = row + 20 * g;
+        const uint8_t *p = row + block * g;
         const __m256 d = _mm256_set1_ps(half_at(p, 0));
         __m256 q[4];
-        q4_values(p + 4, q);
+        if (type == ROWS_Q4_1) q4_values(p + 4, q); else q8_values(p + 2, q);
         for (int i = 0; i < 4; i++) q[i] = _mm256_mul_ps(q[i], d);
         for (int r = 0; r < R; r++) group_fma(q, x + r * xstride + 32 * g, &a0[r], &a1[r]);
     }
     float mins[4] = {0, 0, 0, 0};
-    for (intptr_t g = 0; g < groups; g++) {
-        const float m = half_at(row + 20 * g, 2);
-        for (int r = 0; r < R; r++) mins[r] = fmaf(m, sums[r * sstride + g], mins[r]);
+    if (type == ROWS_Q4_1) {
+        for (intptr_t g = 0; g < groups; g++) {
+            const float m = half_at(row + block * g, 2);
+            for (int r = 0; r < R; r++) mins[r] = fmaf(m, sums[r * sstride + g], mins[r]);
+        }
     }
     for (int r = 0; r < R; r++) out[r * ostride] = hsum(_mm256_add_ps(a0[r], a1[r])) + mins[r];
 }
 
-// R (1..4) input rows against one Q8_0 row.
-AVX2 void q8_0_rows(const uint8_t *row, const float *x, intptr_t xstride, intptr_t groups, float *out, intptr_t ostride,
-                    const int R) {
-    __m256 a0[4], a1[4];
-    for (int r = 0; r < 4; r++) { a0[r] = _mm256_setzero_ps(); a1[r] = _mm256_setzero_ps(); }
-    for (intptr_t g = 0; g < groups; g++) {
-        const uint8_t *p = row + 34 * g;
-        const __m256 d = _mm256_set1_ps(half_at(p, 0));
-        __m256 q[4];
-        q8_values(p + 2, q);
-        for (int i = 0; i < 4; i++) q[i] = _mm256_mul_ps(q[i], d);
-        for (int r = 0; r < R; r++) group_fma(q, x + r * xstride + 32 * g, &a0[r], &a1[r]);
+// All `rows` input rows, four at a time, then the remainder.
+AVX2 void dots(const uint8_t *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+               intptr_t rows, intptr_t groups, float *out, intptr_t ostride, const enum rows_type type) {
+    intptr_t i = 0;
+    for (; i + 4 <= rows; i += 4)
+        dots_rows(row, x + i * xstride, xstride, sums + i * sstride, sstride, groups, out + i * ostride, ostride, 4, type);
+    const float *xr = x + i * xstride, *sr = sums + i * sstride;
+    float *o = out + i * ostride;
+    switch (rows - i) {
+    case 3: dots_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 3, type); break;
+    case 2: dots_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 2, type); break;
+    case 1: dots_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 1, type); break;
+    default: break;
     }
-    for (int r = 0; r < R; r++) out[r * ostride] = hsum(_mm256_add_ps(a0[r], a1[r]));
 }
 
 AVX2_KERNEL void loupe_avx2_dots_q4_1(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                                       intptr_t rows, intptr_t groups, float *out, intptr_t ostride) {
-    intptr_t i = 0;
-    for (; i + 4 <= rows; i += 4) q4_1_rows(row, x + i * xstride, xstride, sums + i * sstride, sstride, groups, out + i * ostride, ostride, 4);
-    const float *xr = x + i * xstride, *sr = sums + i * sstride;
-    float *o = out + i * ostride;
-    switch (rows - i) {
-    case 3: q4_1_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 3); break;
-    case 2: q4_1_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 2); break;
-    case 1: q4_1_rows(row, xr, xstride, sr, sstride, groups, o, ostride, 1); break;
-    default: break;
-    }
+    dots(row, x, xstride, sums, sstride, rows, groups, out, ostride, ROWS_Q4_1);
 }
 
+// Q8_0 has no minimums: `sums` is not read.
 AVX2_KERNEL void loupe_avx2_dots_q8_0(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                                       intptr_t rows, intptr_t groups, float *out, intptr_t ostride) {
-    (void)sums; (void)sstride;
-    intptr_t i = 0;
-    for (; i + 4 <= rows; i += 4) q8_0_rows(row, x + i * xstride, xstride, groups, out + i * ostride, ostride, 4);
-    const float *xr = x + i * xstride;
-    float *o = out + i * ostride;
-    switch (rows - i) {
-    case 3: q8_0_rows(row, xr, xstride, groups, o, ostride, 3); break;
-    case 2: q8_0_rows(row, xr, xstride, groups, o, ostride, 2); break;
-    case 1: q8_0_rows(row, xr, xstride, groups, o, ostride, 1); break;
-    default: break;
-    }
+    dots(row, x, xstride, sums, sstride, rows, groups, out, ostride, ROWS_Q8_0);
 }
 
 #else

@@ -211,11 +211,7 @@ public struct QuantizedMatrix: Sendable {
     func multiRowProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
                          kernel: AVX2Kernels.RowsKernel) {
         let (n, k, stride, groups) = (rows, columns, rowBytes, columns / 32)
-        var sums = [Float](repeating: 0, count: m * groups)
-        for i in 0..<m {
-            let p = RowDot.Prepared(type, input + i * k, count: k, lanes: false)
-            for g in 0..<groups { sums[i * groups + g] = p.sums[g] }
-        }
+        let sums = (0..<m).flatMap { RowDot.Prepared.groupSums(input + $0 * k, count: k) }
         withBytes { bytes in
             sums.withUnsafeBufferPointer { sp in
                 // Workers write disjoint output columns and only read the rest.

@@ -67,7 +67,12 @@ public enum RowDot {
             } else {
                 x = Array(UnsafeBufferPointer(start: input, count: k))
             }
-            sums = (0..<(k / 32)).map { g in
+            sums = Self.groupSums(input, count: k)
+        }
+
+        /// The float sum of each 32-element group of `input` (summed in Double).
+        static func groupSums(_ input: UnsafePointer<Float>, count k: Int) -> [Float] {
+            (0..<(k / 32)).map { g in
                 var s = 0.0
                 for i in 0..<32 { s += Double(input[32 * g + i]) }
                 return Float(s)
