@@ -59,12 +59,21 @@ public final class Communicator: @unchecked Sendable {
 
     /// Replaces `buffer` on every rank by its elementwise sum over all ranks.
     public func allReduceSum(_ buffer: inout [Double]) throws {
+        try allReduce(&buffer, operation: loupe_mpi_sum())
+    }
+
+    /// Replaces `buffer` on every rank by its elementwise minimum over all ranks.
+    public func allReduceMin(_ buffer: inout [Double]) throws {
+        try allReduce(&buffer, operation: loupe_mpi_min())
+    }
+
+    private func allReduce(_ buffer: inout [Double], operation: MPI_Op) throws {
         guard mpi, size > 1, !buffer.isEmpty else { return }
         try buffer.withUnsafeMutableBufferPointer { b in
             for start in stride(from: 0, to: b.count, by: Self.callLimit) {
                 let count = Int32(min(Self.callLimit, b.count - start))
                 try Self.check(MPI_Allreduce(loupe_mpi_in_place(), b.baseAddress! + start, count, loupe_mpi_double(),
-                                             loupe_mpi_sum(), loupe_mpi_comm_world()), "MPI_Allreduce")
+                                             operation, loupe_mpi_comm_world()), "MPI_Allreduce")
             }
         }
     }

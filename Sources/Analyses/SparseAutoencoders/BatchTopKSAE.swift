@@ -51,7 +51,7 @@ public struct BatchTopKSAE: SparseAutoencoder {
         try checkInput(x)
         let n = x.shape[0], m = latents
         let (pre, _) = preActivations(x)
-        let s = BatchTopKSelection(pre, rows: n, columns: m, width: m, count: k * n)
+        let s = try BatchTopKSelection(pre, rows: n, columns: m, width: m, count: k * n)
         var out = [Float](repeating: 0, count: n * m)
         for r in 0..<n { for j in 0..<s.slots where s.val[r * s.slots + j] > 0 { out[r * m + Int(s.idx[r * s.slots + j])] = s.val[r * s.slots + j] } }
         return Tensor(shape: [n, m], scalars: out)
@@ -65,7 +65,7 @@ public struct BatchTopKSAE: SparseAutoencoder {
         var g = try SAEParameters(width: width, latents: latents)
         var entries: [(row: Int, latent: Int, grad: Float)] = []
         let (base, variance) = try residualBase(x, target: target)
-        let level = prefixLoss(x, base: base, pre: pre, width: latents, into: &g, entries: &entries)
+        let level = try prefixLoss(x, base: base, pre: pre, width: latents, share: options.share, into: &g, entries: &entries)
         let aux = auxiliaryLoss(pre: pre, residual: level.residual, rows: n, dead: options.dead, auxK: auxK, alpha: auxAlpha,
                                 into: &g, entries: &entries)
         addSparseEncoderGradients(entries, centred: centred, into: &g)
@@ -74,11 +74,12 @@ public struct BatchTopKSAE: SparseAutoencoder {
 
     /// One reconstruction from the BatchTopK of the first `width` latents, from `base`
     /// (``residualBase(_:target:)``): adds its squared error's gradient (row mean) to `g`
-    /// (decoder, `b_dec`, `W_skip`) and `entries` (pre-activations).
-    func prefixLoss(_ x: Tensor, base: [Float], pre: [Float], width w: Int, into g: inout SAEParameters,
-                    entries: inout [(row: Int, latent: Int, grad: Float)]) -> PrefixLoss {
+    /// (decoder, `b_dec`, `W_skip`) and `entries` (pre-activations). With `share`, `x` is this
+    /// rank's block of the batch and the selection keeps the `k · rows` largest of the whole batch.
+    func prefixLoss(_ x: Tensor, base: [Float], pre: [Float], width w: Int, share: SAEBatchShare? = nil, into g: inout SAEParameters,
+                    entries: inout [(row: Int, latent: Int, grad: Float)]) throws -> PrefixLoss {
         let n = x.shape[0]
-        let s = BatchTopKSelection(pre, rows: n, columns: latents, width: w, count: k * n)
+        let s = try BatchTopKSelection(pre, rows: n, columns: latents, width: w, count: k * (share?.globalRows ?? n), share: share)
         var r = base
         sparseDecode(s.idx, s.val, rows: n, slots: s.slots, into: &r)
         var squared = 0.0

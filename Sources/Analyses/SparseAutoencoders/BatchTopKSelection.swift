@@ -18,14 +18,18 @@ struct BatchTopKSelection {
     /// One gathered entry.
     private struct Candidate { var row: Int32, latent: Int32, value: Float }
 
-    /// Selects among the first `width` columns of `pre` `[rows, columns]`.
-    init(_ pre: [Float], rows n: Int, columns m: Int, width w: Int, count: Int) {
+    /// Selects among the first `width` columns of `pre` `[rows, columns]`. With `share`, `pre`
+    /// holds this rank's block of a batch whose `count` largest entries are kept: the
+    /// histograms are summed over the ranks, so every rank finds the same cut, and the ties at
+    /// it are kept in row-major order of the whole batch.
+    init(_ pre: [Float], rows n: Int, columns m: Int, width w: Int, count: Int, share: SAEBatchShare? = nil) throws {
         let chunks = max(1, min(n, 8))
         // Scan 1: per chunk of rows, histograms of the high 16 bits of positive entries.
         var high = [Int32](repeating: 0, count: chunks << 16)
         Self.scan(pre, rows: n, columns: m, width: w, chunks: chunks, histogram: &high, from: nil) { _ in }
         var bins = [Int](repeating: 0, count: 1 << 16)
         for c in 0..<chunks { for b in 0..<(1 << 16) { bins[b] += Int(high[(c << 16) + b]) } }
+        if let share { try share.sum(&bins) }
         // The high bin of the cut (0 keeps every positive entry when there are no more than `count`).
         let limited = bins.reduce(0, +) > count
         var above = 0, bin = limited ? (1 << 16) - 1 : 0
@@ -40,10 +44,13 @@ struct BatchTopKSelection {
         if limited {
             var lowBins = [Int](repeating: 0, count: 1 << 16)
             for c in 0..<chunks { for b in 0..<(1 << 16) { lowBins[b] += Int(low[(c << 16) + b]) } }
+            let localBins = lowBins
+            if let share { try share.sum(&lowBins) }
             var lo = (1 << 16) - 1
             while above + lowBins[lo] < count { above += lowBins[lo]; lo -= 1 }
             cut = (UInt32(bin) << 16) | UInt32(lo)
             ties = count - above
+            if let share { ties = try share.tiesKept(local: localBins[lo], kept: ties) }
         }
         // Kept entries in row-major order (chunks hold rows chunk, chunk + chunks, ...).
         var perRow = [[Candidate]](repeating: [], count: n)
@@ -70,6 +77,9 @@ struct BatchTopKSelection {
         self.idx = idx
         self.val = val
         self.slots = slots
+        // The whole batch's smallest kept value: the cut (some tie at it is kept on some rank),
+        // or, when every positive entry is kept, the smallest over the ranks.
+        if let share { smallest = limited ? Float(bitPattern: cut) : try share.minimum(smallest) }
         self.smallest = smallest
     }
 

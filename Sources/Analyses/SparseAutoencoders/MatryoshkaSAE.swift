@@ -63,11 +63,11 @@ public struct MatryoshkaSAE: SparseAutoencoder {
         var g = try SAEParameters(width: width, latents: latents)
         var entries: [(row: Int, latent: Int, grad: Float)] = []
         let (start, variance) = try residualBase(x, target: target)
-        let full = base.prefixLoss(x, base: start, pre: pre, width: latents, into: &g, entries: &entries)
+        let full = try base.prefixLoss(x, base: start, pre: pre, width: latents, share: options.share, into: &g, entries: &entries)
         var extra = base.auxiliaryLoss(pre: pre, residual: full.residual, rows: n, dead: options.dead, auxK: base.auxK,
                                        alpha: base.auxAlpha, into: &g, entries: &entries)
         for w in widths.dropLast() {
-            extra += base.prefixLoss(x, base: start, pre: pre, width: w, into: &g, entries: &entries).squared / Double(n)
+            extra += try base.prefixLoss(x, base: start, pre: pre, width: w, share: options.share, into: &g, entries: &entries).squared / Double(n)
         }
         addSparseEncoderGradients(entries, centred: centred, into: &g)
         return (full.stats(rows: n, variance: variance, extra: extra), g)

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Linalg
 
@@ -193,16 +194,28 @@ public enum SAETrainer {
     /// Trains; `progress` is called every `progressEvery` steps and after the last. With
     /// `checkpoint`, a checkpoint there is resumed from (refused when its config or data
     /// differ), and one is written every `checkpoint.every` steps (``SAECheckpoint``).
+    ///
+    /// With a `communicator` of several ranks (MPI), training is data-parallel: every rank
+    /// builds the same source, reads every batch and trains on its block of each batch's rows
+    /// (``SAEBatchShare``); the ranks sum the gradient and take the same steps, so each ends
+    /// with the weights one process gets (up to the order of summation). Only rank 0 writes
+    /// checkpoints and calls `progress`. Ranks given different settings or sources are refused.
     /// - Throws: ``SAEError`` for a bad config, an empty source, non-finite rows or a
-    ///   checkpoint that does not fit.
+    ///   checkpoint that does not fit; under MPI every rank throws when one does
+    ///   (``Cluster/Communicator/agreeOnErrors(_:)``), and ``Cluster/ClusterError`` for ranks
+    ///   that differ.
     public static func train(source: inout some SAETrainingSource, config: SAETrainingConfig, checkpoint: SAECheckpointing? = nil,
-                             progress: (SAEProgress) -> Void = { _ in }) throws -> SAETrainingResult {
-        let d = source.width, dOut = source.targetWidth
-        try config.validate(width: d)
-        if let dOut, dOut != d {
-            throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
+                             communicator: Communicator = .single, progress: (SAEProgress) -> Void = { _ in }) throws -> SAETrainingResult {
+        let d = source.width, dOut = source.targetWidth, lead = communicator.rank == 0
+        try communicator.agree(on: try settings(config, width: d, targetWidth: dOut, identity: source.identity), what: "settings or rows")
+        let share = try communicator.agreeOnErrors { () throws -> SAEBatchShare? in
+            try config.validate(width: d)
+            if let dOut, dOut != d {
+                throw SAEError.widthMismatch(expected: d, found: dOut, what: "target width (this Loupe trains transcoders with d_out = d_in)")
+            }
+            if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
+            return communicator.size > 1 ? try SAEBatchShare(communicator: communicator, globalRows: config.batchSize) : nil
         }
-        if config.skip && dOut == nil { throw SAEError.badSize("a skip term (--skip) needs a transcoder: give a target hook") }
         var epoch = 0
         // Full batches always: a pass's short last batch is topped up from the next pass.
         func next() throws -> (Tensor, Tensor?) {
@@ -219,30 +232,42 @@ public enum SAETrainer {
                 if let t = b.target { targets += t.scalars }
             }
             let target = dOut.map { Tensor(shape: [config.batchSize, $0], scalars: targets) }
-            return (Tensor(shape: [config.batchSize, d], scalars: rows), target)
+            let batch = Tensor(shape: [config.batchSize, d], scalars: rows)
+            // Under MPI a rank meets only its own rows: the whole batch is checked on every
+            // rank, so a bad row fails every rank alike (with the row one process names).
+            if share != nil {
+                if let bad = rows.firstIndex(where: { !$0.isFinite }) { throw SAEError.nonFinite(row: bad / d, what: "activation matrix") }
+                if let dOut, let bad = targets.firstIndex(where: { !$0.isFinite }) { throw SAEError.nonFinite(row: bad / dOut, what: "target matrix") }
+            }
+            return (batch, target)
         }
         var run: SAETrainingRun, first: (Tensor, Tensor?)?, resumedFrom: Int?
-        if let checkpoint, let saved = try SAECheckpoint.read(at: checkpoint.path) {
-            try saved.check(config: config, width: d, targetWidth: dOut, identity: source.identity, path: checkpoint.path)
-            run = try SAETrainingRun(restoring: saved, config: config)
-            try source.restore(saved.source)
-            (epoch, resumedFrom) = (saved.epoch, saved.step)
-            checkpoint.resumed(saved.step, config.steps)
-        } else {
+        (run, first, resumedFrom) = try communicator.agreeOnErrors {
+            if let checkpoint, let saved = try SAECheckpoint.read(at: checkpoint.path) {
+                try saved.check(config: config, width: d, targetWidth: dOut, identity: source.identity, path: checkpoint.path)
+                let run = try SAETrainingRun(restoring: saved, config: config)
+                try source.restore(saved.source)
+                epoch = saved.epoch
+                if lead { checkpoint.resumed(saved.step, config.steps) }
+                return (run, nil, saved.step)
+            }
             try source.startPass(0)
             let (batch, target) = try next()
-            run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
-                                     skipSample: target.map { (batch, $0) })
-            first = (batch, target)
+            let run = try SAETrainingRun(config: config, width: d, targetWidth: dOut, firstBatch: target ?? batch,
+                                         skipSample: target.map { (batch, $0) })
+            return (run, (batch, target), nil)
         }
         while run.step < config.steps {
-            let (batch, target) = try first ?? next()
+            let (batch, target) = try first ?? communicator.agreeOnErrors(next)
             first = nil
-            if let report = try run.step(batch, target: target) { progress(report) }
+            if let report = try run.step(batch, target: target, share: share), lead { progress(report) }
             guard let checkpoint, run.step < config.steps else { continue }
             let stop = checkpoint.stopAfter == run.step
             if stop || (checkpoint.every > 0 && run.step % checkpoint.every == 0) {
-                try SAECheckpoint(run: run, source: source.checkpointState(), epoch: epoch, identity: source.identity).write(to: checkpoint.path)
+                try communicator.agreeOnErrors {
+                    guard lead else { return }
+                    try SAECheckpoint(run: run, source: source.checkpointState(), epoch: epoch, identity: source.identity).write(to: checkpoint.path)
+                }
             }
             if stop {
                 let last = run.report() ?? run.last
@@ -253,6 +278,14 @@ public enum SAETrainer {
         }
         guard let last = run.last else { throw SAEError.noRows("training ran no steps") }
         return SAETrainingResult(sae: run.sae, final: last, skipped: source.skipped, seconds: run.seconds, resumedFrom: resumedFrom)
+    }
+
+    /// What every rank of a job must agree on: the config, the widths and the source's identity.
+    static func settings(_ config: SAETrainingConfig, width: Int, targetWidth: Int?, identity: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let text = String(decoding: try encoder.encode(config), as: UTF8.self)
+        return text + " width \(width) target \(targetWidth ?? 0) " + identity.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
     }
 
     /// A fresh SAE of the config's architecture, `b_dec` at the mean (or `bDecInit`) of

@@ -88,11 +88,20 @@ public struct SAETrainingRun {
 
     /// One optimizer step on `batch` (and its `target` rows for a transcoder); returns the
     /// progress report when one is due (every `progressEvery` steps and after the last).
-    /// - Throws: ``SAEError`` for non-finite rows or mismatched shapes.
-    public mutating func step(_ batch: Tensor, target: Tensor?) throws -> SAEProgress? {
+    /// With `share` (under MPI), every rank passes the whole batch and computes the loss of its
+    /// block of rows; the ranks sum the gradient and take the same step (``SAEBatchShare``).
+    /// - Throws: ``SAEError`` for non-finite rows or mismatched shapes; under MPI, a failed
+    ///   collective (check the batch first: a rank that throws alone leaves the others waiting).
+    public mutating func step(_ batch: Tensor, target: Tensor?, share: SAEBatchShare? = nil) throws -> SAEProgress? {
         let dead = sinceFired.map { $0 >= config.deadWindow }
-        let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead)
-        var (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
+        let options = SAELossOptions(sparsityCoefficient: config.sparsityCoefficient(at: step), dead: dead, share: share)
+        var stats: SAEBatchStats, g: SAEParameters
+        if let share {
+            (stats, g) = try sae.lossAndGradients(share.slice(batch), target: target.map(share.slice), options: options)
+            (stats, g) = try share.combine(stats, g, batch: target ?? batch)
+        } else {
+            (stats, g) = try sae.lossAndGradients(batch, target: target, options: options)
+        }
         sae.observe(stats)
         sae.constrainGradient(&g)
         let lr = config.learningRate(at: step)

@@ -7,10 +7,14 @@ public struct SAELossOptions: Sendable {
     public var sparsityCoefficient: Float
     /// Per latent, whether it is dead (not fired in the trainer's window); nil: none are.
     public var dead: [Bool]?
+    /// Under MPI: the batch is this rank's block of a global batch (``SAEBatchShare``), and
+    /// what spans rows of the whole batch (BatchTopK's selection) is agreed over the ranks.
+    public var share: SAEBatchShare?
 
-    public init(sparsityCoefficient: Float = 0, dead: [Bool]? = nil) {
+    public init(sparsityCoefficient: Float = 0, dead: [Bool]? = nil, share: SAEBatchShare? = nil) {
         self.sparsityCoefficient = sparsityCoefficient
         self.dead = dead
+        self.share = share
     }
 }
 
@@ -119,7 +123,7 @@ extension SparseAutoencoder {
 
     /// The start of the residual `ŷ - y` before the latents' decoder rows are added, per row:
     /// `b_dec + x · W_skipᵀ - y` `[rows, d_out]` (`y` the target, or `x` without one), and
-    /// `y`'s total variance (see ``totalVariance(_:)``).
+    /// `y`'s total variance (``Linalg/Tensor/totalVarianceOfRows``).
     /// - Throws: ``SAEError`` when the target is not `[rows, d_out]` or holds NaN/infinity.
     func residualBase(_ x: Tensor, target: Tensor?) throws -> (base: [Float], variance: Double) {
         let n = x.shape[0], dOut = parameters.outputWidth
@@ -145,7 +149,7 @@ extension SparseAutoencoder {
                 }
             }
         }
-        return (base, Self.totalVariance(y))
+        return (base, y.totalVarianceOfRows)
     }
 
     /// The residual `ŷ - y = f · W_dec + base` `[rows, d_out]` of dense latents `f` `[rows, d_sae]`
@@ -234,17 +238,6 @@ extension SparseAutoencoder {
         return (pre, centred)
     }
 
-    /// Σ over rows of `|x - mean(x)|²` (the batch's total variance times rows), in Double.
-    static func totalVariance(_ x: Tensor) -> Double {
-        let n = x.shape[0], d = x.shape[1]
-        var mean = [Double](repeating: 0, count: d)
-        for r in 0..<n { for j in 0..<d { mean[j] += Double(x.scalars[r * d + j]) } }
-        for j in 0..<d { mean[j] /= Double(n) }
-        var total = 0.0
-        for r in 0..<n { for j in 0..<d { let e = Double(x.scalars[r * d + j]) - mean[j]; total += e * e } }
-        return total
-    }
-
     /// Adds the encoder-side gradients from `gPre` `[rows, d_sae]` (dL/d pre-activation):
     /// `W_enc += centredᵀ gPre`, `b_enc += Σ gPre`, `b_dec -= W_enc · Σ gPre` (not for transcoders).
     /// `columnSums`: `Σ gPre` over rows when the caller has it (else summed here, latent columns
@@ -277,5 +270,19 @@ extension SparseAutoencoder {
             }
         }
         for j in 0..<d { g.bDec[j] -= through[j] }
+    }
+}
+
+extension Tensor {
+    /// Σ over the rows of a `[rows, width]` matrix of `|x - mean(x)|²` (the batch's total
+    /// variance times rows), in Double.
+    var totalVarianceOfRows: Double {
+        let n = shape[0], d = shape[1]
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<n { for j in 0..<d { mean[j] += Double(scalars[r * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(n) }
+        var total = 0.0
+        for r in 0..<n { for j in 0..<d { let e = Double(scalars[r * d + j]) - mean[j]; total += e * e } }
+        return total
     }
 }

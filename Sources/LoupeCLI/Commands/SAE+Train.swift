@@ -1,5 +1,6 @@
 import Analyses
 import ArgumentParser
+import Cluster
 import Formats
 import Foundation
 
@@ -77,6 +78,20 @@ extension Loupe.SAE {
             refused, naming the first option that differs; delete the checkpoint to start over. The \
             checkpoint is removed once the SAE is written.
 
+            Across processes (MPI): under `mpirun -np N` or `srun` (detected from \
+            OMPI_COMM_WORLD_SIZE or PMIX_RANK, or forced with --mpi) training is data-parallel. \
+            Every rank opens the same --store or --input, reads every batch in the same seeded \
+            order and computes the loss and gradient of its block of the batch's rows (rank r \
+            of N: rows r*B/N ..< (r+1)*B/N of a batch of B = --batch-size rows); the gradients \
+            are summed over the ranks in double precision (BatchTopK's and Matryoshka's \
+            selection sums its histograms, so it keeps the k*B largest of the whole batch), and \
+            every rank takes the same Adam step. The result equals one process's up to the \
+            order of summation. Rank 0 prints progress, writes checkpoints (resuming works as \
+            above, the file on a shared file system) and the SAE. Ranks started with different \
+            options or data are refused; --corpus (live activations) is not distributed: capture \
+            a store first. Every rank reads every row, so the speed-up is in the SAE's \
+            arithmetic, not the reading; give each rank its own cores (OPENBLAS_NUM_THREADS).
+
             Output: DIR/cfg.json and DIR/sae_weights.safetensors.
 
             Example:
@@ -86,6 +101,8 @@ extension Loupe.SAE {
             blocks.8.hook_mlp_out --latents 4608 --k 32 --out tc-l8
               loupe sae train --input rows.npy --latents 4608 --k 32 --b-dec-init geometric-median \
             --checkpoint-every 200 --out sae-rows   (interrupted? the same command again resumes)
+              OPENBLAS_NUM_THREADS=1 mpirun -np 4 loupe sae train --store acts.db --hook \
+            blocks.15.hook_resid_post --latents 4608 --k 32 --out sae-l15
               loupe sae train --corpus english.jsonl --context 128 --max-tokens 300000 --hook \
             blocks.8.mlp.hook_in --target-hook blocks.8.hook_mlp_out --skip --latents 2304 --out tc-l8
             """)
@@ -126,6 +143,7 @@ extension Loupe.SAE {
         @Option(name: .customLong("stop-after"), help: .hidden) var stopAfter: Int?
         @Option(help: "The SAE folder to write.") var out: String
         @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+        @Flag(help: "Train across the ranks of an MPI job (implied when mpirun or srun started the process); see the discussion.") var mpi = false
 
         func validate() throws {
             guard [store, input, live.corpus].compactMap({ $0 }).count == 1 else {
@@ -179,27 +197,52 @@ extension Loupe.SAE {
         }
 
         func run() throws {
+            let communicator = try mpi || Communicator.launchedByMPI() ? Communicator.world() : Communicator.single
+            defer { communicator.finalize() }
+            if communicator.size == 1 { return try train(communicator) }
+            do { try train(communicator) } catch {
+                // An error met by some ranks only would leave the others waiting in a collective.
+                guard communicator.agreedFailure else { communicator.abort("\(error)") }
+                FileHandle.standardError.write(Data("rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+                throw ExitCode.failure  // every rank met it: MPI ends normally
+            }
+        }
+
+        /// Trains over `communicator`'s ranks; rank 0 writes the SAE and prints.
+        func train(_ communicator: Communicator) throws {
             let config = try makeConfig(tokens: tokens ?? 1_000_000)
+            let lead = communicator.rank == 0, ranks = communicator.size > 1 ? " over \(communicator.size) MPI ranks" : ""
+            let say = { (line: String) in if lead { Console.progress(line) } }
             let report: (SAEProgress) -> Void = { p in
                 Console.progress("step \(p.step)/\(p.steps)  tokens \(p.tokens)  loss \(fmt(p.loss))  L0 \(fmt(p.l0))  "
                                  + "explained variance \(fmt(p.explainedVariance))  dead \(fmt(p.deadFraction))  \(Int(p.tokensPerSecond)) tokens/s")
             }
             let result: SAETrainingResult
             var metadata = SAEMetadata(extra: ["trained_with": "loupe \(Loupe.version)", "seed": String(seed), "tokens": String(config.tokens)])
+            try communicator.agreeOnErrors {
+                guard live.corpus != nil, communicator.size > 1 else { return }
+                throw ValidationError("--corpus computes activations in this process; under MPI every rank would run the same forward passes. Capture a store (`loupe capture --corpus`) and train on it with --store")
+            }
             if live.corpus != nil {
                 (result, metadata) = try trainLive(report: report, metadata: metadata)
             } else if let store, let hook {
-                var source = try StoreSource(store: store, capture: capture, hook: hook, targetHook: targetHook, seed: seed, outlierFactor: outlierFactor)
-                Console.progress("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(hook)"
-                                 + (targetHook.map { " -> \($0)" } ?? "") + ": \(source.rowCount) stored rows of width \(source.width)")
-                result = try SAETrainer.train(source: &source, config: config, checkpoint: checkpointing(), progress: report)
+                var source = try communicator.agreeOnErrors {
+                    try StoreSource(store: store, capture: capture, hook: hook, targetHook: targetHook, seed: seed, outlierFactor: outlierFactor)
+                }
+                say("training \(architecture.rawValue) \(targetHook == nil ? "SAE" : "transcoder") (\(latents) latents) on \(hook)"
+                    + (targetHook.map { " -> \($0)" } ?? "") + ": \(source.rowCount) stored rows of width \(source.width)\(ranks)")
+                let saving = try communicator.agreeOnErrors { try checkpointing() }
+                result = try SAETrainer.train(source: &source, config: config, checkpoint: saving, communicator: communicator, progress: report)
                 (metadata.hookName, metadata.modelName, metadata.hookNameOut) = (hook, source.modelName, targetHook)
             } else {
-                var source = try MatrixSource(try NumPyArray.read(path: input!), seed: seed)
-                Console.progress("training \(architecture.rawValue) SAE (\(latents) latents) on \(source.matrix.shape[0]) rows of width \(source.width)")
-                result = try SAETrainer.train(source: &source, config: config, checkpoint: checkpointing(), progress: report)
+                var source = try communicator.agreeOnErrors { try MatrixSource(try NumPyArray.read(path: input!), seed: seed) }
+                say("training \(architecture.rawValue) SAE (\(latents) latents) on \(source.matrix.shape[0]) rows of width \(source.width)\(ranks)")
+                let saving = try communicator.agreeOnErrors { try checkpointing() }
+                result = try SAETrainer.train(source: &source, config: config, checkpoint: saving, communicator: communicator, progress: report)
                 metadata.extra["input"] = URL(fileURLWithPath: input!).lastPathComponent
             }
+            if communicator.size > 1 { metadata.extra["mpi_ranks"] = String(communicator.size) }
+            guard lead else { return }
             if let stopped = result.stoppedAfter {
                 return Console.out("stopped after step \(stopped)/\(config.steps) (--stop-after); checkpoint in \(out)/\(SAECheckpoint.fileName): rerun to resume")
             }
