@@ -102,6 +102,17 @@ public struct SafetensorsCheckpoint: Sendable {
         }
     }
 
+    /// Matrix `name` read in place from the mapped file (``QuantizedMatrix`` over its F16 or
+    /// BF16 rows, as a GGUF F16/BF16 matrix is read), or nil when it is not a 2-D F16/BF16
+    /// tensor with rows the in-place kernels take (``RowDot/accepts(_:columns:)``).
+    /// - Throws: ``FormatError`` when its bytes do not fit the file.
+    public func inPlaceMatrix(_ name: String) throws(FormatError) -> QuantizedMatrix? {
+        guard let info = info(name), info.shape.count == 2, [.f16, .bf16].contains(info.dtype),
+              let type = info.dtype.ggmlType, RowDot.accepts(type, columns: info.shape[1]), let shard = shards[info.file] else { return nil }
+        return try QuantizedMatrix(type: type, rows: info.shape[0], columns: info.shape[1], file: shard.mapped,
+                                   offset: info.fileOffset, name: name)
+    }
+
     /// Reads the index: its shard files in first-use order, metadata strings, and weight map.
     private static func readIndex(_ path: String) throws -> ([String], [String: String], [String: String]) {
         let at = FormatError.Location(file: path, object: "index JSON", offset: 0)

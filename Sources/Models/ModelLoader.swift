@@ -25,8 +25,9 @@ public struct LoadedModel: Sendable {
 public enum ModelLoader {
 
     /// Loads the model at `path`: a `.gguf` file or a folder with `config.json`. `weights`
-    /// says whether GGUF matrices stay in their block format (``WeightFormat/native``) or are
-    /// dequantized to float32 (``WeightFormat/f32``); safetensors checkpoints load as float32.
+    /// says whether GGUF matrices stay in their block format and safetensors F16/BF16 matrices
+    /// stay 16-bit (``WeightFormat/native``), or every weight is converted to float32
+    /// (``WeightFormat/f32``).
     /// - Throws: ``ModelError`` or the format's error, naming the file and what was wrong.
     public static func load(path: String, weights: WeightFormat = .default) throws -> LoadedModel {
         let start = Date()
@@ -36,7 +37,7 @@ public enum ModelLoader {
         }
         let loaded: (Transformer, Tokenizer, String, [String])
         if isDirectory.boolValue {
-            loaded = try loadHuggingFace(directory: path)
+            loaded = try loadHuggingFace(directory: path, weights: weights)
         } else {
             loaded = try loadGGUF(path: path, weights: weights)
         }
@@ -62,7 +63,7 @@ public enum ModelLoader {
         return (model, tokenizer, "gguf", reader.unused())
     }
 
-    static func loadHuggingFace(directory: String) throws -> (Transformer, Tokenizer, String, [String]) {
+    static func loadHuggingFace(directory: String, weights format: WeightFormat) throws -> (Transformer, Tokenizer, String, [String]) {
         let configPath = directory + "/config.json"
         guard FileManager.default.fileExists(atPath: configPath) else {
             throw ModelError.unrecognizedModelPath(path: directory)
@@ -74,7 +75,7 @@ public enum ModelLoader {
                                                  supported: ModelFamilyRegistry.huggingFaceNames)
         }
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        let reader = WeightReader(checkpoint)
+        let reader = WeightReader(checkpoint, format: format)
         let config = try entry.family.config(hf: json)
         try config.validate(file: configPath)
         let weights = try entry.family.weights(hf: reader, config: config)

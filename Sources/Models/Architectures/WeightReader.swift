@@ -31,13 +31,18 @@ final class WeightReader {
         return try require(name)
     }
 
-    /// The matrix `name` of shape `shape`: read in place from a GGUF file when ``format`` is
-    /// native and its type and row length have kernels, else dequantized to float32.
+    /// The matrix `name` of shape `shape`: read in place when ``format`` is native and its type
+    /// and row length have kernels (a GGUF block-format or F16/BF16 matrix; a safetensors F16 or
+    /// BF16 matrix), else converted to float32.
     func matrix(_ name: String, shape: [Int]) throws -> WeightMatrix {
-        if format == .native, shape.count == 2, let gguf = source as? GGUFFile, let info = gguf.tensorInfo(name),
-           info.shape == shape, RowDot.accepts(info.type, columns: shape[1]) {
+        guard format == .native, shape.count == 2, source.shape(of: name) == shape else { return .float32(try require(name, shape: shape)) }
+        if let gguf = source as? GGUFFile, let info = gguf.tensorInfo(name), RowDot.accepts(info.type, columns: shape[1]) {
             used.insert(name)
             return .quantized(try gguf.quantizedMatrix(name))
+        }
+        if let checkpoint = source as? SafetensorsCheckpoint, let matrix = try checkpoint.inPlaceMatrix(name) {
+            used.insert(name)
+            return .quantized(matrix)
         }
         return .float32(try require(name, shape: shape))
     }
