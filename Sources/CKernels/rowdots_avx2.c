@@ -36,21 +36,42 @@ AVX2 void group_fma(const __m256 qd[4], const float *x, __m256 *acc0, __m256 *ac
     *acc1 = _mm256_fmadd_ps(qd[3], _mm256_loadu_ps(x + 24), *acc1);
 }
 
+// Group 2i (low nibbles) or 2i+1 (high) of a Q4_K block's pair i, whose 32 bytes are at qs:
+// element l of the group is byte l's low or high nibble.
+AVX2 void q4k_values(const uint8_t *qs, int high, __m256 q[4]) {
+    const __m256i mask = _mm256_set1_epi32(0xF);
+    for (int j = 0; j < 4; j++) {
+        __m256i v = u8x8(qs + 8 * j);
+        q[j] = fl(high ? _mm256_srli_epi32(v, 4) : _mm256_and_si256(v, mask));
+    }
+}
+
 // R (1..4) input rows against one row of `type` blocks (R and type constants at each call, so
-// each combination compiles to its own loop): each group's values are widened and scaled by d
-// once (the dequantized weights, as a tile holds them) and multiplied into every row; Q4_1's
-// minimums (m times the group's input sum) are added in a second sweep.
-enum rows_type { ROWS_Q4_1, ROWS_Q8_0 };
+// each combination compiles to its own loop): each group's values are widened and scaled
+// once (by d; Q4_K by d times the group's 6-bit scale: the dequantized weights, as a tile
+// holds them) and multiplied into every row; the minimums (Q4_1's m, Q4_K's dmin times the
+// group's 6-bit min, times the group's input sum) are added in a second sweep.
+enum rows_type { ROWS_Q4_1, ROWS_Q8_0, ROWS_Q4_K };
 AVX2 void dots_rows(const uint8_t *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                     intptr_t groups, float *out, intptr_t ostride, const int R, const enum rows_type type) {
     const intptr_t block = type == ROWS_Q4_1 ? 20 : 34;
     __m256 a0[4], a1[4];
     for (int r = 0; r < 4; r++) { a0[r] = _mm256_setzero_ps(); a1[r] = _mm256_setzero_ps(); }
     for (intptr_t g = 0; g < groups; g++) {
-        const uint8_t *p = row + block * g;
-        const __m256 d = _mm256_set1_ps(half_at(p, 0));
-        __m256 q[4];
-        if (type == ROWS_Q4_1) q4_values(p + 4, q); else q8_values(p + 2, q);
+        __m256 q[4], d;
+        if (type == ROWS_Q4_K) {
+            // 144-byte blocks of 8 groups: f16 d, f16 dmin, scales[12], qs[128] (pairs of groups).
+            const uint8_t *p = row + 144 * (g >> 3);
+            const int j = (int)(g & 7);
+            float sc, mn;
+            scale_min(p + 4, j, &sc, &mn);
+            d = _mm256_set1_ps(half_at(p, 0) * sc);
+            q4k_values(p + 16 + 32 * (j >> 1), j & 1, q);
+        } else {
+            const uint8_t *p = row + block * g;
+            d = _mm256_set1_ps(half_at(p, 0));
+            if (type == ROWS_Q4_1) q4_values(p + 4, q); else q8_values(p + 2, q);
+        }
         for (int i = 0; i < 4; i++) q[i] = _mm256_mul_ps(q[i], d);
         for (int r = 0; r < R; r++) group_fma(q, x + r * xstride + 32 * g, &a0[r], &a1[r]);
     }
@@ -58,6 +79,14 @@ AVX2 void dots_rows(const uint8_t *row, const float *x, intptr_t xstride, const 
     if (type == ROWS_Q4_1) {
         for (intptr_t g = 0; g < groups; g++) {
             const float m = half_at(row + block * g, 2);
+            for (int r = 0; r < R; r++) mins[r] = fmaf(m, sums[r * sstride + g], mins[r]);
+        }
+    } else if (type == ROWS_Q4_K) {
+        for (intptr_t g = 0; g < groups; g++) {
+            const uint8_t *p = row + 144 * (g >> 3);
+            float sc, mn;
+            scale_min(p + 4, (int)(g & 7), &sc, &mn);
+            const float m = -(half_at(p, 2) * mn);
             for (int r = 0; r < R; r++) mins[r] = fmaf(m, sums[r * sstride + g], mins[r]);
         }
     }
@@ -91,9 +120,15 @@ AVX2_KERNEL void loupe_avx2_dots_q8_0(const void *row, const float *x, intptr_t 
     dots(row, x, xstride, sums, sstride, rows, groups, out, ostride, ROWS_Q8_0);
 }
 
+// Q4_K: `groups` is a multiple of 8 (whole 256-element blocks).
+AVX2_KERNEL void loupe_avx2_dots_q4_K(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+                                      intptr_t rows, intptr_t groups, float *out, intptr_t ostride) {
+    dots(row, x, xstride, sums, sstride, rows, groups, out, ostride, ROWS_Q4_K);
+}
+
 #else
 #include <stdlib.h>
 #define STUB(name) void name(const void *r, const float *x, intptr_t xs, const float *s, intptr_t ss, intptr_t n, intptr_t g, \
                              float *o, intptr_t os) { (void)r; (void)x; (void)xs; (void)s; (void)ss; (void)n; (void)g; (void)o; (void)os; abort(); }
-STUB(loupe_avx2_dots_q4_1) STUB(loupe_avx2_dots_q8_0)
+STUB(loupe_avx2_dots_q4_1) STUB(loupe_avx2_dots_q8_0) STUB(loupe_avx2_dots_q4_K)
 #endif

@@ -26,11 +26,13 @@ enum AVX2Kernels {
     typealias RowsKernel = (UnsafeRawPointer, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Int, Int,
                             UnsafeMutablePointer<Float>, Int) -> Void
 
-    /// `type`'s multi-row dot kernel, for the types the default model uses (Q4_1, Q8_0).
+    /// `type`'s multi-row dot kernel: the default model's types (Q4_1, Q8_0) and Q4_K (the
+    /// usual type of larger llama.cpp models' layers).
     static func rowDots(_ type: GGMLType) -> RowsKernel? {
         switch type {
         case .q4_1: return { loupe_avx2_dots_q4_1($0, $1, $2, $3, $4, $5, $6, $7, $8) }
         case .q8_0: return { loupe_avx2_dots_q8_0($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        case .q4_K: return { loupe_avx2_dots_q4_K($0, $1, $2, $3, $4, $5, $6, $7, $8) }
         default: return nil
         }
     }

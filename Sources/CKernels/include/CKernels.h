@@ -43,6 +43,8 @@ void loupe_avx2_dots_q4_1(const void *row, const float *x, intptr_t xstride, con
                           intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
 void loupe_avx2_dots_q8_0(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
                           intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
+void loupe_avx2_dots_q4_K(const void *row, const float *x, intptr_t xstride, const float *sums, intptr_t sstride,
+                          intptr_t rows, intptr_t groups, float *out, intptr_t ostride);
 
 /// Tile kernels: `groups` 32-element groups dequantized into `dst` in file order, with the
 /// operations of Formats' `Dequantize` (no FMA contraction), so bit-identical to it.
