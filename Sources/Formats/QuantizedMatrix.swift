@@ -221,10 +221,16 @@ public struct QuantizedMatrix: Sendable {
         let sums = (0..<m).flatMap { RowDot.Prepared.groupSums(input + $0 * k, count: k) }
         withBytes { bytes in
             sums.withUnsafeBufferPointer { sp in
-                // Workers write disjoint output columns and only read the rest.
+                // Workers write disjoint output columns and only read the rest. More chunks than
+                // threads: a worker that wakes late takes fewer, instead of the others waiting
+                // for its half. Four input rows at a time across a chunk's weight rows, so those
+                // rows stay in L1 (16 rows of MLP-down's 1536 columns do not).
                 let base = bytes.baseAddress!, out = output, s = sp.baseAddress!
-                parallelChunks(n, minimumPerChunk: 16, chunks: threads) { range in
-                    for r in range { kernel(base + r * stride, input, k, s, groups, m, groups, out + r, n) }
+                parallelChunks(n, minimumPerChunk: 16, chunks: threads > 1 ? 4 * threads : 1) { range in
+                    for first in Swift.stride(from: 0, to: m, by: 4) {
+                        let count = min(4, m - first), x = input + first * k, sums = s + first * groups, o = out + first * n
+                        for r in range { kernel(base + r * stride, x, k, sums, groups, count, groups, o + r, n) }
+                    }
                 }
             }
         }

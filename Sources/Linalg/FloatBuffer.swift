@@ -35,12 +35,18 @@ public func parallelChunks(_ count: Int, minimumPerChunk: Int = 1, chunks: Int =
     let n = max(1, min(chunks, count / max(minimumPerChunk, 1)))
     if n <= 1 { body(0..<count); return }
     let per = (count + n - 1) / n
-    // The chunks are disjoint and `concurrentPerform` returns only when all are done,
-    // so sharing `body` (and the buffers it writes) across the workers is safe.
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: n) { i in
-        let lo = i * per, hi = min(count, lo + per)
-        if lo < hi { body(lo..<hi) }
+    // The chunks are disjoint and both the pool and `concurrentPerform` return only when all
+    // are done, so sharing `body` (and the buffers it writes) across the workers is safe, and
+    // it does not outlive this call.
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        let chunk: @Sendable (Int) -> Void = { i in
+            let lo = i * per, hi = min(count, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+        // The spinning workers (``WorkerPool``) when free, else the dispatch pool.
+        if let pool = WorkerPool.shared, pool.run(n, chunk) { return }
+        DispatchQueue.concurrentPerform(iterations: n, execute: chunk)
     }
 }
 
