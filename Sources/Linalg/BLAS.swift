@@ -16,6 +16,7 @@ public enum BLAS {
         alpha: Float = 1, beta: Float = 0
     ) {
         guard m > 0, n > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda ?? k), b, Int32(ldb ?? k), beta, c, Int32(ldc ?? n))
@@ -31,6 +32,7 @@ public enum BLAS {
         alpha: Float = 1, beta: Float = 0
     ) {
         guard m > 0, n > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda ?? k), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
@@ -40,6 +42,7 @@ public enum BLAS {
     /// the general product; both triangles are filled.
     public static func gramRows(m: Int, k: Int, a: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         guard m > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(k), 1, a, Int32(k), 0, c, Int32(m))
         for i in 0..<m { for j in 0..<i { c[i * m + j] = c[j * m + i] } }
     }
@@ -49,6 +52,7 @@ public enum BLAS {
     public static func gemv(n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>,
                             y: UnsafeMutablePointer<Float>) {
         guard n > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 
@@ -63,6 +67,7 @@ public enum BLAS {
         alpha: Float = 1, beta: Float = 0
     ) {
         guard m > 0, n > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda ?? m), b, Int32(ldb ?? n), beta, c, Int32(ldc ?? n))
@@ -73,6 +78,7 @@ public enum BLAS {
     public static func gemvTransposed(n: Int, k: Int, w: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                       y: UnsafeMutablePointer<Float>) {
         guard k > 0 else { return }
+        WorkerPool.shared?.rest()
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(n), Int32(k), 1, w, Int32(k), x, 1, 0, y, 1)
     }
 

@@ -6,7 +6,8 @@ import Glibc
 
 /// Persistent worker threads for ``parallelChunks(_:minimumPerChunk:chunks:_:)``: one per core
 /// beyond the caller's, each spinning (yielding the core to any other runnable thread on every
-/// turn) for a short while after a job before it sleeps.
+/// turn) for a short while after a job before it sleeps, and sleeping at once when a BLAS call
+/// starts (``rest()``, called by ``BLAS``'s wrappers), whose own threads want the cores.
 ///
 /// A forward pass makes a few hundred parallel products of 50-150 µs each; a worker woken
 /// from sleep for every one (as `DispatchQueue.concurrentPerform`'s are) starts tens of
@@ -15,9 +16,9 @@ import Glibc
 /// taken in any order by any thread but write disjoint outputs, so results are the same bits
 /// whoever runs them. One job at a time: a caller that finds the pool busy (another thread's
 /// job, or a chunk that itself calls ``parallelChunks``) gets `false` and runs its own way.
-final class WorkerPool: @unchecked Sendable {
+@usableFromInline final class WorkerPool: @unchecked Sendable {
     /// The pool of `cores - 1` workers (nil on one core); threads start on first use.
-    static let shared: WorkerPool? = ProcessorInfo.cores > 1 ? WorkerPool(workers: ProcessorInfo.cores - 1) : nil
+    @usableFromInline static let shared: WorkerPool? = ProcessorInfo.cores > 1 ? WorkerPool(workers: ProcessorInfo.cores - 1) : nil
 
     /// How long a worker spins for the next job before it sleeps.
     static let spinNanoseconds: UInt64 = 200_000
@@ -30,6 +31,9 @@ final class WorkerPool: @unchecked Sendable {
     private let ticket = Atomic<Int>(0)
     private let remaining = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
+    /// Cleared by ``rest()`` (before a BLAS call, whose own threads want the cores) so spinning
+    /// workers sleep at once; set again by the next job.
+    private let spinning = Atomic<Bool>(true)
     private let wake = NSCondition()
     private let started = Mutex<Bool>(false)
     /// The caller's generation counter (callers are serialized by `busy`).
@@ -54,6 +58,7 @@ final class WorkerPool: @unchecked Sendable {
         generation = (generation + 1) & ((1 << 23) - 1)
         job = body
         remaining.store(chunks, ordering: .relaxed)
+        spinning.store(true, ordering: .relaxed)
         let start = (generation << (2 * Self.chunkBits)) | (chunks << Self.chunkBits)
         ticket.store(start, ordering: .sequentiallyConsistent)
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -66,6 +71,12 @@ final class WorkerPool: @unchecked Sendable {
         job = nil
         busy.store(false, ordering: .releasing)
         return true
+    }
+
+    /// Sends spinning workers to sleep until the next job: OpenBLAS's threads, which a BLAS call
+    /// is about to use, would otherwise share the cores with them.
+    @usableFromInline func rest() {
+        if spinning.load(ordering: .relaxed) { spinning.store(false, ordering: .relaxed) }
     }
 
     /// Claims and runs chunks of the job `key` (generation and count) until none is left.
@@ -98,6 +109,7 @@ final class WorkerPool: @unchecked Sendable {
         while true {
             var spinStart: UInt64 = 0, turns = 0
             while ticket.load(ordering: .acquiring) >> Self.chunkBits == seen {
+                if !spinning.load(ordering: .relaxed) { sleep(while: seen); continue }
                 turns += 1
                 if turns & 63 == 0 {
                     let now = DispatchTime.now().uptimeNanoseconds
