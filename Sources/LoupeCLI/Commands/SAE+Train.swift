@@ -197,15 +197,7 @@ extension Loupe.SAE {
         }
 
         func run() throws {
-            let communicator = try mpi || Communicator.launchedByMPI() ? Communicator.world() : Communicator.single
-            defer { communicator.finalize() }
-            if communicator.size == 1 { return try train(communicator) }
-            do { try train(communicator) } catch {
-                // An error met by some ranks only would leave the others waiting in a collective.
-                guard communicator.agreedFailure else { communicator.abort("\(error)") }
-                FileHandle.standardError.write(Data("rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
-                throw ExitCode.failure  // every rank met it: MPI ends normally
-            }
+            try Communicator.runCommand(forced: mpi) { try train($0) }
         }
 
         /// Trains over `communicator`'s ranks; rank 0 writes the SAE and prints.

@@ -120,15 +120,7 @@ extension Loupe {
             }
 
             func run() throws {
-                let communicator = try mpi || Communicator.launchedByMPI() ? Communicator.world() : Communicator.single
-                defer { communicator.finalize() }
-                if communicator.size == 1 { return try fitAndReport(communicator) }
-                do { try fitAndReport(communicator) } catch {
-                    // An error met by some ranks only would leave the others waiting in a collective.
-                    guard communicator.agreedFailure else { communicator.abort("\(error)") }
-                    FileHandle.standardError.write(Data("rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
-                    throw ExitCode.failure  // every rank met it: MPI ends normally
-                }
+                try Communicator.runCommand(forced: mpi) { try fitAndReport($0) }
             }
 
             /// The rows (an `.npy` under MPI is streamed, each rank reading its block; a store
