@@ -32,11 +32,12 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev"])]),
 
         .target(name: "Linalg", dependencies: [
-            "CBLAS", "CLAPACKE",
+            "CBLAS", "CLAPACKE", "CKernels",
             .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        // AVX2/FMA/F16C kernels for GGUF blocks, compiled with per-function target attributes
-        // so the binary keeps the baseline ISA; Formats calls them only after a CPUID check.
+        // AVX2/FMA/F16C kernels for GGUF blocks and the forward pass's elementwise work,
+        // compiled with per-function target attributes so the binary keeps the baseline ISA;
+        // Linalg and Formats call them only after a CPUID check (Linalg's KernelSet).
         .target(name: "CKernels"),
         .target(name: "Formats", dependencies: ["Linalg", "CKernels"]),
         .target(name: "Tokenizers", dependencies: ["Formats"]),

@@ -5,8 +5,9 @@
 #      (a module may import any module below it, none above or beside it);
 #   2. Reporting is a leaf: it imports no Loupe module, and only Probes and the layers above
 #      it import Reporting;
-#   3. only Linalg imports the system libraries CBLAS and CLAPACKE; only Formats imports the
-#      C target CKernels (the AVX2 kernels, reached through Formats' KernelSet); only Cluster
+#   3. only Linalg imports the system libraries CBLAS and CLAPACKE; only Linalg and Formats
+#      import the C target CKernels (the AVX2 kernels, reached through Linalg's KernelSet and
+#      Kernels and Formats' RowDot / QuantizedMatrix); only Cluster
 #      imports CMPI (Open MPI), and Cluster, like Reporting, is a leaf that only Analyses and
 #      the layers above it import;
 #   4. LoupeCLI parses and prints: every type it declares is a command or option type
@@ -50,7 +51,7 @@ while IFS= read -r file; do
       continue
     fi
     if [ "$imported" = CKernels ]; then
-      [ "$module" = Formats ] || report "$where: $module imports CKernels (only Formats may; use Formats' RowDot / QuantizedMatrix / KernelSet)"
+      [ "$module" = Formats ] || [ "$module" = Linalg ] || report "$where: $module imports CKernels (only Linalg and Formats may; use Linalg's Kernels / KernelSet or Formats' RowDot / QuantizedMatrix)"
       continue
     fi
     if [ "$imported" = CMPI ]; then

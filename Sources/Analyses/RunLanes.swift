@@ -1,15 +1,19 @@
 import Foundation
+import Linalg
 
 /// Calls `body` for `0..<count` on up to `lanes` threads, each lane taking the next index as
 /// it finishes one, and returns the results in order. After a call throws no lane starts a
 /// new index; the calls already running finish, and the error with the lowest index is
-/// thrown. With one lane this is `(0..<count).map(body)`.
+/// thrown. With one lane this is `(0..<count).map(body)`. With more, each lane runs in a
+/// ``SerialScope``: the lanes keep the cores busy, so a lane's own loops stay on its thread.
 public func runLanes<T>(_ count: Int, lanes: Int, _ body: (Int) throws -> T) throws -> [T] {
     if lanes <= 1 || count <= 1 { return try (0..<count).map(body) }
     let results = LaneResults<T>(count: count)
     nonisolated(unsafe) let body = body
     DispatchQueue.concurrentPerform(iterations: min(lanes, count)) { _ in
-        while let i = results.next() { results.set(i, Swift.Result { try body(i) }) }
+        SerialScope.run {
+            while let i = results.next() { results.set(i, Swift.Result { try body(i) }) }
+        }
     }
     return try results.collect()
 }

@@ -29,31 +29,9 @@ public func targetProbability(_ logits: [Float], target: Int) -> Double {
 }
 
 private func targetProbability(_ x: UnsafePointer<Float>, count: Int, target: Int) -> Double {
-    var m = -Float.infinity
-    var i = 0
-    var m8 = SIMD8<Float>(repeating: -.infinity)
-    while i + 8 <= count {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        m8.replace(with: v, where: v .> m8)
-        i += 8
-    }
-    m = m8.max()
-    while i < count { m = max(m, x[i]); i += 1 }
+    let m = Kernels.maximum(x, count: count)
     guard m.isFinite else { return .nan }
     // Eight-lane exponentials (``Kernels/exp8(_:)``, relative error about 2e-7), summed in
     // Float over blocks of 512 logits and the block sums in Double.
-    let shift = SIMD8<Float>(repeating: m)
-    var total = 0.0
-    i = 0
-    while i + 8 <= count {
-        var block = SIMD8<Float>(repeating: 0)
-        let end = min(count - count % 8, i + 512)
-        while i < end {
-            block += Kernels.exp8(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - shift)
-            i += 8
-        }
-        for lane in 0..<8 { total += Double(block[lane]) }
-    }
-    while i < count { total += Double(Float.exp(x[i] - m)); i += 1 }
-    return Double(Float.exp(x[target] - m)) / total
+    return Double(Float.exp(x[target] - m)) / Kernels.sumExp(x, count: count, shift: m)
 }

@@ -1,3 +1,4 @@
+import Linalg
 import CKernels
 
 /// The `CKernels` AVX2/FMA/F16C kernels as ``RowDotKernels/Kernel`` and

@@ -1,3 +1,5 @@
+import Linalg
+
 /// Dot products of float32 vectors with rows of GGUF weights read in place (no activation
 /// quantization): the single-row path of ``QuantizedMatrix``. The input is first put into
 /// the kernel's element order (``Prepared``); then each row costs one pass over its bytes.

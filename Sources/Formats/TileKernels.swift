@@ -1,3 +1,5 @@
+import Linalg
+
 /// Dequantization into ``RowDotKernels``' lane order, for the tiled product with the
 /// generic ``KernelSet`` (the AVX2 set writes file order, ``AVX2Kernels/tile(_:)``): the same
 /// shift-and-mask extraction as the row-dot kernels, stored as whole `SIMD4<Float>`s, so a

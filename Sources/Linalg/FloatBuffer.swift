@@ -29,11 +29,12 @@ public final class FloatBuffer {
 }
 
 /// Splits `0..<count` into up to `chunks` contiguous ranges and runs `body` on them in
-/// parallel (when there is enough work), for row-wise kernels.
+/// parallel (when there is enough work), for row-wise kernels. Inside a ``SerialScope`` the
+/// body runs once, on the caller, over the whole range.
 public func parallelChunks(_ count: Int, minimumPerChunk: Int = 1, chunks: Int = ProcessorInfo.cores,
                            _ body: (Range<Int>) -> Void) {
     let n = max(1, min(chunks, count / max(minimumPerChunk, 1)))
-    if n <= 1 { body(0..<count); return }
+    if n <= 1 || SerialScope.isActive { body(0..<count); return }
     let per = (count + n - 1) / n
     // The chunks are disjoint and both the pool and `concurrentPerform` return only when all
     // are done, so sharing `body` (and the buffers it writes) across the workers is safe, and

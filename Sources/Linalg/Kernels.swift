@@ -1,10 +1,14 @@
+import CKernels
 import RealModule
 
 /// Row-wise vector kernels of the forward pass. Each works on `rows` contiguous rows of
 /// `width` floats and has a scalar twin in ``Reference`` that tests compare against.
 ///
 /// Reductions use `Relaxed` arithmetic (swift-numerics) so the optimizer may reassociate
-/// and vectorize them; results differ from the strict scalar twin by rounding only.
+/// and vectorize them; results differ from the strict scalar twin by rounding only. SwiGLU,
+/// rope, the exponential sums and the attention loops take a ``KernelSet`` (default
+/// ``KernelSet/active``): `.avx2` runs CKernels' eight-lane versions (bit-identical to the
+/// Swift loops except the attention dot products, which use FMA), `.generic` the Swift loops.
 public enum Kernels {
     /// `out[r] = x[r] / sqrt(mean(x[r]²) + eps) * weight` (RMSNorm, Llama).
     @inlinable
@@ -60,10 +64,10 @@ public enum Kernels {
     }
 
     /// `gate[i] = silu(gate[i]) * up[i]` (SwiGLU), in place on `gate`, eight lanes at a time
-    /// with ``exp8(_:)``.
-    @inlinable
-    public static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        var i = 0
+    /// with ``exp8(_:)`` (the AVX2 kernel computes the same floats).
+    public static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int,
+                              set: KernelSet = .active) {
+        var i = set == .avx2 ? loupe_avx2_swiglu(gate, up, count) : 0
         while i + 8 <= count {
             let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
             let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -75,6 +79,47 @@ public enum Kernels {
             gate[i] = g / (1 + Float.exp(-g)) * up[i]
             i += 1
         }
+    }
+
+    /// The largest of `x[0..<count]` (-infinity when empty); NaNs are skipped.
+    public static func maximum(_ x: UnsafePointer<Float>, count: Int, set: KernelSet = .active) -> Float {
+        var i = 0, m = -Float.infinity
+        if set == .avx2 {
+            m = loupe_avx2_max(x, count, &i)
+        } else {
+            var m8 = SIMD8<Float>(repeating: -.infinity)
+            while i + 8 <= count {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                m8.replace(with: v, where: v .> m8)
+                i += 8
+            }
+            m = m8.max()
+        }
+        while i < count { if x[i] > m { m = x[i] }; i += 1 }
+        return m
+    }
+
+    /// `sum exp(x[i] - shift)` with ``exp8(_:)``: eight Float lanes summed over blocks of 512
+    /// elements, each block's lanes added into a Double (the tail with `Float.exp`). Within
+    /// about 1e-6 relative of a Double sum, and the AVX2 kernel gives the same Double.
+    public static func sumExp(_ x: UnsafePointer<Float>, count: Int, shift: Float, set: KernelSet = .active) -> Double {
+        var i = 0, total = 0.0
+        if set == .avx2 {
+            total = loupe_avx2_exp_sum(x, count, shift, 512, &i)
+        } else {
+            let s = SIMD8<Float>(repeating: shift)
+            while i + 8 <= count {
+                var block = SIMD8<Float>(repeating: 0)
+                let end = min(count - count % 8, i + 512)
+                while i < end {
+                    block += exp8(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - s)
+                    i += 8
+                }
+                for lane in 0..<8 { total += Double(block[lane]) }
+            }
+        }
+        while i < count { total += Double(Float.exp(x[i] - shift)); i += 1 }
+        return total
     }
 
     /// `x[i] = silu(x[i])` in place.
@@ -145,11 +190,14 @@ public enum Kernels {
 
     /// Causal attention scores of one head: `out[i][j] = scale * q_i · k_j` for the keys
     /// query `i` may see (`j <= past + i`); masked entries are left for the softmax to zero.
-    @inlinable
     public static func scoresCausal(
         q: UnsafePointer<Float>, qStride: Int, k: UnsafePointer<Float>, kStride: Int,
-        rows: Int, past: Int, width: Int, scale: Float, out: UnsafeMutablePointer<Float>, outStride: Int
+        rows: Int, past: Int, width: Int, scale: Float, out: UnsafeMutablePointer<Float>, outStride: Int,
+        set: KernelSet = .active
     ) {
+        if set == .avx2 {
+            return loupe_avx2_scores_causal(q, qStride, k, kStride, rows, past, width, scale, out, outStride)
+        }
         for i in 0..<rows {
             let qi = q + i * qStride, o = out + i * outStride
             for j in 0...(past + i) {
@@ -163,11 +211,14 @@ public enum Kernels {
 
     /// One head's attention output: `out_i = sum_j p[i][j] * v_j` over the visible keys
     /// (`j <= past + i`).
-    @inlinable
     public static func weightedSum(
         p: UnsafePointer<Float>, pStride: Int, v: UnsafePointer<Float>, vStride: Int,
-        rows: Int, past: Int, width: Int, out: UnsafeMutablePointer<Float>, outStride: Int
+        rows: Int, past: Int, width: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
+        set: KernelSet = .active
     ) {
+        if set == .avx2 {
+            return loupe_avx2_weighted_sum(p, pStride, v, vStride, rows, past, width, out, outStride)
+        }
         for i in 0..<rows {
             let pi = p + i * pStride, o = out + i * outStride
             for d in 0..<width { o[d] = 0 }
@@ -182,16 +233,16 @@ public enum Kernels {
     /// of `headDim`, element `i` pairs with `i + headDim/2` and rotates by the angle whose
     /// cosine and sine are `cos[r * half + i]`, `sin[r * half + i]` (see ``ropeTables``).
     /// `x` is `[rows, heads, headDim]` with row stride `rowStride`.
-    @inlinable
     public static func rope(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int, rowStride: Int,
-        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, set: KernelSet = .active
     ) {
         let half = headDim / 2
         for r in 0..<rows {
             let c = cos + r * half, s = sin + r * half
             for h in 0..<heads {
                 let v = x + r * rowStride + h * headDim
+                if set == .avx2 { loupe_avx2_rope(v, c, s, half); continue }
                 for i in 0..<half {
                     let a = v[i], b = v[i + half]
                     v[i] = a * c[i] - b * s[i]

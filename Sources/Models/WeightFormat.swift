@@ -1,3 +1,4 @@
+import Linalg
 import Foundation
 
 /// How the loader holds a model's matrices (`--weights`).

@@ -1,7 +1,8 @@
-// CKernels: AVX2/FMA/F16C kernels for GGUF weights read in place, chosen at run time.
+// CKernels: AVX2/FMA/F16C kernels for GGUF weights read in place and for the forward pass's
+// elementwise work, chosen at run time.
 //
-// Only Formats imports this module (scripts/check-layers.sh); Swift code reaches it through
-// Formats' `KernelSet`, `RowDot` and `QuantizedMatrix`. Every kernel is compiled with
+// Only Linalg and Formats import this module (scripts/check-layers.sh); Swift code reaches it
+// through Linalg's `KernelSet` and `Kernels` and Formats' `RowDot` and `QuantizedMatrix`. Every kernel is compiled with
 // `__attribute__((target("avx2,fma,f16c")))`, so the rest of the binary keeps the x86-64
 // baseline: call a kernel only when `loupe_cpu_has_avx2()` returned 1 (on other
 // architectures it returns 0 and the kernels are stubs that trap).
@@ -58,6 +59,26 @@ void loupe_avx2_tile_q5_K(const void *src, float *dst, intptr_t groups);
 void loupe_avx2_tile_q6_K(const void *src, float *dst, intptr_t groups);
 void loupe_avx2_tile_f16(const void *src, float *dst, intptr_t groups);
 void loupe_avx2_tile_bf16(const void *src, float *dst, intptr_t groups);
+
+/// Elementwise kernels (Linalg's `Kernels`). Each returns or reports (`done`) how many leading
+/// elements it handled, in whole groups of eight; the caller finishes the rest.
+/// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i], bit-identical to `Kernels.swiGLU`.
+intptr_t loupe_avx2_swiglu(float *gate, const float *up, intptr_t count);
+/// The largest of x[0..<done] (NaNs ignored), done = count rounded down to eight.
+float loupe_avx2_max(const float *x, intptr_t count, intptr_t *done);
+/// The sum of exp(x[i] - shift) over x[0..<done]: eight float lanes per block of `block`
+/// elements, the lanes added into a double in order (`Kernels.sumExp`'s order, bit-identical).
+double loupe_avx2_exp_sum(const float *x, intptr_t count, float shift, intptr_t block, intptr_t *done);
+/// One head's rotary embedding: v[i], v[half + i] rotated by cos c[i] and sin s[i].
+void loupe_avx2_rope(float *v, const float *c, const float *s, intptr_t half);
+/// Causal attention scores and weighted values of one head (`Kernels.scoresCausal` and
+/// `Kernels.weightedSum`), dot products with FMA in eight lanes.
+void loupe_avx2_scores_causal(const float *q, intptr_t q_stride, const float *k, intptr_t k_stride,
+                              intptr_t rows, intptr_t past, intptr_t width, float scale,
+                              float *out, intptr_t out_stride);
+void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, const float *v, intptr_t v_stride,
+                             intptr_t rows, intptr_t past, intptr_t width,
+                             float *out, intptr_t out_stride);
 
 #ifdef __cplusplus
 }
