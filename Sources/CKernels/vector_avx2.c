@@ -91,6 +91,30 @@ AVX2_KERNEL void loupe_avx2_rope(float *v, const float *c, const float *s, intpt
     }
 }
 
+AVX2_KERNEL void loupe_avx2_softmax_row(float *x, intptr_t valid, intptr_t width) {
+    intptr_t i = 0;
+    float m = valid > 0 ? loupe_avx2_max(x, valid, &i) : 0;
+    for (; i < valid; i++) if (x[i] > m) m = x[i];
+    const __m256 shift = _mm256_set1_ps(m);
+    __m256 sum8 = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= valid; i += 8) {
+        const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), shift));
+        _mm256_storeu_ps(x + i, e);
+        sum8 = _mm256_add_ps(sum8, e);
+    }
+    float sum = hsum(sum8);
+    for (; i < valid; i++) {
+        float e[8] = {x[i] - m, 0, 0, 0, 0, 0, 0, 0};
+        _mm256_storeu_ps(e, exp8(_mm256_loadu_ps(e)));
+        x[i] = e[0];
+        sum += e[0];
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / sum);
+    for (i = 0; i + 8 <= valid; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    for (; i < valid; i++) x[i] *= 1.0f / sum;
+    for (i = valid; i < width; i++) x[i] = 0;
+}
+
 // sum_d a[d] * b[d] with FMA over eight lanes (width any).
 AVX2 float dot(const float *a, const float *b, intptr_t width) {
     __m256 acc = _mm256_setzero_ps();
@@ -138,6 +162,7 @@ intptr_t loupe_avx2_swiglu(float *gate, const float *up, intptr_t count) { abort
 float loupe_avx2_max(const float *x, intptr_t count, intptr_t *done) { abort(); }
 double loupe_avx2_exp_sum(const float *x, intptr_t count, float shift, intptr_t block, intptr_t *done) { abort(); }
 void loupe_avx2_rope(float *v, const float *c, const float *s, intptr_t half) { abort(); }
+void loupe_avx2_softmax_row(float *x, intptr_t valid, intptr_t width) { abort(); }
 void loupe_avx2_scores_causal(const float *q, intptr_t q_stride, const float *k, intptr_t k_stride,
                               intptr_t rows, intptr_t past, intptr_t width, float scale,
                               float *out, intptr_t out_stride) { abort(); }

@@ -47,9 +47,10 @@ public enum Kernels {
     }
 
     /// Softmax of each row in place, over its first `valid` entries; entries at and past
-    /// `valid` are set to zero (the causal mask).
-    @inlinable
-    public static func softmaxRow(_ x: UnsafeMutablePointer<Float>, valid: Int, width: Int) {
+    /// `valid` are set to zero (the causal mask). The AVX2 kernel takes its exponentials
+    /// from ``exp8(_:)`` (relative error about 2e-7), the Swift loop from `Float.exp`.
+    public static func softmaxRow(_ x: UnsafeMutablePointer<Float>, valid: Int, width: Int, set: KernelSet = .active) {
+        if set == .avx2 { return loupe_avx2_softmax_row(x, valid, width) }
         var m = -Float.infinity
         for i in 0..<valid where x[i] > m { m = x[i] }
         var sum: Float = 0

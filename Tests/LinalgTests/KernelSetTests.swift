@@ -52,6 +52,17 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: KernelSet.cpuHasAVX2)) mutating func softmaxRowsMatchTheReference() {
+        for (valid, width) in [(0, 3), (1, 1), (7, 10), (8, 8), (9, 12), (128, 128), (200, 256)] {
+            var x = vector(width, scale: 6)
+            let want = Reference.softmax(Array(x[0..<valid]))
+            Kernels.softmaxRow(&x, valid: valid, width: width, set: .avx2)
+            #expect(zip(x[0..<valid], want).allSatisfy { abs($0 - $1) <= 1e-6 * max($1, 1e-3) + 1e-9 }, "\(valid) of \(width)")
+            #expect(x[valid...].allSatisfy { $0 == 0 })
+            if valid > 0 { #expect(abs(x[0..<valid].reduce(0, +) - 1) < 1e-5) }
+        }
+    }
+
     @Test(.enabled(if: KernelSet.cpuHasAVX2)) mutating func attentionLoopsMatchScalarProducts() {
         // Two heads side by side in strided rows, past keys, widths with and without a tail.
         for width in [64, 13] {

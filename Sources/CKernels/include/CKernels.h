@@ -22,6 +22,9 @@ extern "C" {
 /// 1 when the CPU and OS support AVX2, FMA and F16C (CPUID and XGETBV), else 0.
 int loupe_cpu_has_avx2(void);
 
+/// Processors in the calling thread's CPU affinity mask; 0 when it cannot be read.
+int loupe_cpu_affinity_count(void);
+
 /// Row-dot kernels: sum_k W[k] * x[k] over one row of blocks of the named type, float32
 /// arithmetic with FMA. `sums[g]` is the float sum of x over group g (used by the types
 /// with a per-group minimum or offset).
@@ -69,6 +72,8 @@ float loupe_avx2_max(const float *x, intptr_t count, intptr_t *done);
 /// The sum of exp(x[i] - shift) over x[0..<done]: eight float lanes per block of `block`
 /// elements, the lanes added into a double in order (`Kernels.sumExp`'s order, bit-identical).
 double loupe_avx2_exp_sum(const float *x, intptr_t count, float shift, intptr_t block, intptr_t *done);
+/// Softmax of x[0..<valid] in place (exponentials as `Kernels.exp8`), x[valid..<width] zeroed.
+void loupe_avx2_softmax_row(float *x, intptr_t valid, intptr_t width);
 /// One head's rotary embedding: v[i], v[half + i] rotated by cos c[i] and sin s[i].
 void loupe_avx2_rope(float *v, const float *c, const float *s, intptr_t half);
 /// Causal attention scores and weighted values of one head (`Kernels.scoresCausal` and
