@@ -51,12 +51,6 @@ public func parallelChunks(_ count: Int, minimumPerChunk: Int = 1, chunks: Int =
     }
 }
 
-/// Facts about the processor.
-public enum ProcessorInfo {
-    /// Active processor cores.
-    public static let cores: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-}
-
 import Dispatch
 #if canImport(Glibc)
 import Glibc
