@@ -128,10 +128,30 @@ AVX2 float dot(const float *a, const float *b, intptr_t width) {
 AVX2_KERNEL void loupe_avx2_scores_causal(const float *q, intptr_t q_stride, const float *k, intptr_t k_stride,
                                           intptr_t rows, intptr_t past, intptr_t width, float scale,
                                           float *out, intptr_t out_stride) {
+    const intptr_t whole = width - width % 8;
     for (intptr_t i = 0; i < rows; i++) {
         const float *qi = q + i * q_stride;
         float *o = out + i * out_stride;
-        for (intptr_t j = 0; j <= past + i; j++) o[j] = dot(qi, k + j * k_stride, width) * scale;
+        const intptr_t keys = past + i + 1;
+        intptr_t j = 0;
+        // Four keys at a time: four independent FMA chains.
+        for (; j + 4 <= keys; j += 4) {
+            const float *k0 = k + j * k_stride, *k1 = k0 + k_stride, *k2 = k1 + k_stride, *k3 = k2 + k_stride;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (intptr_t d = 0; d < whole; d += 8) {
+                const __m256 x = _mm256_loadu_ps(qi + d);
+                a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k0 + d), a0);
+                a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k1 + d), a1);
+                a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k2 + d), a2);
+                a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(k3 + d), a3);
+            }
+            float t0 = hsum(a0), t1 = hsum(a1), t2 = hsum(a2), t3 = hsum(a3);
+            for (intptr_t d = whole; d < width; d++) {
+                t0 += qi[d] * k0[d]; t1 += qi[d] * k1[d]; t2 += qi[d] * k2[d]; t3 += qi[d] * k3[d];
+            }
+            o[j] = t0 * scale; o[j + 1] = t1 * scale; o[j + 2] = t2 * scale; o[j + 3] = t3 * scale;
+        }
+        for (; j < keys; j++) o[j] = dot(qi, k + j * k_stride, width) * scale;
     }
 }
 
@@ -141,16 +161,33 @@ AVX2_KERNEL void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, cons
     for (intptr_t i = 0; i < rows; i++) {
         const float *pi = p + i * p_stride;
         float *o = out + i * out_stride;
+        const intptr_t keys = past + i + 1;
         intptr_t d = 0;
+        // 32 output lanes at a time: four independent FMA chains over the keys.
+        for (; d + 32 <= width; d += 32) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (intptr_t j = 0; j < keys; j++) {
+                const __m256 w = _mm256_set1_ps(pi[j]);
+                const float *vj = v + j * v_stride + d;
+                a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj), a0);
+                a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 8), a1);
+                a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 16), a2);
+                a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj + 24), a3);
+            }
+            _mm256_storeu_ps(o + d, a0);
+            _mm256_storeu_ps(o + d + 8, a1);
+            _mm256_storeu_ps(o + d + 16, a2);
+            _mm256_storeu_ps(o + d + 24, a3);
+        }
         for (; d + 8 <= width; d += 8) {
             __m256 acc = _mm256_setzero_ps();
-            for (intptr_t j = 0; j <= past + i; j++)
+            for (intptr_t j = 0; j < keys; j++)
                 acc = _mm256_fmadd_ps(_mm256_set1_ps(pi[j]), _mm256_loadu_ps(v + j * v_stride + d), acc);
             _mm256_storeu_ps(o + d, acc);
         }
         for (; d < width; d++) {
             float acc = 0;
-            for (intptr_t j = 0; j <= past + i; j++) acc += pi[j] * v[j * v_stride + d];
+            for (intptr_t j = 0; j < keys; j++) acc += pi[j] * v[j * v_stride + d];
             o[d] = acc;
         }
     }

@@ -42,6 +42,7 @@ import Testing
         let (k, n) = (3, 10)
         let codes = (0..<(k * n)).map { Float($0) * 0.25 }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID())-codes.npy").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try SNMFCodesFile.create(at: path, rank: k, tokens: n)
         for block in [6..<10, 0..<3, 3..<6] {
             try SNMFCodesFile.write(Self.columns(codes, k: k, n: n, block), rank: k, block: block, tokens: n, to: path)

@@ -22,6 +22,7 @@ import Testing
     @Test func writeThenReadIsExact() throws {
         let t = Tensor(shape: [3, 2], scalars: [1, -0, .pi, 1e-30, -7, 42])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID()).npy").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
         try NumPyArray.write(t, to: file)
         #expect(try NumPyArray.read(path: file) == t)
         #expect(NumPyArray.bytes(t).count % 16 == (24 + 64) % 16)  // header padded to 64 bytes
@@ -33,6 +34,7 @@ import Testing
             #expect("\(error)".contains("Fortran"))
         }
         let truncated = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-cut-\(UUID()).npy").path
+        defer { try? FileManager.default.removeItem(atPath: truncated) }
         let whole = try Data(contentsOf: URL(fileURLWithPath: path("f32-2x3x4.npy")))
         try whole.prefix(whole.count - 4).write(to: URL(fileURLWithPath: truncated))
         do { _ = try NumPyArray.read(path: truncated); Issue.record("should fail") } catch {

@@ -5,9 +5,15 @@ import Testing
 
 /// `NumPyRowFile`: blocks of rows read from their place in the file equal the whole array's
 /// rows; bad headers and short files are refused at open, naming the file and what is wrong.
-@Suite struct NumPyRowFileTests {
+@Suite final class NumPyRowFileTests {
+    /// Files a test made, removed when its suite instance goes (one per test).
+    private var made: [String] = []
+    deinit { for path in made { try? FileManager.default.removeItem(atPath: path) } }
+
     func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID())-\(name)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("loupe-\(UUID())-\(name)").path
+        made.append(path)
+        return path
     }
 
     @Test func blocksOfRowsEqualTheWholeArraysRows() throws {

@@ -65,7 +65,7 @@ import Testing
 
     @Test(.enabled(if: KernelSet.cpuHasAVX2)) mutating func attentionLoopsMatchScalarProducts() {
         // Two heads side by side in strided rows, past keys, widths with and without a tail.
-        for width in [64, 13] {
+        for width in [64, 13, 40] {
             let (rows, past, heads) = (5, 3, 2)
             let stride = heads * width, keys = past + rows
             let q = vector(rows * stride), k = vector(keys * stride), v = vector(keys * stride)
