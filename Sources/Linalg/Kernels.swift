@@ -6,9 +6,10 @@ import RealModule
 ///
 /// Reductions use `Relaxed` arithmetic (swift-numerics) so the optimizer may reassociate
 /// and vectorize them; results differ from the strict scalar twin by rounding only. SwiGLU,
-/// rope, the exponential sums and the attention loops take a ``KernelSet`` (default
-/// ``KernelSet/active``): `.avx2` runs CKernels' eight-lane versions (bit-identical to the
-/// Swift loops except the attention dot products, which use FMA), `.generic` the Swift loops.
+/// rope, softmax, the maximum and exponential sums and the attention loops take a
+/// ``KernelSet`` (default ``KernelSet/active``): `.avx2` runs CKernels' eight-lane versions
+/// (bit-identical to the Swift loops except softmax, whose exponentials are ``exp8(_:)``'s, and
+/// the attention dot products, which use FMA), `.generic` the Swift loops.
 public enum Kernels {
     /// `out[r] = x[r] / sqrt(mean(x[r]²) + eps) * weight` (RMSNorm, Llama).
     @inlinable
