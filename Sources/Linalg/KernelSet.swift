@@ -1,11 +1,12 @@
 import CKernels
 import Foundation
 
-/// Which SIMD kernels read GGUF weights in place (``RowDot``, ``QuantizedMatrix``).
-/// ``active`` is chosen once per process: the AVX2 kernels when the CPU has AVX2, FMA and
+/// Which SIMD kernels run: Formats' in-place weight kernels (`RowDot`, `QuantizedMatrix`)
+/// and the forward pass's elementwise ``Kernels``. ``active`` is chosen once per process: the AVX2 kernels when the CPU has AVX2, FMA and
 /// F16C, else the generic ones; `LOUPE_KERNELS=generic|avx2|auto` overrides it.
 public enum KernelSet: String, Sendable, CaseIterable {
-    /// Swift SIMD kernels for x86-64's SSE2 baseline (any CPU); `RowDotKernels`, `TileKernels`.
+    /// Swift SIMD kernels for x86-64's SSE2 baseline (any CPU); `RowDotKernels`, `TileKernels`,
+    /// the Swift loops of ``Kernels``.
     case generic
     /// C kernels compiled for AVX2, FMA and F16C (the `CKernels` target), run only when the
     /// CPU reports all three.

@@ -25,8 +25,8 @@ public enum ProcessorInfo {
     public static func quotaCores() -> Int? {
         // cgroup v2: "max 100000" (no quota) or "QUOTA PERIOD".
         if let text = try? String(contentsOfFile: "/sys/fs/cgroup/cpu.max", encoding: .utf8) {
-            return cores(quota: text.split(separator: " ").first.map(String.init),
-                         period: text.split(separator: " ").dropFirst().first.map(String.init))
+            let fields = text.split(separator: " ").map(String.init)
+            return cores(quota: fields.first, period: fields.dropFirst().first)
         }
         // cgroup v1: a quota of -1 means none.
         let quota = try? String(contentsOfFile: "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", encoding: .utf8)

@@ -12,7 +12,7 @@ public enum WeightFormat: String, Sendable, CaseIterable, Codable {
     case f32
 
     /// `$LOUPE_WEIGHTS` when it names a format, else ``native`` (AVX2/FMA kernels where the
-    /// CPU has them, ``Formats/KernelSet``).
+    /// CPU has them, ``Linalg/KernelSet``).
     public static var `default`: WeightFormat {
         ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"].flatMap(WeightFormat.init(rawValue:)) ?? .native
     }
