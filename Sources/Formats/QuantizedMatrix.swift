@@ -167,10 +167,12 @@ public struct QuantizedMatrix: Sendable {
     /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
     /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers; up to
     /// ``multiRowLimit`` the multi-row kernels where the type has one (Q4_1, Q8_0, Q4_K with AVX2);
-    /// more use dequantized tiles and sgemm. `kernels` (default ``KernelSet/active``) picks
-    /// the SIMD kernels; a set this CPU does not run falls back to the generic one.
+    /// more use dequantized tiles and `product`'s matrix product (default ``ProductKernel/active``:
+    /// Loupe's AVX-512 kernel where the CPU has it, else sgemm). `kernels` (default
+    /// ``KernelSet/active``) picks the SIMD kernels; a set this CPU does not run falls back to
+    /// the generic one.
     public func multiply(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>,
-                         threads: Int = BLAS.threadCount, kernels: KernelSet = .active) {
+                         threads: Int = BLAS.threadCount, kernels: KernelSet = .active, product: ProductKernel = .active) {
         guard m > 0, rows > 0 else { return }
         let set = kernels.isSupported ? kernels : .generic
         if m <= Self.rowDotLimit {
@@ -178,7 +180,7 @@ public struct QuantizedMatrix: Sendable {
         } else if m <= Self.multiRowLimit, set == .avx2, let kernel = AVX2Kernels.rowDots(type) {
             multiRowProduct(input, rows: m, into: output, threads: threads, kernel: kernel)
         } else {
-            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
+            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set, product: product)
         }
     }
 
@@ -237,7 +239,7 @@ public struct QuantizedMatrix: Sendable {
     }
 
     func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
-                      kernels: KernelSet) {
+                      kernels: KernelSet, product: ProductKernel) {
         let (n, k, stride) = (rows, columns, rowBytes)
         let budget = m >= Self.wideTileRows ? Self.wideTileFloats : Self.tileFloats
         let tileRows = max(8, min(n, budget / k) / 8 * 8)
@@ -264,6 +266,8 @@ public struct QuantizedMatrix: Sendable {
             permuted.withUnsafeBufferPointer { pp in
                 let base = bytes.baseAddress!
                 let a: UnsafePointer<Float> = lanes ? pp.baseAddress! : input
+                // With the AVX-512 product the input is packed once for every tile.
+                let packed = product == .avx512 && product.isSupported ? PackedRows(a, rows: m, columns: k) : nil
                 for first in Swift.stride(from: 0, to: n, by: tileRows) {
                     let count = min(tileRows, n - first)
                     parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in
@@ -275,7 +279,11 @@ public struct QuantizedMatrix: Sendable {
                             }
                         }
                     }
-                    BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
+                    if let packed {
+                        packed.multiplyTransposed(tile, rows: count, into: output + first, ldc: n, threads: threads)
+                    } else {
+                        BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
+                    }
                 }
             }
         }

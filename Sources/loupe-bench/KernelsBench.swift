@@ -4,13 +4,17 @@ import Linalg
 
 /// `--kernels-bench`: each in-place kernel of each ``KernelSet`` this CPU runs, on a random
 /// 1536 × 1536 matrix of each type (scales 1.0, normal 16-bit values): the row-dot product of
-/// one input row on one thread, and `dense()` (the tile kernels, every thread), as billions
-/// of weights per second (median of 15 after a warm-up). One JSON line per type and set.
+/// one input row on one thread, the product of 16 input rows on one thread (the multi-row
+/// kernels where the type has one, else dequantized tiles and sgemm), and `dense()` (the tile
+/// kernels, every thread), as billions of weights (times input rows) per second (median of 15
+/// after a warm-up). One JSON line per type and set.
 func kernelsBenchmark() throws {
     let (n, k) = (1536, 1536)
     var rng = SeededRandom(seed: 3)
     let x = (0..<k).map { _ in rng.nextGaussian() }
     var y = [Float](repeating: 0, count: n)
+    let x16 = (0..<(16 * k)).map { _ in rng.nextGaussian() }
+    var y16 = [Float](repeating: 0, count: 16 * n)
     for type: GGMLType in [.q4_1, .q8_0, .q4_0, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K, .f16, .bf16] {
         let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: randomBlocks(type, count: n * k / type.blockSize, rng: &rng))
         for set in KernelSet.supported {
@@ -19,9 +23,15 @@ func kernelsBenchmark() throws {
                     y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: 1, into: $0.baseAddress!, threads: 1, kernels: set) }
                 }
             }
+            let rows16 = time(runs: 15) {
+                x16.withUnsafeBufferPointer { xp in
+                    y16.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: 16, into: $0.baseAddress!, threads: 1, kernels: set) }
+                }
+            }
             let tile = time(runs: 15) { _ = w.dense(kernels: set) }
             let line: [String: Any] = ["type": type.name, "kernels": set.rawValue,
                                        "rowdot_gweights_per_s": Double(n * k) / dot / 1e9,
+                                       "rows16_gweights_per_s": Double(16 * n * k) / rows16 / 1e9,
                                        "dense_gweights_per_s": Double(n * k) / tile / 1e9]
             let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

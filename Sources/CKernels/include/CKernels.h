@@ -1,11 +1,13 @@
 // CKernels: AVX2/FMA/F16C kernels for GGUF weights read in place and for the forward pass's
-// elementwise work, chosen at run time.
+// elementwise work, and an AVX-512 matrix product for many-row linear layers, chosen at run time.
 //
 // Only Linalg and Formats import this module (scripts/check-layers.sh); Swift code reaches it
-// through Linalg's `KernelSet` and `Kernels` and Formats' `RowDot` and `QuantizedMatrix`. Every kernel is compiled with
-// `__attribute__((target("avx2,fma,f16c")))`, so the rest of the binary keeps the x86-64
-// baseline: call a kernel only when `loupe_cpu_has_avx2()` returned 1 (on other
-// architectures it returns 0 and the kernels are stubs that trap).
+// through Linalg's `KernelSet`, `Kernels` and `ProductKernel` and Formats' `RowDot` and
+// `QuantizedMatrix`. Every AVX2 kernel is compiled with
+// `__attribute__((target("avx2,fma,f16c")))` and the product with `target("avx512f")`, so the
+// rest of the binary keeps the x86-64 baseline: call a kernel only when `loupe_cpu_has_avx2()`
+// (or `loupe_cpu_has_avx512()`) returned 1 (on other architectures they return 0 and the
+// kernels are stubs that trap).
 //
 // Callers guarantee the ranges: `row`/`src` hold `groups` 32-element groups of whole blocks
 // (a K-quant row: `groups / 8` super-blocks), `x` and `dst` hold `32 * groups` floats and
@@ -21,6 +23,9 @@ extern "C" {
 
 /// 1 when the CPU and OS support AVX2, FMA and F16C (CPUID and XGETBV), else 0.
 int loupe_cpu_has_avx2(void);
+
+/// 1 when the CPU and OS support AVX-512F, opmask and ZMM state included, else 0.
+int loupe_cpu_has_avx512(void);
 
 /// Processors in the calling thread's CPU affinity mask; 0 when it cannot be read.
 int loupe_cpu_affinity_count(void);
@@ -84,6 +89,20 @@ void loupe_avx2_scores_causal(const float *q, intptr_t q_stride, const float *k,
 void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, const float *v, intptr_t v_stride,
                              intptr_t rows, intptr_t past, intptr_t width,
                              float *out, intptr_t out_stride);
+
+/// The AVX-512 product c[m x n] = a[m x k] · w[n x k]ᵀ (row-major; `gemm_avx512.c`, compiled
+/// for `avx512f`: call only when `loupe_cpu_has_avx512()` returned 1). `a` is packed once by
+/// `loupe_avx512_pack_rows` into `packed`, which holds `loupe_gemm_panels(m) * 12 * k` floats;
+/// `loupe_avx512_gemm_nt` then writes columns jb..<je of c (rows of w), using `scratch` of
+/// 32 * 256 floats. Disjoint column ranges may run on different threads at once (each with its
+/// own scratch); each element is the same float32 sum whatever the split.
+#define LOUPE_GEMM_PANEL_ROWS 12
+#define LOUPE_GEMM_PANEL_COLUMNS 32
+#define LOUPE_GEMM_DEPTH_BLOCK 256
+intptr_t loupe_gemm_panels(intptr_t m);
+void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed);
+void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
+                          intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -46,7 +46,8 @@ extension Loupe {
         func run() throws {
             var failures = 0
             // Outputs' last digits depend on these; a --check log should say which ran.
-            notice("OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s")")
+            notice("OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"), "
+                   + "many-row products by \(ProductKernel.active.rawValue)")
             for path in files { failures += try runNotebook(path) }
             if failures > 0 {
                 Console.out("\(failures) cell\(failures == 1 ? "" : "s") differ")

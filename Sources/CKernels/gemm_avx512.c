@@ -1,0 +1,172 @@
+// AVX-512 matrix product for the linear layers' many-row products: c[m x n] = a[m x k] · w[n x k]ᵀ,
+// all row-major (the layout of a dequantized weight tile and of the activations).
+//
+// The classic blocked scheme (Goto/BLIS): `a` is packed once into panels of up to 12 rows,
+// each stored column by column ([l][r]); for each block of 256 columns of k, 32 rows of `w`
+// are transposed into a panel [l][c] (16 x 16 transposes in registers) and every `a` panel is
+// multiplied into a 12 x 32 block of `c` held in 24 zmm accumulators (one broadcast per row
+// and step, two FMAs). `c` is written on the first k block and added to on the next, so
+// each element is the same sum in the same order whatever the column split across threads.
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
+#define AVX512_KERNEL __attribute__((target("avx512f")))
+
+enum { MR = LOUPE_GEMM_PANEL_ROWS, NR = LOUPE_GEMM_PANEL_COLUMNS, KC = LOUPE_GEMM_DEPTH_BLOCK };
+// Panels of `a` per pass over `w`: 20 panels of 12 rows times 256 floats stay in L2.
+enum { PANELS_PER_PASS = 20 };
+
+// Rows of panel p when m rows are split into `panels` nearly equal panels (no one-row tails).
+static inline intptr_t panel_rows(intptr_t m, intptr_t panels, intptr_t p) {
+    return m / panels + (p < m % panels ? 1 : 0);
+}
+static inline intptr_t panel_start(intptr_t m, intptr_t panels, intptr_t p) {
+    const intptr_t base = m / panels, extra = m % panels;
+    return p * base + (p < extra ? p : extra);
+}
+
+intptr_t loupe_gemm_panels(intptr_t m) { return (m + MR - 1) / MR; }
+
+// Sixteen vectors transposed in registers: col[l] lane i = r[i] lane l.
+AVX512 void transpose16(const __m512 r[16], __m512 col[16]) {
+    __m512 t[16], u[16];
+    // Pairs of rows interleaved within each 128-bit lane.
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // u[4g + q], 128-bit lane L: column 4L + q of rows 4g..4g+3.
+    for (int g = 0; g < 4; g++) {
+        u[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    // Column 4L + q: lane L of u[q], u[4 + q], u[8 + q], u[12 + q].
+    for (int q = 0; q < 4; q++) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44), v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
+        const __m512 v2 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44), v3 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
+        col[q] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        col[4 + q] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+        col[8 + q] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        col[12 + q] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+    }
+}
+
+// Panel p of `a` as out[l * MR + r] (rows beyond the panel's zero): sixteen columns at a
+// time transposed in registers, the rest one by one.
+AVX512_KERNEL void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed) {
+    const intptr_t panels = loupe_gemm_panels(m);
+    const __mmask16 keep = (1u << MR) - 1;
+    for (intptr_t p = 0; p < panels; p++) {
+        const intptr_t first = panel_start(m, panels, p), rows = panel_rows(m, panels, p);
+        float *out = packed + p * MR * k;
+        intptr_t l = 0;
+        for (; l + 16 <= k; l += 16) {
+            __m512 r[16], col[16];
+            for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(a + (first + i) * lda + l) : _mm512_setzero_ps();
+            transpose16(r, col);
+            for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(out + (l + j) * MR, keep, col[j]);
+        }
+        for (intptr_t r = 0; r < MR; r++) {
+            const float *src = a + (first + r) * lda;
+            for (intptr_t x = l; x < k; x++) out[x * MR + r] = r < rows ? src[x] : 0.f;
+        }
+    }
+}
+
+// Rows j0..<j0+cols of w, columns pc..<pc+kc, as panel[l * NR + c] (zeros for c >= cols).
+AVX512 void pack_columns(const float *w, intptr_t ldw, intptr_t j0, intptr_t cols, intptr_t pc, intptr_t kc, float *panel) {
+    intptr_t l = 0;
+    if (cols == NR) {
+        for (; l + 16 <= kc; l += 16) {
+            for (int half = 0; half < 2; half++) {
+                __m512 r[16], col[16];
+                for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(w + (j0 + 16 * half + i) * ldw + pc + l);
+                transpose16(r, col);
+                for (int j = 0; j < 16; j++) _mm512_storeu_ps(panel + (l + j) * NR + 16 * half, col[j]);
+            }
+        }
+    }
+    for (intptr_t c = 0; c < NR; c++) {
+        const float *src = w + (j0 + c) * ldw + pc;
+        for (intptr_t x = l; x < kc; x++) panel[x * NR + c] = c < cols ? src[x] : 0.f;
+    }
+}
+
+// c[R x cols] (+)= packed-a panel [kc][MR] · w panel [kc][NR]; R constant at each call.
+AVX512 void block(const float *ap, const float *bp, intptr_t kc, float *c, intptr_t ldc, const int R, intptr_t cols, int first) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (intptr_t l = 0; l < kc; l++) {
+        const __m512 b0 = _mm512_loadu_ps(bp + l * NR), b1 = _mm512_loadu_ps(bp + l * NR + 16);
+        for (int r = 0; r < R; r++) {
+            const __m512 a = _mm512_set1_ps(ap[l * MR + r]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+        }
+    }
+    const __mmask16 m0 = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (int r = 0; r < R; r++) {
+        float *o = c + r * ldc;
+        if (!first) {
+            acc[r][0] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), acc[r][0]);
+            acc[r][1] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), acc[r][1]);
+        }
+        _mm512_mask_storeu_ps(o, m0, acc[r][0]);
+        _mm512_mask_storeu_ps(o + 16, m1, acc[r][1]);
+    }
+}
+
+AVX512 void block_rows(const float *ap, const float *bp, intptr_t kc, float *c, intptr_t ldc, intptr_t rows, intptr_t cols, int first) {
+    switch (rows) {
+    case 12: block(ap, bp, kc, c, ldc, 12, cols, first); break;
+    case 11: block(ap, bp, kc, c, ldc, 11, cols, first); break;
+    case 10: block(ap, bp, kc, c, ldc, 10, cols, first); break;
+    case 9: block(ap, bp, kc, c, ldc, 9, cols, first); break;
+    case 8: block(ap, bp, kc, c, ldc, 8, cols, first); break;
+    case 7: block(ap, bp, kc, c, ldc, 7, cols, first); break;
+    case 6: block(ap, bp, kc, c, ldc, 6, cols, first); break;
+    case 5: block(ap, bp, kc, c, ldc, 5, cols, first); break;
+    case 4: block(ap, bp, kc, c, ldc, 4, cols, first); break;
+    case 3: block(ap, bp, kc, c, ldc, 3, cols, first); break;
+    case 2: block(ap, bp, kc, c, ldc, 2, cols, first); break;
+    case 1: block(ap, bp, kc, c, ldc, 1, cols, first); break;
+    default: break;
+    }
+}
+
+AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
+                                        intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    const intptr_t panels = loupe_gemm_panels(m);
+    for (intptr_t p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
+        const intptr_t p1 = p0 + PANELS_PER_PASS < panels ? p0 + PANELS_PER_PASS : panels;
+        for (intptr_t pc = 0; pc < k; pc += KC) {
+            const intptr_t kc = k - pc < KC ? k - pc : KC;
+            for (intptr_t j0 = jb; j0 < je; j0 += NR) {
+                const intptr_t cols = je - j0 < NR ? je - j0 : NR;
+                pack_columns(w, ldw, j0, cols, pc, kc, scratch);
+                for (intptr_t p = p0; p < p1; p++) {
+                    block_rows(packed + p * MR * k + pc * MR, scratch, kc, c + panel_start(m, panels, p) * ldc + j0, ldc,
+                               panel_rows(m, panels, p), cols, pc == 0);
+                }
+            }
+        }
+    }
+}
+
+#else
+#include <stdlib.h>
+intptr_t loupe_gemm_panels(intptr_t m) { return (m + LOUPE_GEMM_PANEL_ROWS - 1) / LOUPE_GEMM_PANEL_ROWS; }
+void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed) {
+    (void)a; (void)m; (void)k; (void)lda; (void)packed; abort();
+}
+void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
+                          intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    (void)packed; (void)m; (void)k; (void)w; (void)ldw; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
+}
+#endif

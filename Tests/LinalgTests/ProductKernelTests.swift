@@ -1,0 +1,85 @@
+import Linalg
+import Testing
+
+/// ``ProductKernel``'s products `a · bᵀ` against a Double reference, on shapes that leave
+/// every remainder of the kernel's blocking (row panels of 12, column panels of 32, depth
+/// blocks of 256, passes of 20 panels); the AVX-512 kernel's results do not depend on the
+/// thread count; and `LOUPE_GEMM` resolves as documented.
+@Suite struct ProductKernelTests {
+    /// `c` against Σ a·b in Double: error within 1e-5 of Σ|a·b| (float32 sums of at most a
+    /// few thousand terms in any order stay far inside), and `c`'s padding untouched.
+    static func check(_ kernel: ProductKernel, m: Int, n: Int, k: Int, ldc: Int, threads: Int,
+                      rng: inout SeededRandom) -> [Float] {
+        let a = (0..<(m * k)).map { _ in rng.nextGaussian() }, b = (0..<(n * k)).map { _ in rng.nextGaussian() }
+        var c = [Float](repeating: .nan, count: max(1, m * ldc))
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer {
+                    kernel.multiplyTransposed(m: m, n: n, k: k, a: ap.baseAddress!, b: bp.baseAddress!, c: $0.baseAddress!,
+                                              ldc: ldc, threads: threads)
+                }
+            }
+        }
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var value = 0.0, magnitude = 0.0
+                for l in 0..<k {
+                    let p = Double(a[i * k + l]) * Double(b[j * k + l])
+                    value += p
+                    magnitude += abs(p)
+                }
+                worst = max(worst, abs(Double(c[i * ldc + j]) - value) / max(magnitude, 1e-30))
+            }
+            for j in n..<ldc { #expect(c[i * ldc + j].isNaN, "\(kernel) m \(m) n \(n) k \(k): padding written") }
+        }
+        #expect(worst <= 1e-5, "\(kernel) m \(m) n \(n) k \(k) threads \(threads): worst relative error \(worst)")
+        return c
+    }
+
+    @Test(arguments: ProductKernel.supported)
+    func matchesTheDoubleReference(_ kernel: ProductKernel) {
+        var rng = SeededRandom(seed: 41)
+        for (m, n, k) in [(1, 1, 1), (2, 33, 17), (12, 32, 16), (13, 31, 256), (37, 100, 257), (5, 64, 600),
+                          (250, 40, 96), (128, 70, 1536)] {
+            for threads in [1, 2] {
+                _ = Self.check(kernel, m: m, n: n, k: k, ldc: n + 3, threads: threads, rng: &rng)
+            }
+        }
+    }
+
+    /// A depth of zero gives zeros (the kernel's depth loop does not run).
+    @Test(arguments: ProductKernel.supported)
+    func emptyDepthGivesZeros(_ kernel: ProductKernel) {
+        var rng = SeededRandom(seed: 3)
+        let c = Self.check(kernel, m: 3, n: 5, k: 0, ldc: 5, threads: 2, rng: &rng)
+        #expect(c.allSatisfy { $0 == 0 })
+    }
+
+    /// Each element is one sum in one order, so the column split over threads leaves no trace.
+    @Test(.enabled(if: ProductKernel.cpuHasAVX512))
+    func avx512ResultsDoNotDependOnThreads() {
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 3, 8] {
+            var rng = SeededRandom(seed: 9)
+            results.append(Self.check(.avx512, m: 29, n: 300, k: 700, ldc: 300, threads: threads, rng: &rng).map(\.bitPattern))
+        }
+        #expect(results.allSatisfy { $0 == results[0] })
+    }
+
+    @Test func environmentChoice() {
+        // Auto: the AVX-512 kernel only where OpenBLAS runs AVX2 kernels on an AVX-512 CPU.
+        #expect(ProductKernel.choose(nil, cpuHasAVX512: true, blasCore: "Haswell") == (.avx512, nil))
+        #expect(ProductKernel.choose("auto", cpuHasAVX512: true, blasCore: "Zen") == (.avx512, nil))
+        #expect(ProductKernel.choose(nil, cpuHasAVX512: true, blasCore: "Cooperlake") == (.openblas, nil))
+        #expect(ProductKernel.choose("", cpuHasAVX512: true, blasCore: "SkylakeX") == (.openblas, nil))
+        #expect(ProductKernel.choose("auto", cpuHasAVX512: false, blasCore: "Haswell") == (.openblas, nil))
+        #expect(ProductKernel.choose("OpenBLAS", cpuHasAVX512: true, blasCore: "Haswell") == (.openblas, nil))
+        #expect(ProductKernel.choose("avx512", cpuHasAVX512: true, blasCore: "Cooperlake") == (.avx512, nil))
+        let refused = ProductKernel.choose("avx512", cpuHasAVX512: false, blasCore: "Haswell")
+        #expect(refused.kernel == .openblas && refused.warning?.contains("lacks AVX-512F") == true)
+        let unknown = ProductKernel.choose("mkl", cpuHasAVX512: true, blasCore: "Haswell")
+        #expect(unknown.kernel == .avx512 && unknown.warning?.contains("LOUPE_GEMM=mkl") == true)
+        #expect(ProductKernel.supported.contains(.openblas))
+    }
+}
