@@ -10,14 +10,17 @@
 #include "CKernels.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
+#include "avx2_common.h"
 
-#define AVX512 __attribute__((target("avx512f"), always_inline)) static inline
-#define AVX512_KERNEL __attribute__((target("avx512f")))
+// AVX-512F CPUs all have AVX2, FMA and F16C; naming them lets these functions inline
+// avx2_common.h's helpers.
+#define AVX512 __attribute__((target("avx512f,avx2,fma,f16c"), always_inline)) static inline
+#define AVX512_KERNEL __attribute__((target("avx512f,avx2,fma,f16c")))
 
 enum { MR = LOUPE_GEMM_PANEL_ROWS, NR = LOUPE_GEMM_PANEL_COLUMNS, KC = LOUPE_GEMM_DEPTH_BLOCK };
-// Panels of `a` per pass over `w`: 20 panels of 12 rows times 256 floats stay in L2.
-enum { PANELS_PER_PASS = 20 };
+// Panels of `a` per pass over `w`: 48 panels of 12 rows times 256 floats (576 KiB) stay in a
+// 1 MiB L2 next to the weight panel (the causal trace's 550-row batches take one pass).
+enum { PANELS_PER_PASS = 48 };
 
 // Rows of panel p when m rows are split into `panels` nearly equal panels (no one-row tails).
 static inline intptr_t panel_rows(intptr_t m, intptr_t panels, intptr_t p) {
@@ -58,10 +61,11 @@ AVX512 void transpose16(const __m512 r[16], __m512 col[16]) {
 
 // Panel p of `a` as out[l * MR + r] (rows beyond the panel's zero): sixteen columns at a
 // time transposed in registers, the rest one by one.
-AVX512_KERNEL void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed) {
+AVX512_KERNEL void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed,
+                                          intptr_t p0, intptr_t p1) {
     const intptr_t panels = loupe_gemm_panels(m);
     const __mmask16 keep = (1u << MR) - 1;
-    for (intptr_t p = 0; p < panels; p++) {
+    for (intptr_t p = p0; p < p1 && p < panels; p++) {
         const intptr_t first = panel_start(m, panels, p), rows = panel_rows(m, panels, p);
         float *out = packed + p * MR * k;
         intptr_t l = 0;
@@ -78,23 +82,70 @@ AVX512_KERNEL void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k
     }
 }
 
-// Rows j0..<j0+cols of w, columns pc..<pc+kc, as panel[l * NR + c] (zeros for c >= cols).
-AVX512 void pack_columns(const float *w, intptr_t ldw, intptr_t j0, intptr_t cols, intptr_t pc, intptr_t kc, float *panel) {
+// Where the weight rows come from: float32 rows, or GGUF Q8_0 / Q4_1 blocks dequantized on
+// the fly with the operations of Formats' `Dequantize` (q * d; d * q + m), so a product from
+// blocks equals the product from a dequantized tile bit for bit.
+enum source { F32, Q8_0, Q4_1 };
+
+#pragma clang fp contract(off)
+
+// Elements e..<e+16 (e a multiple of 16) of row j.
+AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e, const enum source type) {
+    const uint8_t *row = w + j * rowBytes;
+    if (type == F32) return _mm512_loadu_ps((const float *)row + e);
+    const intptr_t o = e & 31;
+    if (type == Q8_0) {
+        const uint8_t *p = row + 34 * (e >> 5);
+        const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2 + o))));
+        return _mm512_mul_ps(q, _mm512_set1_ps(half_at(p, 0)));
+    }
+    const uint8_t *p = row + 20 * (e >> 5);
+    __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 4)));
+    b = o ? _mm512_srli_epi32(b, 4) : _mm512_and_si512(b, _mm512_set1_epi32(0xF));
+    const __m512 d = _mm512_set1_ps(half_at(p, 0)), m = _mm512_set1_ps(half_at(p, 2));
+    return _mm512_add_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(b)), m);
+}
+
+// Element e of row j (the tail of a float32 row whose length is no multiple of 16).
+AVX512 float element(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e) {
+    float x;
+    memcpy(&x, w + j * rowBytes + 4 * e, 4);
+    return x;
+}
+
+#pragma clang fp contract(on)
+
+// Asks for the bytes of rows j0..<j0+cols, columns pc..<pc+kc, to be brought into cache
+// while the current panel is multiplied: 32 rows read a few lines each are short strided
+// runs the hardware prefetchers do not follow, and the weights come from memory.
+AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const enum source type, intptr_t j0, intptr_t cols,
+                           intptr_t pc, intptr_t kc) {
+    const intptr_t from = type == F32 ? 4 * pc : (pc >> 5) * (type == Q8_0 ? 34 : 20);
+    const intptr_t count = type == F32 ? 4 * kc : ((kc + 31) >> 5) * (type == Q8_0 ? 34 : 20);
+    for (intptr_t c = 0; c < cols; c++) {
+        const uint8_t *p = w + (j0 + c) * rowBytes + from;
+        for (intptr_t b = 0; b < count; b += 64) _mm_prefetch((const char *)(p + b), _MM_HINT_T0);
+        _mm_prefetch((const char *)(p + count - 1), _MM_HINT_T0);
+    }
+}
+
+// Rows j0..<j0+cols of the weights, columns pc..<pc+kc, as panel[l * NR + c] (zeros for
+// c >= cols): sixteen rows by sixteen columns at a time transposed in registers.
+AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const enum source type, intptr_t j0, intptr_t cols,
+                         intptr_t pc, intptr_t kc, float *panel) {
     intptr_t l = 0;
-    if (cols == NR) {
-        for (; l + 16 <= kc; l += 16) {
-            for (int half = 0; half < 2; half++) {
-                __m512 r[16], col[16];
-                for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(w + (j0 + 16 * half + i) * ldw + pc + l);
-                transpose16(r, col);
-                for (int j = 0; j < 16; j++) _mm512_storeu_ps(panel + (l + j) * NR + 16 * half, col[j]);
-            }
+    for (; l + 16 <= kc; l += 16) {
+        for (int half = 0; half < 2; half++) {
+            __m512 r[16], col[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = 16 * half + i < cols ? row16(w, rowBytes, j0 + 16 * half + i, pc + l, type) : _mm512_setzero_ps();
+            transpose16(r, col);
+            for (int j = 0; j < 16; j++) _mm512_storeu_ps(panel + (l + j) * NR + 16 * half, col[j]);
         }
     }
-    for (intptr_t c = 0; c < NR; c++) {
-        const float *src = w + (j0 + c) * ldw + pc;
-        for (intptr_t x = l; x < kc; x++) panel[x * NR + c] = c < cols ? src[x] : 0.f;
-    }
+    // Only float32 rows have lengths that are no multiple of 16 (block types: of 32).
+    for (intptr_t c = 0; c < NR; c++)
+        for (intptr_t x = l; x < kc; x++) panel[x * NR + c] = c < cols ? element(w, rowBytes, j0 + c, pc + x) : 0.f;
 }
 
 // c[R x cols] (+)= packed-a panel [kc][MR] · w panel [kc][NR]; R constant at each call.
@@ -140,8 +191,8 @@ AVX512 void block_rows(const float *ap, const float *bp, intptr_t kc, float *c, 
     }
 }
 
-AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
-                                        intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, intptr_t rowBytes, const enum source type,
+                 intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     const intptr_t panels = loupe_gemm_panels(m);
     for (intptr_t p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
         const intptr_t p1 = p0 + PANELS_PER_PASS < panels ? p0 + PANELS_PER_PASS : panels;
@@ -149,7 +200,8 @@ AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_
             const intptr_t kc = k - pc < KC ? k - pc : KC;
             for (intptr_t j0 = jb; j0 < je; j0 += NR) {
                 const intptr_t cols = je - j0 < NR ? je - j0 : NR;
-                pack_columns(w, ldw, j0, cols, pc, kc, scratch);
+                pack_columns(w, rowBytes, type, j0, cols, pc, kc, scratch);
+                if (j0 + NR < je) prefetch_panel(w, rowBytes, type, j0 + NR, je - j0 - NR < NR ? je - j0 - NR : NR, pc, kc);
                 for (intptr_t p = p0; p < p1; p++) {
                     block_rows(packed + p * MR * k + pc * MR, scratch, kc, c + panel_start(m, panels, p) * ldc + j0, ldc,
                                panel_rows(m, panels, p), cols, pc == 0);
@@ -159,14 +211,37 @@ AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_
     }
 }
 
+AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
+                                        intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    gemm(packed, m, k, (const uint8_t *)w, 4 * ldw, F32, jb, je, c, ldc, scratch);
+}
+
+AVX512_KERNEL void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                                             intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    gemm(packed, m, k, w, rowBytes, Q8_0, jb, je, c, ldc, scratch);
+}
+
+AVX512_KERNEL void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                                             intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    gemm(packed, m, k, w, rowBytes, Q4_1, jb, je, c, ldc, scratch);
+}
+
 #else
 #include <stdlib.h>
 intptr_t loupe_gemm_panels(intptr_t m) { return (m + LOUPE_GEMM_PANEL_ROWS - 1) / LOUPE_GEMM_PANEL_ROWS; }
-void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed) {
-    (void)a; (void)m; (void)k; (void)lda; (void)packed; abort();
+void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1) {
+    (void)a; (void)m; (void)k; (void)lda; (void)packed; (void)p0; (void)p1; abort();
 }
 void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     (void)packed; (void)m; (void)k; (void)w; (void)ldw; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
+}
+void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
+}
+void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
 }
 #endif

@@ -6,7 +6,8 @@ import Linalg
 /// Products keep the input in float32: one or two input rows go through ``RowDot``'s SIMD
 /// kernels; more rows dequantize cache-sized tiles of the matrix into float32 scratch and feed
 /// sgemm. Both use ``KernelSet/active``'s kernels (AVX2/FMA where the CPU has them). Dequantized values are those of ``Dequantize``, so results equal the float32
-/// model's up to summation order.
+/// model's up to summation order. Where ``ProductKernel/forRows(_:)`` picks the AVX-512 kernel,
+/// Q4_1 and Q8_0 products of five or more rows skip the tiles (``blockProduct``).
 public struct QuantizedMatrix: Sendable {
     /// The block format.
     public let type: GGMLType
@@ -28,6 +29,11 @@ public struct QuantizedMatrix: Sendable {
     /// at 16 rows they beat dequantized tiles (default model, 16-token pass 39-45 ms against
     /// 42-77 ms), at 128 tiles and sgemm win.
     public static let multiRowLimit = 32
+    /// Most input rows that take the multi-row kernels when ``ProductKernel/avx512`` reads the
+    /// type's blocks in place (``blockProduct``): one four-row sweep. The default model's
+    /// passes, interleaved: 4 tokens 7.5-7.7 ms against 9.6-9.8 with the block product, 5 tokens
+    /// 15.4-15.9 against 9.7-9.8 (a second sweep reads the weights again), 16 tokens 25-28 against 15-16.
+    public static let multiRowLimitBesideBlocks = 4
     /// Floats in one dequantized tile (512 KiB: well inside L2 next to sgemm's panels).
     static let tileFloats = 1 << 17
     /// Floats in one tile for products of at least ``wideTileRows`` input rows (8 MiB): each
@@ -165,22 +171,29 @@ public struct QuantizedMatrix: Sendable {
     }
 
     /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
-    /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers; up to
-    /// ``multiRowLimit`` the multi-row kernels where the type has one (Q4_1, Q8_0, Q4_K with AVX2);
-    /// more use dequantized tiles and `product`'s matrix product (default ``ProductKernel/active``:
-    /// Loupe's AVX-512 kernel where the CPU has it, else sgemm). `kernels` (default
-    /// ``KernelSet/active``) picks the SIMD kernels; a set this CPU does not run falls back to
-    /// the generic one.
+    /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers. More
+    /// rows go to `product` (default ``ProductKernel/forRows(_:)``): with ``ProductKernel/avx512``,
+    /// Q4_1 and Q8_0 matrices are read in place by ``blockProduct`` (from five rows; up to
+    /// ``multiRowLimitBesideBlocks`` the multi-row kernels), other types through dequantized
+    /// tiles; with ``ProductKernel/openblas``, up to ``multiRowLimit`` rows take the multi-row
+    /// kernels where the type has one (Q4_1, Q8_0, Q4_K with AVX2) and more go through tiles and
+    /// sgemm. `kernels` (default ``KernelSet/active``) picks the SIMD kernels; a set this CPU
+    /// does not run falls back to the generic one.
     public func multiply(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>,
-                         threads: Int = BLAS.threadCount, kernels: KernelSet = .active, product: ProductKernel = .active) {
+                         threads: Int = BLAS.threadCount, kernels: KernelSet = .active, product: ProductKernel? = nil) {
         guard m > 0, rows > 0 else { return }
         let set = kernels.isSupported ? kernels : .generic
+        let chosen = product ?? ProductKernel.forRows(m)
+        let blocks = chosen == .avx512 && chosen.isSupported ? Self.blockFormat(type) : nil
         if m <= Self.rowDotLimit {
             rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
-        } else if m <= Self.multiRowLimit, set == .avx2, let kernel = AVX2Kernels.rowDots(type) {
+        } else if m <= (blocks == nil ? Self.multiRowLimit : Self.multiRowLimitBesideBlocks), set == .avx2,
+                  let kernel = AVX2Kernels.rowDots(type) {
             multiRowProduct(input, rows: m, into: output, threads: threads, kernel: kernel)
+        } else if let blocks {
+            blockProduct(input, rows: m, into: output, threads: threads, format: blocks)
         } else {
-            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set, product: product)
+            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set, product: chosen)
         }
     }
 
@@ -238,6 +251,27 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 
+    /// The block formats ``PackedRows`` reads in place.
+    static func blockFormat(_ type: GGMLType) -> PackedRows.BlockFormat? {
+        switch type {
+        case .q8_0: return .q8_0
+        case .q4_1: return .q4_1
+        default: return nil
+        }
+    }
+
+    /// The product by ``ProductKernel/avx512`` straight from the blocks: each worker
+    /// dequantizes 32-row slices of its columns into a cache-sized panel, so no float32 tile
+    /// is written and read back, and one parallel call covers the whole matrix.
+    func blockProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
+                      format: PackedRows.BlockFormat) {
+        let packed = PackedRows(input, rows: m, columns: columns, threads: threads)
+        withBytes { bytes in
+            packed.multiplyTransposed(blocks: bytes.baseAddress!, format: format, rowBytes: rowBytes, rows: rows,
+                                      into: output, ldc: rows, threads: threads)
+        }
+    }
+
     func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
                       kernels: KernelSet, product: ProductKernel) {
         let (n, k, stride) = (rows, columns, rowBytes)
@@ -267,7 +301,7 @@ public struct QuantizedMatrix: Sendable {
                 let base = bytes.baseAddress!
                 let a: UnsafePointer<Float> = lanes ? pp.baseAddress! : input
                 // With the AVX-512 product the input is packed once for every tile.
-                let packed = product == .avx512 && product.isSupported ? PackedRows(a, rows: m, columns: k) : nil
+                let packed = product == .avx512 && product.isSupported ? PackedRows(a, rows: m, columns: k, threads: threads) : nil
                 for first in Swift.stride(from: 0, to: n, by: tileRows) {
                     let count = min(tileRows, n - first)
                     parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in

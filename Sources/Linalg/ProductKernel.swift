@@ -1,21 +1,23 @@
 import CKernels
 import Foundation
 
-/// Which kernel runs the linear layers' many-row products `c = a · bᵀ` (``QuantizedMatrix``'s
-/// dequantized tiles, float32 weights). ``active`` is chosen once per process: Loupe's
-/// AVX-512 kernel where the CPU has AVX-512F but OpenBLAS runs AVX2 kernels on it, else
-/// OpenBLAS's sgemm; `LOUPE_GEMM=openblas|avx512|auto` overrides it.
+/// Which kernel runs the linear layers' products `c = a · bᵀ` of more than a couple of input
+/// rows (``QuantizedMatrix``'s products, float32 weights): OpenBLAS's sgemm, or Loupe's
+/// AVX-512 kernel. ``forRows(_:)`` decides per product from `$LOUPE_GEMM`
+/// (`openblas|avx512|auto`), the CPU and OpenBLAS's kernel family (``choose(rows:request:cpuHasAVX512:blasCore:)``).
 ///
 /// Why a kernel of our own: OpenBLAS picks its sgemm kernels by CPU family, and where it
 /// runs AVX2 kernels on an AVX-512 CPU (`OPENBLAS_CORETYPE=Haswell`, or a release that does
 /// not know the CPU) the products run at half the core's rate. On a 2-core AMD EPYC with
 /// AVX-512, one thread, `[128, 576] · [1536, 576]ᵀ`: OpenBLAS's Haswell kernels 123-133
-/// GFLOP/s, this kernel 237-257, OpenBLAS's own Cooperlake kernels 220-239. At the causal
-/// trace's 550-row batches the Cooperlake kernels and this one run alike (246-261 against
-/// 200-264 GFLOP/s), and the trace took 15.0 s with them against 16.4 s with this kernel
-/// (its input packing included), so where OpenBLAS runs AVX-512 kernels it keeps the products.
+/// GFLOP/s, this kernel 237-257, OpenBLAS's own Cooperlake kernels 220-239. Short products
+/// (up to ``shortRows`` rows) were never OpenBLAS's: Loupe's multi-row kernels ran them, and
+/// this kernel reading the weights' blocks in place beats those from five rows on (the
+/// default model's 16-token pass 15-16 ms against 25-28). At the causal trace's 550-row
+/// batches OpenBLAS's Cooperlake kernels ran the whole trace in 15.0-15.4 s against 15.9-16.5 s
+/// with this kernel, so where OpenBLAS runs AVX-512 kernels it keeps the long products.
 public enum ProductKernel: String, Sendable, CaseIterable {
-    /// `cblas_sgemm` with OpenBLAS's own threads.
+    /// `cblas_sgemm` with OpenBLAS's own threads (short products: the multi-row kernels).
     case openblas
     /// `CKernels/gemm_avx512.c` (12 × 32 register blocks, packed panels) with the columns
     /// split over ``parallelChunks(_:minimumPerChunk:chunks:_:)``'s workers; run only when
@@ -31,33 +33,53 @@ public enum ProductKernel: String, Sendable, CaseIterable {
     /// CPUID and XGETBV report AVX-512F and the OS saving the opmask and ZMM registers.
     public static let cpuHasAVX512 = loupe_cpu_has_avx512() != 0
 
-    /// The kernel every product uses unless told otherwise: ``choose(_:cpuHasAVX512:blasCore:)``
-    /// of `$LOUPE_GEMM` and OpenBLAS's kernel family; a warning goes to standard error when
-    /// the request cannot be honoured.
-    public static let active: ProductKernel = {
-        let (kernel, warning) = choose(ProcessInfo.processInfo.environment["LOUPE_GEMM"], cpuHasAVX512: cpuHasAVX512,
-                                       blasCore: BLAS.coreName)
+    /// Most input rows of a short product: products this short go to the AVX-512 kernel
+    /// wherever the CPU has it (longer ones only where OpenBLAS runs AVX2 kernels).
+    public static let shortRows = 32
+
+    /// What `$LOUPE_GEMM` asks for: a kernel, or nil for the automatic choice. A warning goes
+    /// to standard error when the value is unknown or asks for AVX-512 on a CPU without it.
+    public static let requested: ProductKernel? = {
+        let (kernel, warning) = parse(ProcessInfo.processInfo.environment["LOUPE_GEMM"], cpuHasAVX512: cpuHasAVX512)
         if let warning { FileHandle.standardError.write(Data("loupe: \(warning)\n".utf8)) }
         return kernel
     }()
 
+    /// OpenBLAS's kernel family, read once.
+    private static let blasCore = BLAS.coreName
+
+    /// The kernel for a product of `rows` input rows in this process.
+    public static func forRows(_ rows: Int) -> ProductKernel {
+        choose(rows: rows, request: requested, cpuHasAVX512: cpuHasAVX512, blasCore: blasCore)
+    }
+
+    /// The kernel for long products in this process (what `loupe-bench` and notebooks print).
+    public static var active: ProductKernel { forRows(.max) }
+
     /// OpenBLAS kernel families (``BLAS/coreName``) whose sgemm runs AVX-512.
     public static let avx512BLASCores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
 
-    /// The kernel `request` names (`openblas`, `avx512`, or `auto`/nil: ``avx512`` when the CPU
-    /// has AVX-512F and OpenBLAS's family `blasCore` is not one of ``avx512BLASCores``, else
-    /// ``openblas``) and, when the request is unknown or asks for AVX-512 on a CPU without it,
-    /// a warning that says which kernel is used instead.
-    public static func choose(_ request: String?, cpuHasAVX512: Bool, blasCore: String) -> (kernel: ProductKernel, warning: String?) {
-        let best: ProductKernel = cpuHasAVX512 && !avx512BLASCores.contains(blasCore.lowercased()) ? .avx512 : .openblas
-        switch request?.lowercased() {
-        case nil, "", "auto": return (best, nil)
+    /// `request` where the CPU runs it; otherwise (auto) ``avx512`` when the CPU has AVX-512F
+    /// and either the product is short (at most ``shortRows`` rows) or OpenBLAS's family
+    /// `blasCore` is not one of ``avx512BLASCores``, else ``openblas``.
+    public static func choose(rows: Int, request: ProductKernel?, cpuHasAVX512: Bool, blasCore: String) -> ProductKernel {
+        if let request { return request == .avx512 && !cpuHasAVX512 ? .openblas : request }
+        guard cpuHasAVX512 else { return .openblas }
+        return rows <= shortRows || !avx512BLASCores.contains(blasCore.lowercased()) ? .avx512 : .openblas
+    }
+
+    /// The kernel a `$LOUPE_GEMM` value names (nil for `auto`, empty or unset) and, when the
+    /// value is unknown or asks for AVX-512 on a CPU without it, a warning that says what is
+    /// used instead.
+    public static func parse(_ value: String?, cpuHasAVX512: Bool) -> (kernel: ProductKernel?, warning: String?) {
+        switch value?.lowercased() {
+        case nil, "", "auto": return (nil, nil)
         case "openblas": return (.openblas, nil)
         case "avx512":
             return cpuHasAVX512 ? (.avx512, nil)
                 : (.openblas, "LOUPE_GEMM=avx512, but this CPU (or OS) lacks AVX-512F; using OpenBLAS's sgemm")
         case let other?:
-            return (best, "LOUPE_GEMM=\(other) is not openblas, avx512 or auto; using \(best.rawValue)")
+            return (nil, "LOUPE_GEMM=\(other) is not openblas, avx512 or auto; choosing automatically")
         }
     }
 
@@ -70,7 +92,7 @@ public enum ProductKernel: String, Sendable, CaseIterable {
             BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc)
             return
         }
-        PackedRows(a, rows: m, columns: k).multiplyTransposed(b, rows: n, into: c, ldc: ldc ?? n, threads: threads)
+        PackedRows(a, rows: m, columns: k, threads: threads).multiplyTransposed(b, rows: n, into: c, ldc: ldc ?? n, threads: threads)
     }
 }
 
@@ -81,9 +103,9 @@ public final class PackedRows {
     public let rows: Int, columns: Int
     private let packed: UnsafeMutablePointer<Float>
 
-    /// Packs `a` (`rows × columns`, rows `lda` apart, default `columns`). Only for CPUs where
-    /// ``ProductKernel/avx512`` is supported.
-    public init(_ a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int? = nil) {
+    /// Packs `a` (`rows × columns`, rows `lda` apart, default `columns`), panels split over
+    /// `threads` workers. Only for CPUs where ``ProductKernel/avx512`` is supported.
+    public init(_ a: UnsafePointer<Float>, rows: Int, columns: Int, lda: Int? = nil, threads: Int = BLAS.threadCount) {
         precondition(ProductKernel.cpuHasAVX512, "PackedRows needs AVX-512F")
         precondition(rows > 0 && columns >= 0, "PackedRows of \(rows) × \(columns)")
         let panels = loupe_gemm_panels(rows)
@@ -92,7 +114,11 @@ public final class PackedRows {
         self.rows = rows
         self.columns = columns
         packed = .allocate(capacity: count)
-        loupe_avx512_pack_rows(a, rows, columns, lda ?? columns, packed)
+        // Workers write disjoint panels; all are done when parallelChunks returns.
+        let (target, stride) = (packed, lda ?? columns)
+        parallelChunks(panels, minimumPerChunk: 2, chunks: max(1, threads)) { range in
+            loupe_avx512_pack_rows(a, rows, columns, stride, target, range.lowerBound, range.upperBound)
+        }
     }
 
     deinit { packed.deallocate() }
@@ -102,6 +128,36 @@ public final class PackedRows {
     /// element of `c` is the same sum in the same order whatever the split.
     public func multiplyTransposed(_ b: UnsafePointer<Float>, rows n: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
                                    threads: Int) {
+        let k = columns
+        run(n: n, c: c, ldc: ldc, threads: threads) { a, m, jb, je, scratch in
+            loupe_avx512_gemm_nt(a, m, k, b, k, jb, je, c, ldc, scratch)
+        }
+    }
+
+    /// GGUF block formats the product reads in place (dequantizing each slice of 32 rows into
+    /// its panel as `Formats.Dequantize` does, so results equal a dequantized tile's).
+    public enum BlockFormat: Sendable {
+        case q8_0, q4_1
+    }
+
+    /// `c[rows × n] = self · Wᵀ` for `W` given as `n` rows of `format` blocks, `rowBytes`
+    /// apart (``columns`` a multiple of 32), with no float32 tile written.
+    public func multiplyTransposed(blocks: UnsafeRawPointer, format: BlockFormat, rowBytes: Int, rows n: Int,
+                                   into c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        precondition(columns % 32 == 0, "block rows of \(columns) elements")
+        let k = columns
+        run(n: n, c: c, ldc: ldc, threads: threads) { a, m, jb, je, scratch in
+            switch format {
+            case .q8_0: loupe_avx512_gemm_nt_q8_0(a, m, k, blocks, rowBytes, jb, je, c, ldc, scratch)
+            case .q4_1: loupe_avx512_gemm_nt_q4_1(a, m, k, blocks, rowBytes, jb, je, c, ldc, scratch)
+            }
+        }
+    }
+
+    /// Splits the `n` output columns into whole panels over `threads` workers and calls `body`
+    /// with the packed rows, their count, a column range and the worker's scratch panel.
+    private func run(n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int,
+                     _ body: (UnsafePointer<Float>, Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         guard n > 0 else { return }
         guard columns > 0 else {
             for i in 0..<rows { (c + i * ldc).initialize(repeating: 0, count: n) }
@@ -109,15 +165,14 @@ public final class PackedRows {
         }
         let width = Int(LOUPE_GEMM_PANEL_COLUMNS), scratchCount = width * Int(LOUPE_GEMM_DEPTH_BLOCK)
         let panels = (n + width - 1) / width
-        let (m, k, a) = (rows, columns, UnsafePointer(packed))
-        // Workers write disjoint column ranges of `c` and only read `a` and `b`; all are done
-        // when parallelChunks returns. More chunks than threads, so a worker that starts late
-        // takes fewer.
+        let (m, a) = (rows, UnsafePointer(packed))
+        // Workers write disjoint column ranges of `c` and only read the packed rows and the
+        // weights; all are done when parallelChunks returns. More chunks than threads, so a
+        // worker that starts late takes fewer.
         parallelChunks(panels, minimumPerChunk: 2, chunks: threads > 1 ? 4 * threads : 1) { range in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
             defer { scratch.deallocate() }
-            let (jb, je) = (range.lowerBound * width, min(n, range.upperBound * width))
-            loupe_avx512_gemm_nt(a, m, k, b, k, jb, je, c, ldc, scratch)
+            body(a, m, range.lowerBound * width, min(n, range.upperBound * width), scratch)
         }
     }
 }

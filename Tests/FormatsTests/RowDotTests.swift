@@ -111,6 +111,48 @@ import Testing
         #expect(matrix.shape == [n, k] && matrix.storageBytes == bytes.count)
     }
 
+    /// Q4_1 and Q8_0 products by each ``ProductKernel`` this CPU runs (with AVX-512: the block
+    /// product that dequantizes 32-row slices into its panels, including a last panel of
+    /// fewer columns), against the Double twin, and with AVX-512 bit for bit the AVX-512
+    /// product of `dense()`'s floats (the same values in the same sums, no tile written).
+    @Test(arguments: [GGMLType.q4_1, .q8_0], ProductKernel.supported)
+    func blockProductMatchesTwinAndTiles(_ type: GGMLType, _ product: ProductKernel) throws {
+        var rng = SeededRandom(seed: 17)
+        let (n, k) = (70, 96 * 3)
+        let bytes = Self.blocks(type, count: n * k / type.blockSize, rng: &rng, scale: Self.ordinary)
+        let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: bytes)
+        let reference = try DequantizeReference.floats(type, bytes: bytes)
+        let dense = w.dense()
+        for m in [3, 5, 13, 40] {
+            let x = Self.input(m * k, rng: &rng)
+            var y = [Float](repeating: .nan, count: m * n), z = y
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, product: product) }
+                dense.withUnsafeBufferPointer { dp in
+                    z.withUnsafeMutableBufferPointer {
+                        product.multiplyTransposed(m: m, n: n, k: k, a: xp.baseAddress!, b: dp.baseAddress!, c: $0.baseAddress!)
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in 0..<m {
+                for r in 0..<n {
+                    var value = 0.0, magnitude = 0.0
+                    for j in 0..<k {
+                        let p = Double(reference[r * k + j]) * Double(x[i * k + j])
+                        value += p
+                        magnitude += abs(p)
+                    }
+                    worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
+                }
+            }
+            #expect(worst <= 1e-5, "\(type) \(product) m \(m): worst relative error \(worst)")
+            if product == .avx512, m > QuantizedMatrix.multiRowLimitBesideBlocks {
+                #expect(y.map(\.bitPattern) == z.map(\.bitPattern), "\(type) m \(m): block product differs from the tile's")
+            }
+        }
+    }
+
     /// `dense()` and row lookups (the tile kernels in file order where the set has them) are
     /// exactly the dequantizer's output, bit for bit, including extreme and subnormal scales.
     @Test(arguments: types, KernelSet.supported)

@@ -68,18 +68,29 @@ import Testing
     }
 
     @Test func environmentChoice() {
-        // Auto: the AVX-512 kernel only where OpenBLAS runs AVX2 kernels on an AVX-512 CPU.
-        #expect(ProductKernel.choose(nil, cpuHasAVX512: true, blasCore: "Haswell") == (.avx512, nil))
-        #expect(ProductKernel.choose("auto", cpuHasAVX512: true, blasCore: "Zen") == (.avx512, nil))
-        #expect(ProductKernel.choose(nil, cpuHasAVX512: true, blasCore: "Cooperlake") == (.openblas, nil))
-        #expect(ProductKernel.choose("", cpuHasAVX512: true, blasCore: "SkylakeX") == (.openblas, nil))
-        #expect(ProductKernel.choose("auto", cpuHasAVX512: false, blasCore: "Haswell") == (.openblas, nil))
-        #expect(ProductKernel.choose("OpenBLAS", cpuHasAVX512: true, blasCore: "Haswell") == (.openblas, nil))
-        #expect(ProductKernel.choose("avx512", cpuHasAVX512: true, blasCore: "Cooperlake") == (.avx512, nil))
-        let refused = ProductKernel.choose("avx512", cpuHasAVX512: false, blasCore: "Haswell")
+        // Auto: the AVX-512 kernel for short products wherever the CPU has it, for long ones
+        // only where OpenBLAS runs AVX2 kernels on an AVX-512 CPU.
+        func auto(_ rows: Int, _ avx512: Bool, _ core: String) -> ProductKernel {
+            ProductKernel.choose(rows: rows, request: nil, cpuHasAVX512: avx512, blasCore: core)
+        }
+        #expect(auto(128, true, "Haswell") == .avx512 && auto(128, true, "Zen") == .avx512)
+        #expect(auto(128, true, "Cooperlake") == .openblas && auto(550, true, "SkylakeX") == .openblas)
+        #expect(auto(ProductKernel.shortRows, true, "Cooperlake") == .avx512)
+        #expect(auto(ProductKernel.shortRows + 1, true, "Cooperlake") == .openblas)
+        #expect(auto(16, false, "Haswell") == .openblas && auto(128, false, "Haswell") == .openblas)
+        // A request wins where the CPU runs it.
+        #expect(ProductKernel.choose(rows: 16, request: .openblas, cpuHasAVX512: true, blasCore: "Haswell") == .openblas)
+        #expect(ProductKernel.choose(rows: 900, request: .avx512, cpuHasAVX512: true, blasCore: "Cooperlake") == .avx512)
+        #expect(ProductKernel.choose(rows: 900, request: .avx512, cpuHasAVX512: false, blasCore: "Haswell") == .openblas)
+        // LOUPE_GEMM values.
+        #expect(ProductKernel.parse(nil, cpuHasAVX512: true) == (nil, nil))
+        #expect(ProductKernel.parse("auto", cpuHasAVX512: true) == (nil, nil))
+        #expect(ProductKernel.parse("OpenBLAS", cpuHasAVX512: true) == (.openblas, nil))
+        #expect(ProductKernel.parse("avx512", cpuHasAVX512: true) == (.avx512, nil))
+        let refused = ProductKernel.parse("avx512", cpuHasAVX512: false)
         #expect(refused.kernel == .openblas && refused.warning?.contains("lacks AVX-512F") == true)
-        let unknown = ProductKernel.choose("mkl", cpuHasAVX512: true, blasCore: "Haswell")
-        #expect(unknown.kernel == .avx512 && unknown.warning?.contains("LOUPE_GEMM=mkl") == true)
+        let unknown = ProductKernel.parse("mkl", cpuHasAVX512: true)
+        #expect(unknown.kernel == nil && unknown.warning?.contains("LOUPE_GEMM=mkl") == true)
         #expect(ProductKernel.supported.contains(.openblas))
     }
 }

@@ -92,7 +92,8 @@ void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, const float *v, 
 
 /// The AVX-512 product c[m x n] = a[m x k] · w[n x k]ᵀ (row-major; `gemm_avx512.c`, compiled
 /// for `avx512f`: call only when `loupe_cpu_has_avx512()` returned 1). `a` is packed once by
-/// `loupe_avx512_pack_rows` into `packed`, which holds `loupe_gemm_panels(m) * 12 * k` floats;
+/// `loupe_avx512_pack_rows` (panels p0..<p1; ranges may be packed on different threads) into
+/// `packed`, which holds `loupe_gemm_panels(m) * 12 * k` floats;
 /// `loupe_avx512_gemm_nt` then writes columns jb..<je of c (rows of w), using `scratch` of
 /// 32 * 256 floats. Disjoint column ranges may run on different threads at once (each with its
 /// own scratch); each element is the same float32 sum whatever the split.
@@ -100,9 +101,16 @@ void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, const float *v, 
 #define LOUPE_GEMM_PANEL_COLUMNS 32
 #define LOUPE_GEMM_DEPTH_BLOCK 256
 intptr_t loupe_gemm_panels(intptr_t m);
-void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed);
+void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1);
 void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
+/// The same product with `w` a matrix of GGUF Q8_0 or Q4_1 blocks (`rowBytes` per row, k a
+/// multiple of 32), each slice dequantized into the panel as `Dequantize` computes it: the
+/// result equals the product from a dequantized tile bit for bit, without writing the tile.
+void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
+void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
 
 #ifdef __cplusplus
 }
