@@ -42,6 +42,24 @@ import Testing
 
     static func input(_ k: Int, rng: inout SeededRandom) -> [Float] { (0..<k).map { _ in rng.nextGaussian() } }
 
+    /// The largest error of `y[m × n]` against the twin's `x · Wᵀ` (Double sums over the
+    /// reference dequantizer's `weights[n × k]`), relative to each element's `Σ|W|·|x|`.
+    static func worstRelativeError(_ y: [Float], x: [Float], weights: [Float], m: Int, n: Int, k: Int) -> Double {
+        var worst = 0.0
+        for i in 0..<m {
+            for r in 0..<n {
+                var value = 0.0, magnitude = 0.0
+                for j in 0..<k {
+                    let p = Double(weights[r * k + j]) * Double(x[i * k + j])
+                    value += p
+                    magnitude += abs(p)
+                }
+                worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
+            }
+        }
+        return worst
+    }
+
     static func check(_ type: GGMLType, row: [UInt8], x: [Float], _ kernels: KernelSet, _ label: String) throws {
         let got = try RowDot.dot(type, row: row, x: x, kernels: kernels)
         let want = try RowDotReference.dot(type, row: row, x: x)
@@ -93,18 +111,7 @@ import Testing
             let x = Self.input(m * k, rng: &rng)
             var y = [Float](repeating: .nan, count: m * n)
             x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { w.multiply(xp.baseAddress!, rows: m, into: $0.baseAddress!, kernels: kernels) } }
-            var worst = 0.0
-            for i in 0..<m {
-                for r in 0..<n {
-                    var value = 0.0, magnitude = 0.0
-                    for j in 0..<k {
-                        let p = Double(reference[r * k + j]) * Double(x[i * k + j])
-                        value += p
-                        magnitude += abs(p)
-                    }
-                    worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
-                }
-            }
+            let worst = Self.worstRelativeError(y, x: x, weights: reference, m: m, n: n, k: k)
             #expect(worst <= 1e-5, "\(type) \(kernels) m \(m): worst relative error \(worst)")
         }
         let matrix = WeightMatrix.quantized(w)
@@ -134,18 +141,7 @@ import Testing
                     }
                 }
             }
-            var worst = 0.0
-            for i in 0..<m {
-                for r in 0..<n {
-                    var value = 0.0, magnitude = 0.0
-                    for j in 0..<k {
-                        let p = Double(reference[r * k + j]) * Double(x[i * k + j])
-                        value += p
-                        magnitude += abs(p)
-                    }
-                    worst = max(worst, abs(Double(y[i * n + r]) - value) / max(magnitude, .leastNormalMagnitude))
-                }
-            }
+            let worst = Self.worstRelativeError(y, x: x, weights: reference, m: m, n: n, k: k)
             #expect(worst <= 1e-5, "\(type) \(product) m \(m): worst relative error \(worst)")
             if product == .avx512, m > QuantizedMatrix.multiRowLimitBesideBlocks {
                 #expect(y.map(\.bitPattern) == z.map(\.bitPattern), "\(type) m \(m): block product differs from the tile's")
