@@ -82,28 +82,102 @@ AVX512_KERNEL void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k
     }
 }
 
-// Where the weight rows come from: float32 rows, or GGUF Q8_0 / Q4_1 blocks dequantized on
-// the fly with the operations of Formats' `Dequantize` (q * d; d * q + m), so a product from
-// blocks equals the product from a dequantized tile bit for bit.
-enum source { F32, Q8_0, Q4_1 };
+// Where the weight rows come from: float32 rows, or GGUF blocks (`LOUPE_BLOCKS_*`)
+// dequantized on the fly with the operations of Formats' `Dequantize` in its order (no FMA
+// contraction), so a product from blocks equals the product from a dequantized tile bit for bit.
+enum { F32 = 0 };
+
+// Bytes of one block and elements per block of a source.
+static inline intptr_t block_bytes(const int type) {
+    switch (type) {
+    case LOUPE_BLOCKS_Q8_0: return 34;
+    case LOUPE_BLOCKS_Q4_0: return 18;
+    case LOUPE_BLOCKS_Q4_1: return 20;
+    case LOUPE_BLOCKS_Q5_0: return 22;
+    case LOUPE_BLOCKS_Q5_1: return 24;
+    case LOUPE_BLOCKS_Q4_K: return 144;
+    case LOUPE_BLOCKS_Q5_K: return 176;
+    case LOUPE_BLOCKS_Q6_K: return 210;
+    case LOUPE_BLOCKS_F16: case LOUPE_BLOCKS_BF16: return 64;
+    default: return 128;   // F32: 32 floats
+    }
+}
+static inline intptr_t block_elements(const int type) {
+    return type == LOUPE_BLOCKS_Q4_K || type == LOUPE_BLOCKS_Q5_K || type == LOUPE_BLOCKS_Q6_K ? 256 : 32;
+}
 
 #pragma clang fp contract(off)
 
+// The 16 bytes at p widened to 32-bit lanes.
+AVX512 __m512i bytes16(const uint8_t *p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)); }
+
+// Bits b..b+15 of the 32-bit word at p, as 0 or 16 per lane (Q5_0/Q5_1's fifth bits).
+AVX512 __m512i fifth16(const uint8_t *p, int b) {
+    uint32_t qh;
+    memcpy(&qh, p, 4);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i bits = _mm512_srlv_epi32(_mm512_set1_epi32((int)(qh >> b)), iota);
+    return _mm512_slli_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(1)), 4);
+}
+
 // Elements e..<e+16 (e a multiple of 16) of row j.
-AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e, const enum source type) {
+AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e, const int type) {
     const uint8_t *row = w + j * rowBytes;
+    const __m512i low = _mm512_set1_epi32(0xF);
+    const intptr_t o = e & 31;                                       // 0 or 16 within a group of 32
     if (type == F32) return _mm512_loadu_ps((const float *)row + e);
-    const intptr_t o = e & 31;
-    if (type == Q8_0) {
+    if (type == LOUPE_BLOCKS_F16) return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(row + 2 * e)));
+    if (type == LOUPE_BLOCKS_BF16) {
+        const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(row + 2 * e)));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
+    }
+    if (type == LOUPE_BLOCKS_Q8_0) {                                // q * d
         const uint8_t *p = row + 34 * (e >> 5);
         const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2 + o))));
         return _mm512_mul_ps(q, _mm512_set1_ps(half_at(p, 0)));
     }
-    const uint8_t *p = row + 20 * (e >> 5);
-    __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 4)));
-    b = o ? _mm512_srli_epi32(b, 4) : _mm512_and_si512(b, _mm512_set1_epi32(0xF));
-    const __m512 d = _mm512_set1_ps(half_at(p, 0)), m = _mm512_set1_ps(half_at(p, 2));
-    return _mm512_add_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(b)), m);
+    if (type == LOUPE_BLOCKS_Q4_0 || type == LOUPE_BLOCKS_Q5_0) {   // d * (q - 8 or 16)
+        const int five = type == LOUPE_BLOCKS_Q5_0;
+        const uint8_t *p = row + (five ? 22 : 18) * (e >> 5);
+        __m512i q = bytes16(p + (five ? 6 : 2));
+        q = o ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
+        if (five) q = _mm512_or_si512(q, fifth16(p + 2, (int)o));
+        q = _mm512_sub_epi32(q, _mm512_set1_epi32(five ? 16 : 8));
+        return _mm512_mul_ps(_mm512_set1_ps(half_at(p, 0)), _mm512_cvtepi32_ps(q));
+    }
+    if (type == LOUPE_BLOCKS_Q4_1 || type == LOUPE_BLOCKS_Q5_1) {   // d * q + m
+        const int five = type == LOUPE_BLOCKS_Q5_1;
+        const uint8_t *p = row + (five ? 24 : 20) * (e >> 5);
+        __m512i q = bytes16(p + (five ? 8 : 4));
+        q = o ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
+        if (five) q = _mm512_or_si512(q, fifth16(p + 4, (int)o));
+        const __m512 d = _mm512_set1_ps(half_at(p, 0)), m = _mm512_set1_ps(half_at(p, 2));
+        return _mm512_add_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(q)), m);
+    }
+    if (type == LOUPE_BLOCKS_Q4_K || type == LOUPE_BLOCKS_Q5_K) {   // (d * sc) * q - (dmin * m)
+        const int five = type == LOUPE_BLOCKS_Q5_K;
+        const uint8_t *p = row + (five ? 176 : 144) * (e >> 8);
+        const int g = (int)((e & 255) >> 5);                         // group 0..<8: pair g/2, high nibbles if odd
+        float sc, mn;
+        scale_min(p + 4, g, &sc, &mn);
+        __m512i q = bytes16(p + (five ? 48 : 16) + 32 * (g >> 1) + o);
+        q = g & 1 ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
+        if (five) {
+            const __m512i h = _mm512_srl_epi32(bytes16(p + 16 + o), _mm_cvtsi32_si128(g));
+            q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_and_si512(h, _mm512_set1_epi32(1)), 4));
+        }
+        const float d = half_at(p, 0), dmin = half_at(p, 2);
+        return _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(d * sc), _mm512_cvtepi32_ps(q)), _mm512_set1_ps(dmin * mn));
+    }
+    // LOUPE_BLOCKS_Q6_K: (d * scale) * (q - 32), ql[128] qh[64] scales[16] d.
+    const uint8_t *p = row + 210 * (e >> 8);
+    const intptr_t h = (e & 255) >> 7, g = (e & 127) >> 5;          // half, group of 32 in it
+    __m512i q = bytes16(p + 64 * h + (g & 1 ? 32 : 0) + o);
+    q = g >= 2 ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
+    const __m512i hb = _mm512_srl_epi32(bytes16(p + 128 + 32 * h + o), _mm_cvtsi32_si128((int)(2 * g)));
+    q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_and_si512(hb, _mm512_set1_epi32(3)), 4));
+    const float scale = half_at(p, 208) * (float)(int8_t)p[192 + 8 * h + o / 16 + 2 * g];
+    return _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(32))));
 }
 
 // Element e of row j (the tail of a float32 row whose length is no multiple of 16).
@@ -118,10 +192,10 @@ AVX512 float element(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e
 // Asks for the bytes of rows j0..<j0+cols, columns pc..<pc+kc, to be brought into cache
 // while the current panel is multiplied: 32 rows read a few lines each are short strided
 // runs the hardware prefetchers do not follow, and the weights come from memory.
-AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const enum source type, intptr_t j0, intptr_t cols,
+AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const int type, intptr_t j0, intptr_t cols,
                            intptr_t pc, intptr_t kc) {
-    const intptr_t from = type == F32 ? 4 * pc : (pc >> 5) * (type == Q8_0 ? 34 : 20);
-    const intptr_t count = type == F32 ? 4 * kc : ((kc + 31) >> 5) * (type == Q8_0 ? 34 : 20);
+    const intptr_t per = block_elements(type), bytes = block_bytes(type);
+    const intptr_t from = pc / per * bytes, count = (kc + per - 1) / per * bytes;
     for (intptr_t c = 0; c < cols; c++) {
         const uint8_t *p = w + (j0 + c) * rowBytes + from;
         for (intptr_t b = 0; b < count; b += 64) _mm_prefetch((const char *)(p + b), _MM_HINT_T0);
@@ -131,7 +205,7 @@ AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const enum sourc
 
 // Rows j0..<j0+cols of the weights, columns pc..<pc+kc, as panel[l * NR + c] (zeros for
 // c >= cols): sixteen rows by sixteen columns at a time transposed in registers.
-AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const enum source type, intptr_t j0, intptr_t cols,
+AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const int type, intptr_t j0, intptr_t cols,
                          intptr_t pc, intptr_t kc, float *panel) {
     intptr_t l = 0;
     for (; l + 16 <= kc; l += 16) {
@@ -191,7 +265,7 @@ AVX512 void block_rows(const float *ap, const float *bp, intptr_t kc, float *c, 
     }
 }
 
-AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, intptr_t rowBytes, const enum source type,
+AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, intptr_t rowBytes, const int type,
                  intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     const intptr_t panels = loupe_gemm_panels(m);
     for (intptr_t p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
@@ -216,14 +290,16 @@ AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_
     gemm(packed, m, k, (const uint8_t *)w, 4 * ldw, F32, jb, je, c, ldc, scratch);
 }
 
-AVX512_KERNEL void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                                             intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
-    gemm(packed, m, k, w, rowBytes, Q8_0, jb, je, c, ldc, scratch);
-}
-
-AVX512_KERNEL void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                                             intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
-    gemm(packed, m, k, w, rowBytes, Q4_1, jb, je, c, ldc, scratch);
+AVX512_KERNEL void loupe_avx512_gemm_nt_blocks(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                                               int format, intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    switch (format) {
+#define FORMAT(f) case f: gemm(packed, m, k, w, rowBytes, f, jb, je, c, ldc, scratch); break;
+    FORMAT(LOUPE_BLOCKS_Q8_0) FORMAT(LOUPE_BLOCKS_Q4_0) FORMAT(LOUPE_BLOCKS_Q4_1) FORMAT(LOUPE_BLOCKS_Q5_0)
+    FORMAT(LOUPE_BLOCKS_Q5_1) FORMAT(LOUPE_BLOCKS_Q4_K) FORMAT(LOUPE_BLOCKS_Q5_K) FORMAT(LOUPE_BLOCKS_Q6_K)
+    FORMAT(LOUPE_BLOCKS_F16) FORMAT(LOUPE_BLOCKS_BF16)
+#undef FORMAT
+    default: break;
+    }
 }
 
 #else
@@ -236,12 +312,9 @@ void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const flo
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     (void)packed; (void)m; (void)k; (void)w; (void)ldw; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
 }
-void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
-    (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
-}
-void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
-    (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
+void loupe_avx512_gemm_nt_blocks(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                                 int format, intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
+    (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)format; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch;
+    abort();
 }
 #endif

@@ -7,7 +7,7 @@ import Linalg
 /// kernels; more rows dequantize cache-sized tiles of the matrix into float32 scratch and feed
 /// sgemm. Both use ``KernelSet/active``'s kernels (AVX2/FMA where the CPU has them). Dequantized values are those of ``Dequantize``, so results equal the float32
 /// model's up to summation order. Where ``ProductKernel/forRows(_:)`` picks the AVX-512 kernel,
-/// Q4_1 and Q8_0 products of five or more rows skip the tiles (``blockProduct``).
+/// products of five or more rows skip the tiles (``blockProduct``).
 public struct QuantizedMatrix: Sendable {
     /// The block format.
     public let type: GGMLType
@@ -173,9 +173,9 @@ public struct QuantizedMatrix: Sendable {
     /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
     /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers. More
     /// rows go to `product` (default ``ProductKernel/forRows(_:)``): with ``ProductKernel/avx512``,
-    /// Q4_1 and Q8_0 matrices are read in place by ``blockProduct`` (from five rows; up to
-    /// ``multiRowLimitBesideBlocks`` the multi-row kernels), other types through dequantized
-    /// tiles; with ``ProductKernel/openblas``, up to ``multiRowLimit`` rows take the multi-row
+    /// the matrix is read in place by ``blockProduct`` (from five rows; up to
+    /// ``multiRowLimitBesideBlocks`` the multi-row kernels where the type has one); with
+    /// ``ProductKernel/openblas``, up to ``multiRowLimit`` rows take the multi-row
     /// kernels where the type has one (Q4_1, Q8_0, Q4_K with AVX2) and more go through tiles and
     /// sgemm. `kernels` (default ``KernelSet/active``) picks the SIMD kernels; a set this CPU
     /// does not run falls back to the generic one.
@@ -251,11 +251,19 @@ public struct QuantizedMatrix: Sendable {
         }
     }
 
-    /// The block formats ``PackedRows`` reads in place.
+    /// The block format ``PackedRows`` reads `type` as (every type this matrix holds).
     static func blockFormat(_ type: GGMLType) -> PackedRows.BlockFormat? {
         switch type {
         case .q8_0: return .q8_0
+        case .q4_0: return .q4_0
         case .q4_1: return .q4_1
+        case .q5_0: return .q5_0
+        case .q5_1: return .q5_1
+        case .q4_K: return .q4_K
+        case .q5_K: return .q5_K
+        case .q6_K: return .q6_K
+        case .f16: return .f16
+        case .bf16: return .bf16
         default: return nil
         }
     }

@@ -14,7 +14,7 @@ import Foundation
 /// (up to ``shortRows`` rows) were never OpenBLAS's: Loupe's multi-row kernels ran them, and
 /// this kernel reading the weights' blocks in place beats those from five rows on (the
 /// default model's 16-token pass 15-16 ms against 25-28). At the causal trace's 550-row
-/// batches OpenBLAS's Cooperlake kernels ran the whole trace in 15.0-15.4 s against 15.9-16.5 s
+/// batches OpenBLAS's Cooperlake kernels ran the whole trace in 15.0-15.4 s against 15.9-16.9 s
 /// with this kernel, so where OpenBLAS runs AVX-512 kernels it keeps the long products.
 public enum ProductKernel: String, Sendable, CaseIterable {
     /// `cblas_sgemm` with OpenBLAS's own threads (short products: the multi-row kernels).
@@ -136,21 +136,37 @@ public final class PackedRows {
 
     /// GGUF block formats the product reads in place (dequantizing each slice of 32 rows into
     /// its panel as `Formats.Dequantize` does, so results equal a dequantized tile's).
-    public enum BlockFormat: Sendable {
-        case q8_0, q4_1
+    public enum BlockFormat: Sendable, CaseIterable {
+        case q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K, f16, bf16
+
+        /// The kernel's `LOUPE_BLOCKS_*` code.
+        var code: Int32 {
+            switch self {
+            case .q8_0: return Int32(LOUPE_BLOCKS_Q8_0)
+            case .q4_0: return Int32(LOUPE_BLOCKS_Q4_0)
+            case .q4_1: return Int32(LOUPE_BLOCKS_Q4_1)
+            case .q5_0: return Int32(LOUPE_BLOCKS_Q5_0)
+            case .q5_1: return Int32(LOUPE_BLOCKS_Q5_1)
+            case .q4_K: return Int32(LOUPE_BLOCKS_Q4_K)
+            case .q5_K: return Int32(LOUPE_BLOCKS_Q5_K)
+            case .q6_K: return Int32(LOUPE_BLOCKS_Q6_K)
+            case .f16: return Int32(LOUPE_BLOCKS_F16)
+            case .bf16: return Int32(LOUPE_BLOCKS_BF16)
+            }
+        }
+
+        /// Elements per block: 256 for the K-quants, else 32 (one group).
+        public var blockElements: Int { [.q4_K, .q5_K, .q6_K].contains(self) ? 256 : 32 }
     }
 
     /// `c[rows × n] = self · Wᵀ` for `W` given as `n` rows of `format` blocks, `rowBytes`
-    /// apart (``columns`` a multiple of 32), with no float32 tile written.
+    /// apart (``columns`` a multiple of the format's block), with no float32 tile written.
     public func multiplyTransposed(blocks: UnsafeRawPointer, format: BlockFormat, rowBytes: Int, rows n: Int,
                                    into c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        precondition(columns % 32 == 0, "block rows of \(columns) elements")
-        let k = columns
+        precondition(columns % format.blockElements == 0, "\(format) rows of \(columns) elements")
+        let (k, code) = (columns, format.code)
         run(n: n, c: c, ldc: ldc, threads: threads) { a, m, jb, je, scratch in
-            switch format {
-            case .q8_0: loupe_avx512_gemm_nt_q8_0(a, m, k, blocks, rowBytes, jb, je, c, ldc, scratch)
-            case .q4_1: loupe_avx512_gemm_nt_q4_1(a, m, k, blocks, rowBytes, jb, je, c, ldc, scratch)
-            }
+            loupe_avx512_gemm_nt_blocks(a, m, k, blocks, rowBytes, code, jb, je, c, ldc, scratch)
         }
     }
 

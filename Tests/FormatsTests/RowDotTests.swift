@@ -118,14 +118,14 @@ import Testing
         #expect(matrix.shape == [n, k] && matrix.storageBytes == bytes.count)
     }
 
-    /// Q4_1 and Q8_0 products by each ``ProductKernel`` this CPU runs (with AVX-512: the block
+    /// Products of every type by each ``ProductKernel`` this CPU runs (with AVX-512: the block
     /// product that dequantizes 32-row slices into its panels, including a last panel of
     /// fewer columns), against the Double twin, and with AVX-512 bit for bit the AVX-512
     /// product of `dense()`'s floats (the same values in the same sums, no tile written).
-    @Test(arguments: [GGMLType.q4_1, .q8_0], ProductKernel.supported)
+    @Test(arguments: types, ProductKernel.supported)
     func blockProductMatchesTwinAndTiles(_ type: GGMLType, _ product: ProductKernel) throws {
         var rng = SeededRandom(seed: 17)
-        let (n, k) = (70, 96 * 3)
+        let (n, k) = (70, type.blockSize == 256 ? 512 : 96 * 3)
         let bytes = Self.blocks(type, count: n * k / type.blockSize, rng: &rng, scale: Self.ordinary)
         let w = try QuantizedMatrix(type: type, rows: n, columns: k, bytes: bytes)
         let reference = try DequantizeReference.floats(type, bytes: bytes)

@@ -104,13 +104,16 @@ intptr_t loupe_gemm_panels(intptr_t m);
 void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1);
 void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
-/// The same product with `w` a matrix of GGUF Q8_0 or Q4_1 blocks (`rowBytes` per row, k a
-/// multiple of 32), each slice dequantized into the panel as `Dequantize` computes it: the
-/// result equals the product from a dequantized tile bit for bit, without writing the tile.
-void loupe_avx512_gemm_nt_q8_0(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
-void loupe_avx512_gemm_nt_q4_1(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
-                               intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
+/// The same product with `w` a matrix of GGUF blocks of `format` (`rowBytes` per row; k a
+/// multiple of the block size, and of 32), each slice dequantized into the panel as
+/// `Dequantize` computes it: the result equals the product from a dequantized tile bit for bit,
+/// without writing the tile.
+enum {
+    LOUPE_BLOCKS_Q8_0 = 1, LOUPE_BLOCKS_Q4_0 = 2, LOUPE_BLOCKS_Q4_1 = 3, LOUPE_BLOCKS_Q5_0 = 4, LOUPE_BLOCKS_Q5_1 = 5,
+    LOUPE_BLOCKS_Q4_K = 6, LOUPE_BLOCKS_Q5_K = 7, LOUPE_BLOCKS_Q6_K = 8, LOUPE_BLOCKS_F16 = 9, LOUPE_BLOCKS_BF16 = 10
+};
+void loupe_avx512_gemm_nt_blocks(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
+                                 int format, intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
 
 #ifdef __cplusplus
 }
