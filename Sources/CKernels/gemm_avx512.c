@@ -7,6 +7,9 @@
 // multiplied into a 12 x 32 block of `c` held in 24 zmm accumulators (one broadcast per row
 // and step, two FMAs). `c` is written on the first k block and added to on the next, so
 // each element is the same sum in the same order whatever the column split across threads.
+// The rows of `w` are float32 or GGUF blocks of any of the ten types Formats reads in place:
+// `row16` dequantizes sixteen elements at a time exactly as Formats' `Dequantize` does, so no
+// float32 tile of the matrix is ever written.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
