@@ -23,7 +23,8 @@ public struct QuantizedMatrix: Sendable {
         case owned([UInt8])
     }
 
-    /// Most input rows that take the row-dot path; more take the dequantized-tile path.
+    /// Most input rows that take the row-dot path; more take the multi-row kernels, the
+    /// AVX-512 block product or dequantized tiles (``multiply(_:rows:into:threads:kernels:product:)``).
     public static let rowDotLimit = 2
     /// Most input rows that take the multi-row kernels (where the type has one on this CPU):
     /// at 16 rows they beat dequantized tiles (default model, 16-token pass 39-45 ms against

@@ -4,8 +4,9 @@ import Linalg
 
 /// `--kernels-bench`: each in-place kernel of each ``KernelSet`` this CPU runs, on a random
 /// 1536 × 1536 matrix of each type (scales 1.0, normal 16-bit values): the row-dot product of
-/// one input row on one thread, the product of 16 input rows on one thread (the multi-row
-/// kernels where the type has one, else dequantized tiles and sgemm), and `dense()` (the tile
+/// one input row on one thread, the product of 16 input rows on one thread (what
+/// `QuantizedMatrix.multiply` picks: the AVX-512 block product where the CPU has AVX-512, else
+/// the multi-row kernels where the type has one or dequantized tiles and sgemm), and `dense()` (the tile
 /// kernels, every thread), as billions of weights (times input rows) per second (median of 15
 /// after a warm-up). One JSON line per type and set.
 func kernelsBenchmark() throws {
