@@ -185,6 +185,8 @@ public struct QuantizedMatrix: Sendable {
         guard m > 0, rows > 0 else { return }
         let set = kernels.isSupported ? kernels : .generic
         let chosen = product ?? ProductKernel.forRows(m)
+        // Every type a matrix holds has a block format, so with the AVX-512 product the
+        // tiles (below) only ever feed OpenBLAS.
         let blocks = chosen == .avx512 && chosen.isSupported ? Self.blockFormat(type) : nil
         if m <= Self.rowDotLimit {
             rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
@@ -194,7 +196,7 @@ public struct QuantizedMatrix: Sendable {
         } else if let blocks {
             blockProduct(input, rows: m, into: output, threads: threads, format: blocks)
         } else {
-            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set, product: chosen)
+            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
         }
     }
 
@@ -282,7 +284,7 @@ public struct QuantizedMatrix: Sendable {
     }
 
     func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
-                      kernels: KernelSet, product: ProductKernel) {
+                      kernels: KernelSet) {
         let (n, k, stride) = (rows, columns, rowBytes)
         let budget = m >= Self.wideTileRows ? Self.wideTileFloats : Self.tileFloats
         let tileRows = max(8, min(n, budget / k) / 8 * 8)
@@ -309,8 +311,6 @@ public struct QuantizedMatrix: Sendable {
             permuted.withUnsafeBufferPointer { pp in
                 let base = bytes.baseAddress!
                 let a: UnsafePointer<Float> = lanes ? pp.baseAddress! : input
-                // With the AVX-512 product the input is packed once for every tile.
-                let packed = product == .avx512 && product.isSupported ? PackedRows(a, rows: m, columns: k, threads: threads) : nil
                 for first in Swift.stride(from: 0, to: n, by: tileRows) {
                     let count = min(tileRows, n - first)
                     parallelChunks(count, minimumPerChunk: 16, chunks: threads) { range in
@@ -322,11 +322,7 @@ public struct QuantizedMatrix: Sendable {
                             }
                         }
                     }
-                    if let packed {
-                        packed.multiplyTransposed(tile, rows: count, into: output + first, ldc: n, threads: threads)
-                    } else {
-                        BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
-                    }
+                    BLAS.gemmTransposedB(m: m, n: count, k: k, a: a, b: tile, c: output + first, ldc: n)
                 }
             }
         }
