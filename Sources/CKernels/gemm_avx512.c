@@ -1,12 +1,15 @@
 // AVX-512 matrix product for the linear layers' many-row products: c[m x n] = a[m x k] · w[n x k]ᵀ,
 // all row-major (the layout of a dequantized weight tile and of the activations).
 //
-// The classic blocked scheme (Goto/BLIS): `a` is packed once into panels of up to 12 rows,
-// each stored column by column ([l][r]); for each block of 256 columns of k, 32 rows of `w`
-// are transposed into a panel [l][c] (16 x 16 transposes in registers) and every `a` panel is
-// multiplied into a 12 x 32 block of `c` held in 24 zmm accumulators (one broadcast per row
-// and step, two FMAs). `c` is written on the first k block and added to on the next, so
-// each element is the same sum in the same order whatever the column split across threads.
+// A blocked scheme after Goto/BLIS: `a` is packed once into panels of up to 12 rows, each
+// stored column by column ([l][r]); 32 rows of `w` at a time are transposed into a panel
+// [l][c] (16 x 16 transposes in registers) over the whole depth k (up to 2048, else slices of
+// it), and every `a` panel is multiplied into a 12 x 32 block of `c` held in 24 zmm
+// accumulators (one broadcast per row and step, two FMAs). The weight panel (at most 256 KiB)
+// stays in L2 while the `a` panels stream past it, and each block of `c` is written once:
+// with 256-deep slices instead, reading back and adding to blocks of `c` that had left L2
+// cost the causal trace 10% (its 550-row batches' outputs are 1-3 MB). Each element is the
+// same sum in the same order whatever the column split across threads.
 // The rows of `w` are float32 or GGUF blocks of any of the ten types Formats reads in place:
 // `row16` dequantizes sixteen elements at a time exactly as Formats' `Dequantize` does, so no
 // float32 tile of the matrix is ever written.
@@ -20,10 +23,7 @@
 #define AVX512 __attribute__((target("avx512f,avx2,fma,f16c"), always_inline)) static inline
 #define AVX512_KERNEL __attribute__((target("avx512f,avx2,fma,f16c")))
 
-enum { MR = LOUPE_GEMM_PANEL_ROWS, NR = LOUPE_GEMM_PANEL_COLUMNS, KC = LOUPE_GEMM_DEPTH_BLOCK };
-// Panels of `a` per pass over `w`: 48 panels of 12 rows times 256 floats (576 KiB) stay in a
-// 1 MiB L2 next to the weight panel (the causal trace's 550-row batches take one pass).
-enum { PANELS_PER_PASS = 48 };
+enum { MR = LOUPE_GEMM_PANEL_ROWS, NR = LOUPE_GEMM_PANEL_COLUMNS };
 
 // Rows of panel p when m rows are split into `panels` nearly equal panels (no one-row tails).
 static inline intptr_t panel_rows(intptr_t m, intptr_t panels, intptr_t p) {
@@ -35,6 +35,12 @@ static inline intptr_t panel_start(intptr_t m, intptr_t panels, intptr_t p) {
 }
 
 intptr_t loupe_gemm_panels(intptr_t m) { return (m + MR - 1) / MR; }
+
+intptr_t loupe_gemm_depth(intptr_t k) {
+    if (k <= LOUPE_GEMM_MAX_DEPTH) return k;
+    const intptr_t slices = (k + LOUPE_GEMM_MAX_DEPTH - 1) / LOUPE_GEMM_MAX_DEPTH;
+    return ((k + slices - 1) / slices + 255) / 256 * 256;
+}
 
 // Sixteen vectors transposed in registers: col[l] lane i = r[i] lane l.
 AVX512 void transpose16(const __m512 r[16], __m512 col[16]) {
@@ -270,19 +276,16 @@ AVX512 void block_rows(const float *ap, const float *bp, intptr_t kc, float *c, 
 
 AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, intptr_t rowBytes, const int type,
                  intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
-    const intptr_t panels = loupe_gemm_panels(m);
-    for (intptr_t p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
-        const intptr_t p1 = p0 + PANELS_PER_PASS < panels ? p0 + PANELS_PER_PASS : panels;
-        for (intptr_t pc = 0; pc < k; pc += KC) {
-            const intptr_t kc = k - pc < KC ? k - pc : KC;
-            for (intptr_t j0 = jb; j0 < je; j0 += NR) {
-                const intptr_t cols = je - j0 < NR ? je - j0 : NR;
-                pack_columns(w, rowBytes, type, j0, cols, pc, kc, scratch);
-                if (j0 + NR < je) prefetch_panel(w, rowBytes, type, j0 + NR, je - j0 - NR < NR ? je - j0 - NR : NR, pc, kc);
-                for (intptr_t p = p0; p < p1; p++) {
-                    block_rows(packed + p * MR * k + pc * MR, scratch, kc, c + panel_start(m, panels, p) * ldc + j0, ldc,
-                               panel_rows(m, panels, p), cols, pc == 0);
-                }
+    const intptr_t panels = loupe_gemm_panels(m), depth = loupe_gemm_depth(k);
+    for (intptr_t pc = 0; pc < k; pc += depth) {
+        const intptr_t kc = k - pc < depth ? k - pc : depth;
+        for (intptr_t j0 = jb; j0 < je; j0 += NR) {
+            const intptr_t cols = je - j0 < NR ? je - j0 : NR;
+            pack_columns(w, rowBytes, type, j0, cols, pc, kc, scratch);
+            if (j0 + NR < je) prefetch_panel(w, rowBytes, type, j0 + NR, je - j0 - NR < NR ? je - j0 - NR : NR, pc, kc);
+            for (intptr_t p = 0; p < panels; p++) {
+                block_rows(packed + p * MR * k + pc * MR, scratch, kc, c + panel_start(m, panels, p) * ldc + j0, ldc,
+                           panel_rows(m, panels, p), cols, pc == 0);
             }
         }
     }
@@ -308,6 +311,7 @@ AVX512_KERNEL void loupe_avx512_gemm_nt_blocks(const float *packed, intptr_t m, 
 #else
 #include <stdlib.h>
 intptr_t loupe_gemm_panels(intptr_t m) { return (m + LOUPE_GEMM_PANEL_ROWS - 1) / LOUPE_GEMM_PANEL_ROWS; }
+intptr_t loupe_gemm_depth(intptr_t k) { return k; }
 void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1) {
     (void)a; (void)m; (void)k; (void)lda; (void)packed; (void)p0; (void)p1; abort();
 }

@@ -6,7 +6,7 @@ import Linalg
 /// Products keep the input in float32: one or two input rows go through ``RowDot``'s SIMD
 /// kernels; more rows dequantize cache-sized tiles of the matrix into float32 scratch and feed
 /// sgemm. Both use ``KernelSet/active``'s kernels (AVX2/FMA where the CPU has them). Dequantized values are those of ``Dequantize``, so results equal the float32
-/// model's up to summation order. Where ``ProductKernel/forRows(_:)`` picks the AVX-512 kernel,
+/// model's up to summation order. Where ``ProductKernel/chosen`` is the AVX-512 kernel,
 /// products of five or more rows skip the tiles (``blockProduct``).
 public struct QuantizedMatrix: Sendable {
     /// The block format.
@@ -173,7 +173,7 @@ public struct QuantizedMatrix: Sendable {
 
     /// `output[m × rows] = input[m × columns] · Wᵀ`: the linear-layer product. Up to
     /// ``rowDotLimit`` input rows use the row-dot kernels, split over `threads` workers. More
-    /// rows go to `product` (default ``ProductKernel/forRows(_:)``): with ``ProductKernel/avx512``,
+    /// rows go to `product` (default ``ProductKernel/chosen``): with ``ProductKernel/avx512``,
     /// the matrix is read in place by ``blockProduct`` (from five rows; up to
     /// ``multiRowLimitBesideBlocks`` the multi-row kernels where the type has one); with
     /// ``ProductKernel/openblas``, up to ``multiRowLimit`` rows take the multi-row
@@ -184,7 +184,7 @@ public struct QuantizedMatrix: Sendable {
                          threads: Int = BLAS.threadCount, kernels: KernelSet = .active, product: ProductKernel? = nil) {
         guard m > 0, rows > 0 else { return }
         let set = kernels.isSupported ? kernels : .generic
-        let chosen = product ?? ProductKernel.forRows(m)
+        let chosen = product ?? ProductKernel.chosen
         // Every type a matrix holds has a block format, so with the AVX-512 product the
         // tiles (below) only ever feed OpenBLAS.
         let blocks = chosen == .avx512 && chosen.isSupported ? Self.blockFormat(type) : nil

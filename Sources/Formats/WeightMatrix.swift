@@ -52,7 +52,7 @@ public enum WeightMatrix: Sendable {
     }
 
     /// `output[m × rows] = input[m × columns] · Wᵀ` (the linear layer; sgemv for one dense
-    /// row, ``ProductKernel/forRows(_:)``'s product for more; ``QuantizedMatrix/multiply(_:rows:into:threads:kernels:product:)`` in place).
+    /// row, ``ProductKernel/chosen``'s product for more; ``QuantizedMatrix/multiply(_:rows:into:threads:kernels:product:)`` in place).
     public func multiply(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>) {
         switch self {
         case .float32(let w):
@@ -62,7 +62,7 @@ public enum WeightMatrix: Sendable {
                     output.initialize(repeating: 0, count: n)  // sgemv scales y by beta = 0 first
                     BLAS.gemv(n: n, k: k, w: wp.baseAddress!, x: input, y: output)
                 } else {
-                    ProductKernel.forRows(m).multiplyTransposed(m: m, n: n, k: k, a: input, b: wp.baseAddress!, c: output)
+                    ProductKernel.chosen.multiplyTransposed(m: m, n: n, k: k, a: input, b: wp.baseAddress!, c: output)
                 }
             }
         case .quantized(let q):

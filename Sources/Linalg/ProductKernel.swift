@@ -3,19 +3,20 @@ import Foundation
 
 /// Which kernel runs the linear layers' products `c = a · bᵀ` of more than a couple of input
 /// rows (``QuantizedMatrix``'s products, float32 weights): OpenBLAS's sgemm, or Loupe's
-/// AVX-512 kernel. ``forRows(_:)`` decides per product from `$LOUPE_GEMM`
-/// (`openblas|avx512|auto`), the CPU and OpenBLAS's kernel family (``choose(rows:request:cpuHasAVX512:blasCore:)``).
+/// AVX-512 kernel. ``chosen`` is read once from `$LOUPE_GEMM` (`openblas|avx512|auto`) and the
+/// CPU (``choose(request:cpuHasAVX512:)``): auto takes the AVX-512 kernel wherever the CPU has
+/// AVX-512F.
 ///
 /// Why a kernel of our own: OpenBLAS picks its sgemm kernels by CPU family, and where it
 /// runs AVX2 kernels on an AVX-512 CPU (`OPENBLAS_CORETYPE=Haswell`, or a release that does
 /// not know the CPU) the products run at half the core's rate. On a 2-core AMD EPYC with
 /// AVX-512, one thread, `[128, 576] · [1536, 576]ᵀ`: OpenBLAS's Haswell kernels 123-133
 /// GFLOP/s, this kernel 237-257, OpenBLAS's own Cooperlake kernels 220-239. Short products
-/// (up to ``shortRows`` rows) were never OpenBLAS's: Loupe's multi-row kernels ran them, and
-/// this kernel reading the weights' blocks in place beats those from five rows on (the
-/// default model's 16-token pass 15-16 ms against 25-28). At the causal trace's 550-row
-/// batches OpenBLAS's Cooperlake kernels ran the whole trace in 15.0-15.4 s against 15.9-16.9 s
-/// with this kernel, so where OpenBLAS runs AVX-512 kernels it keeps the long products.
+/// were never OpenBLAS's: Loupe's multi-row kernels ran them, and this kernel reading the
+/// weights' blocks in place beats those from five rows on (the default model's 16-token pass
+/// 15-16 ms against 25-28). With each block of `c` written once (slices as deep as k), it also
+/// beats OpenBLAS's own AVX-512 (Cooperlake) kernels on the causal trace's 100- and 550-row
+/// batches: the whole trace 14.3-14.9 s against 15.0-15.5 s, interleaved.
 public enum ProductKernel: String, Sendable, CaseIterable {
     /// `cblas_sgemm` with OpenBLAS's own threads (short products: the multi-row kernels).
     case openblas
@@ -33,10 +34,6 @@ public enum ProductKernel: String, Sendable, CaseIterable {
     /// CPUID and XGETBV report AVX-512F and the OS saving the opmask and ZMM registers.
     public static let cpuHasAVX512 = loupe_cpu_has_avx512() != 0
 
-    /// Most input rows of a short product: products this short go to the AVX-512 kernel
-    /// wherever the CPU has it (longer ones only where OpenBLAS runs AVX2 kernels).
-    public static let shortRows = 32
-
     /// What `$LOUPE_GEMM` asks for: a kernel, or nil for the automatic choice. A warning goes
     /// to standard error when the value is unknown or asks for AVX-512 on a CPU without it.
     public static let requested: ProductKernel? = {
@@ -45,27 +42,14 @@ public enum ProductKernel: String, Sendable, CaseIterable {
         return kernel
     }()
 
-    /// OpenBLAS's kernel family, read once.
-    private static let blasCore = BLAS.coreName
+    /// The kernel for this process's products (what `loupe-bench` and notebooks print).
+    public static let chosen = choose(request: requested, cpuHasAVX512: cpuHasAVX512)
 
-    /// The kernel for a product of `rows` input rows in this process.
-    public static func forRows(_ rows: Int) -> ProductKernel {
-        choose(rows: rows, request: requested, cpuHasAVX512: cpuHasAVX512, blasCore: blasCore)
-    }
-
-    /// The kernel for long products in this process (what `loupe-bench` and notebooks print).
-    public static var active: ProductKernel { forRows(.max) }
-
-    /// OpenBLAS kernel families (``BLAS/coreName``) whose sgemm runs AVX-512.
-    public static let avx512BLASCores: Set<String> = ["skylakex", "cooperlake", "sapphirerapids"]
-
-    /// `request` where the CPU runs it; otherwise (auto) ``avx512`` when the CPU has AVX-512F
-    /// and either the product is short (at most ``shortRows`` rows) or OpenBLAS's family
-    /// `blasCore` is not one of ``avx512BLASCores``, else ``openblas``.
-    public static func choose(rows: Int, request: ProductKernel?, cpuHasAVX512: Bool, blasCore: String) -> ProductKernel {
+    /// `request` where the CPU runs it; otherwise (auto) ``avx512`` when the CPU has AVX-512F,
+    /// else ``openblas``.
+    public static func choose(request: ProductKernel?, cpuHasAVX512: Bool) -> ProductKernel {
         if let request { return request == .avx512 && !cpuHasAVX512 ? .openblas : request }
-        guard cpuHasAVX512 else { return .openblas }
-        return rows <= shortRows || !avx512BLASCores.contains(blasCore.lowercased()) ? .avx512 : .openblas
+        return cpuHasAVX512 ? .avx512 : .openblas
     }
 
     /// The kernel a `$LOUPE_GEMM` value names (nil for `auto`, empty or unset) and, when the
@@ -179,7 +163,7 @@ public final class PackedRows {
             for i in 0..<rows { (c + i * ldc).initialize(repeating: 0, count: n) }
             return
         }
-        let width = Int(LOUPE_GEMM_PANEL_COLUMNS), scratchCount = width * Int(LOUPE_GEMM_DEPTH_BLOCK)
+        let width = Int(LOUPE_GEMM_PANEL_COLUMNS), scratchCount = width * loupe_gemm_depth(columns)
         let panels = (n + width - 1) / width
         let (m, a) = (rows, UnsafePointer(packed))
         // Workers write disjoint column ranges of `c` and only read the packed rows and the

@@ -122,7 +122,7 @@ func report(_ key: String, _ value: Double, _ line: String) {
 }
 
 print("threads: \(BLAS.threadCount), OpenBLAS kernels: \(BLAS.coreName) (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "-")), "
-      + "products of more than \(ProductKernel.shortRows) rows: \(ProductKernel.active.rawValue)")
+      + "many-row products: \(ProductKernel.chosen.rawValue)")
 if args.kernelsBench {
     // Only the in-place kernels per kernel set (KernelsBench.swift); needs no model.
     try kernelsBenchmark()

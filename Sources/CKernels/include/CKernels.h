@@ -95,12 +95,15 @@ void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, const float *v, 
 /// `loupe_avx512_pack_rows` (panels p0..<p1; ranges may be packed on different threads) into
 /// `packed`, which holds `loupe_gemm_panels(m) * 12 * k` floats;
 /// `loupe_avx512_gemm_nt` then writes columns jb..<je of c (rows of w), using `scratch` of
-/// 32 * 256 floats. Disjoint column ranges may run on different threads at once (each with its
-/// own scratch); each element is the same float32 sum whatever the split.
+/// 32 * loupe_gemm_depth(k) floats. Disjoint column ranges may run on different threads at
+/// once (each with its own scratch); each element is the same float32 sum whatever the split.
 #define LOUPE_GEMM_PANEL_ROWS 12
 #define LOUPE_GEMM_PANEL_COLUMNS 32
-#define LOUPE_GEMM_DEPTH_BLOCK 256
+#define LOUPE_GEMM_MAX_DEPTH 2048
 intptr_t loupe_gemm_panels(intptr_t m);
+/// Depth of the slices of k the product works in: all of k up to LOUPE_GEMM_MAX_DEPTH, else
+/// nearly equal slices (multiples of 256) no deeper than that.
+intptr_t loupe_gemm_depth(intptr_t k);
 void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1);
 void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);

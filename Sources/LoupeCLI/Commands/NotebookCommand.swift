@@ -47,7 +47,7 @@ extension Loupe {
             var failures = 0
             // Outputs' last digits depend on these; a --check log should say which ran.
             notice("OpenBLAS \(BLAS.coreName) kernels, \(BLAS.threadCount) thread\(BLAS.threadCount == 1 ? "" : "s"), "
-                   + "products of more than \(ProductKernel.shortRows) rows by \(ProductKernel.active.rawValue)")
+                   + "many-row products by \(ProductKernel.chosen.rawValue)")
             for path in files { failures += try runNotebook(path) }
             if failures > 0 {
                 Console.out("\(failures) cell\(failures == 1 ? "" : "s") differ")
