@@ -33,6 +33,21 @@ AVX2 __m256 exp8(__m256 x) {
     return _mm256_blendv_ps(_mm256_mul_ps(p, scale), x, _mm256_xor_ps(isNumber, _mm256_castsi256_ps(_mm256_set1_epi32(-1))));
 }
 
+AVX2_KERNEL void loupe_avx2_stream_copy(const float *src, float *dst, intptr_t count) {
+    intptr_t i = 0;
+    while (i < count && ((uintptr_t)(dst + i) & 31) != 0) { dst[i] = src[i]; i++; }
+    for (; i + 32 <= count; i += 32) {
+        const __m256 a = _mm256_loadu_ps(src + i), b = _mm256_loadu_ps(src + i + 8);
+        const __m256 c = _mm256_loadu_ps(src + i + 16), d = _mm256_loadu_ps(src + i + 24);
+        _mm256_stream_ps(dst + i, a);
+        _mm256_stream_ps(dst + i + 8, b);
+        _mm256_stream_ps(dst + i + 16, c);
+        _mm256_stream_ps(dst + i + 24, d);
+    }
+    for (; i < count; i++) dst[i] = src[i];
+    _mm_sfence();
+}
+
 AVX2_KERNEL intptr_t loupe_avx2_swiglu(float *gate, const float *up, intptr_t count) {
     intptr_t i = 0;
     const __m256 one = _mm256_set1_ps(1.0f), negative = _mm256_set1_ps(-0.0f);
@@ -196,6 +211,7 @@ AVX2_KERNEL void loupe_avx2_weighted_sum(const float *p, intptr_t p_stride, cons
 #else
 #include <stdlib.h>
 intptr_t loupe_avx2_swiglu(float *gate, const float *up, intptr_t count) { abort(); }
+void loupe_avx2_stream_copy(const float *src, float *dst, intptr_t count) { (void)src; (void)dst; (void)count; abort(); }
 float loupe_avx2_max(const float *x, intptr_t count, intptr_t *done) { abort(); }
 double loupe_avx2_exp_sum(const float *x, intptr_t count, float shift, intptr_t block, intptr_t *done) { abort(); }
 void loupe_avx2_rope(float *v, const float *c, const float *s, intptr_t half) { abort(); }

@@ -184,19 +184,50 @@ public struct QuantizedMatrix: Sendable {
                          threads: Int = BLAS.threadCount, kernels: KernelSet = .active, product: ProductKernel? = nil) {
         guard m > 0, rows > 0 else { return }
         let set = kernels.isSupported ? kernels : .generic
-        let chosen = product ?? ProductKernel.chosen
+        switch route(rows: m, kernels: set, product: product ?? ProductKernel.chosen) {
+        case .rowDots: rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
+        case .multiRow(let kernel): multiRowProduct(input, rows: m, into: output, threads: threads, kernel: kernel)
+        case .blocks(let format): blockProduct(input, rows: m, into: output, threads: threads, format: format)
+        case .tiles: tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
+        }
+    }
+
+    /// How a product of `m` input rows runs (``multiply(_:rows:into:threads:kernels:product:)``).
+    enum Route {
+        case rowDots, multiRow(AVX2Kernels.RowsKernel), blocks(PackedRows.BlockFormat), tiles
+    }
+
+    func route(rows m: Int, kernels set: KernelSet, product: ProductKernel) -> Route {
         // Every type a matrix holds has a block format, so with the AVX-512 product the
-        // tiles (below) only ever feed OpenBLAS.
-        let blocks = chosen == .avx512 && chosen.isSupported ? Self.blockFormat(type) : nil
-        if m <= Self.rowDotLimit {
-            rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
-        } else if m <= (blocks == nil ? Self.multiRowLimit : Self.multiRowLimitBesideBlocks), set == .avx2,
-                  let kernel = AVX2Kernels.rowDots(type) {
-            multiRowProduct(input, rows: m, into: output, threads: threads, kernel: kernel)
-        } else if let blocks {
-            blockProduct(input, rows: m, into: output, threads: threads, format: blocks)
-        } else {
-            tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
+        // tiles only ever feed OpenBLAS.
+        let blocks = product == .avx512 && product.isSupported ? Self.blockFormat(type) : nil
+        if m <= Self.rowDotLimit { return .rowDots }
+        if m <= (blocks == nil ? Self.multiRowLimit : Self.multiRowLimitBesideBlocks), set == .avx2,
+           let kernel = AVX2Kernels.rowDots(type) {
+            return .multiRow(kernel)
+        }
+        if let blocks { return .blocks(blocks) }
+        return .tiles
+    }
+
+    /// Whether ``multiply(_:rows:into:threads:kernels:product:)`` with its defaults reads
+    /// `m` input rows packed (the block product), so products sharing an input can pack it once
+    /// (``multiply(packed:into:threads:)``).
+    public func readsPackedRows(_ m: Int) -> Bool {
+        if case .blocks = route(rows: m, kernels: KernelSet.active.isSupported ? .active : .generic, product: .chosen) {
+            return true
+        }
+        return false
+    }
+
+    /// `output[packed.rows × rows] = packed · Wᵀ` by the block product, from input rows already
+    /// packed (``readsPackedRows(_:)`` says when the default product would do the same).
+    public func multiply(packed: PackedRows, into output: UnsafeMutablePointer<Float>, threads: Int = BLAS.threadCount) {
+        guard let format = Self.blockFormat(type) else { preconditionFailure("\(type) has no block format") }
+        precondition(packed.columns == columns, "packed rows of \(packed.columns) columns · \(rows) x \(columns) matrix")
+        withBytes { bytes in
+            packed.multiplyTransposed(blocks: bytes.baseAddress!, format: format, rowBytes: rowBytes, rows: rows,
+                                      into: output, ldc: rows, threads: threads)
         }
     }
 
@@ -276,11 +307,7 @@ public struct QuantizedMatrix: Sendable {
     /// is written and read back, and one parallel call covers the whole matrix.
     func blockProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
                       format: PackedRows.BlockFormat) {
-        let packed = PackedRows(input, rows: m, columns: columns, threads: threads)
-        withBytes { bytes in
-            packed.multiplyTransposed(blocks: bytes.baseAddress!, format: format, rowBytes: rowBytes, rows: rows,
-                                      into: output, ldc: rows, threads: threads)
-        }
+        multiply(packed: PackedRows(input, rows: m, columns: columns, threads: threads), into: output, threads: threads)
     }
 
     func tiledProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,

@@ -70,6 +70,39 @@ public enum WeightMatrix: Sendable {
         }
     }
 
+    /// Whether ``multiply(_:rows:into:)`` reads `m` input rows packed for the AVX-512 product.
+    public func readsPackedRows(_ m: Int) -> Bool {
+        switch self {
+        case .float32: return m >= 2 && ProductKernel.chosen == .avx512 && ProductKernel.avx512.isSupported
+        case .quantized(let q): return q.readsPackedRows(m)
+        }
+    }
+
+    /// `outputs[i][m × matrices[i].rows] = input[m × columns] · matrices[i]ᵀ`: products of one
+    /// input (q/k/v, gate/up). Where every product reads packed rows (``readsPackedRows(_:)``),
+    /// the input is packed once for all of them; the results are those of
+    /// ``multiply(_:rows:into:)`` one by one, bit for bit.
+    public static func multiply(_ input: UnsafePointer<Float>, rows m: Int, by matrices: [WeightMatrix],
+                                into outputs: [UnsafeMutablePointer<Float>]) {
+        precondition(matrices.count == outputs.count, "\(matrices.count) matrices, \(outputs.count) outputs")
+        guard let k = matrices.first?.columns, m > 0 else { return }
+        precondition(matrices.allSatisfy { $0.columns == k }, "matrices of different widths share an input")
+        guard matrices.count > 1, matrices.allSatisfy({ $0.readsPackedRows(m) }) else {
+            for (w, out) in zip(matrices, outputs) { w.multiply(input, rows: m, into: out) }
+            return
+        }
+        let packed = PackedRows(input, rows: m, columns: k)
+        for (w, out) in zip(matrices, outputs) {
+            switch w {
+            case .float32(let t):
+                t.withUnsafeBufferPointer { packed.multiplyTransposed($0.baseAddress!, rows: w.rows, into: out, ldc: w.rows,
+                                                                      threads: BLAS.threadCount) }
+            case .quantized(let q):
+                q.multiply(packed: packed, into: out)
+            }
+        }
+    }
+
     /// `x[m × columns] · Wᵀ` as a new `[m, rows]` tensor.
     public func multiply(_ x: Tensor) -> Tensor {
         precondition(x.rank == 2 && x.shape[1] == columns, "multiply: \(x.shape) · \(shape)ᵀ")

@@ -65,6 +65,14 @@ public enum Kernels {
         for i in valid..<width { x[i] = 0 }
     }
 
+    /// `count` floats from `source` into `destination`, with non-temporal stores where the set
+    /// has them (AVX2): for copies not read again soon, such as captured activations, which
+    /// would otherwise push the pass's working set out of the caches.
+    public static func copyStreaming(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int,
+                                     set: KernelSet = .active) {
+        if set == .avx2 { loupe_avx2_stream_copy(source, destination, count) } else { destination.update(from: source, count: count) }
+    }
+
     /// `gate[i] = silu(gate[i]) * up[i]` (SwiGLU), in place on `gate`, eight lanes at a time
     /// with ``exp8(_:)`` (the AVX2 kernel computes the same floats).
     public static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int,

@@ -106,9 +106,8 @@ struct Pass {
         try hook(.residPre(l), x, tail: [d])
 
         try norm(x, weight: lw.attnNorm, bias: lw.attnNormBias, into: h, normalized: .ln1Normalized(l))
-        linear(h, lw.wq, lw.bq, into: q)                        // [rows, nHeads * headDim]
-        linear(h, lw.wk, lw.bk, into: k)                        // [rows, nKVHeads * headDim]
-        linear(h, lw.wv, lw.bv, into: v)                        // [rows, nKVHeads * headDim]
+        // q: [rows, nHeads * headDim]; k, v: [rows, nKVHeads * headDim]
+        linear(h, [(lw.wq, lw.bq, q), (lw.wk, lw.bk, k), (lw.wv, lw.bv, v)])
         try hook(.q(l), q, tail: [c.nHeads, c.headDim])          // before RoPE, as TransformerLens
         try hook(.k(l), k, tail: [c.nKVHeads, c.headDim])
         try hook(.v(l), v, tail: [c.nKVHeads, c.headDim])
@@ -140,9 +139,8 @@ struct Pass {
         let f = c.dMLP
         switch c.mlpKind {
         case .swiGLU:
-            linear(h, lw.wGate!, nil, into: a)                  // [rows, dMLP] gate
-            try hook(.mlpPre(l), a, tail: [f])
-            linear(h, lw.wUp, lw.bUp, into: u)                  // [rows, dMLP] up
+            linear(h, [(lw.wGate!, nil, a), (lw.wUp, lw.bUp, u)]) // [rows, dMLP] gate and up
+            try hook(.mlpPre(l), a, tail: [f])                  // (up reads h, not the gate)
             let (ap, up) = (a.pointer, u.pointer)
             parallelChunks(rows, minimumPerChunk: 8) { r in
                 Kernels.swiGLU(gate: ap + r.lowerBound * f, up: up + r.lowerBound * f, count: r.count * f)
@@ -219,6 +217,16 @@ struct Pass {
         }
     }
 
+    /// ``linear(_:_:_:into:)`` for several layers reading the same input (q/k/v, gate/up), which
+    /// is packed once where the products read packed rows (``WeightMatrix/multiply(_:rows:by:into:)``).
+    func linear(_ input: FloatBuffer, _ layers: [(w: WeightMatrix, b: Tensor?, out: FloatBuffer)]) {
+        WeightMatrix.multiply(input.pointer, rows: rows, by: layers.map(\.w), into: layers.map(\.out.pointer))
+        for (w, b, out) in layers {
+            guard let b else { continue }
+            b.withUnsafeBufferPointer { Kernels.addBias($0.baseAddress!, to: out.pointer, rows: rows, width: w.rows) }
+        }
+    }
+
     /// RMSNorm or LayerNorm of every row of `input` into `out`.
     func norm(_ input: FloatBuffer, weight: Tensor, bias: Tensor?, into out: FloatBuffer) {
         let c = config, d = c.dModel
@@ -284,7 +292,10 @@ struct Pass {
     func dispatch(_ list: [Hook], at point: HookPoint, span: Transformer.Span, shape: [Int],
                   activation: UnsafeMutablePointer<Float>) throws {
         let count = shape.reduce(1, *)
-        var t = Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: activation, count: count)))
+        var t = Tensor(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { buffer, written in
+            if count > 0 { Kernels.copyStreaming(activation, to: buffer.baseAddress!, count: count) }
+            written = count
+        })
         try Pass.call(list, on: &t, HookContext(point: point, sequence: span.sequence, positions: span.positions))
         if t.shape != shape { throw ModelError.hookShape(hook: point.name, expected: shape, found: t.shape) }
         if Pass.modifies(list) {

@@ -19,7 +19,8 @@
 // bench/snmf_numpy.py when given (bench/snmf_compare.sh runs both sides interleaved).
 // (SteerBench.swift). --sae runs only SAE training steps (SAEBench.swift), on X.npy when given
 // (bench/sae_train_torch.py times PyTorch on the same matrix; bench/sae_compare.sh runs both).
-// --profile-forward N only runs forward passes of N tokens for about 20 s (for `perf record`).
+// --profile-forward N only runs forward passes of N tokens for about 20 s (for `perf record`);
+// --profile-hooks N the same with every hook point captured, as the hooks row of --quick does.
 //
 // Reports the machine's sgemm rate, forward-pass tokens/s on 16/128/512-token prompts with no
 // hooks and with every hook point captured, the cost of the hook machinery, and greedy
@@ -47,6 +48,7 @@ struct Args {
     var weightsBench = false
     var kernelsBench = false
     var profileForward: Int? = nil
+    var profileHooks = false
     var saeSettings = SAEBenchSettings()
     init() {
         var it = CommandLine.arguments.dropFirst().makeIterator()
@@ -70,6 +72,9 @@ struct Args {
                 weights = w
             case "--weights-bench": weightsBench = true
             case "--profile-forward": profileForward = Self.positive(it.next(), a)
+            case "--profile-hooks":
+                profileForward = Self.positive(it.next(), a)
+                profileHooks = true
             case "--kernels-bench": kernelsBench = true
             case "--sae-data": saeSettings.data = it.next()
             case "--sae-architecture":
@@ -169,13 +174,22 @@ if args.weightsBench {
 
 let loaded = try ModelLoader.load(path: args.model, weights: args.weights)
 if let n = args.profileForward {
-    // Only forward passes of n random tokens for about 20 s, for `perf record`.
+    // Only forward passes of n random tokens for about 20 s, for `perf record`; with
+    // --profile-hooks, every hook point captured into a cache emptied before each pass.
     var rng = SeededRandom(seed: 1)
     let tokens = (0..<n).map { _ in Int(rng.next() % UInt64(loaded.transformer.config.vocabSize)) }
+    let cache = ActivationCache()
+    var hooks = HookSet()
+    if args.profileHooks { hooks.capture(loaded.transformer.config.hookPoints, into: cache) }
     let start = DispatchTime.now().uptimeNanoseconds
     var passes = 0
-    while DispatchTime.now().uptimeNanoseconds - start < 20_000_000_000 { _ = try loaded.transformer.forward([tokens]); passes += 1 }
-    print(String(format: "forward %d tokens: %.1f ms per pass over %d passes", n, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(passes), passes))
+    while DispatchTime.now().uptimeNanoseconds - start < 20_000_000_000 {
+        cache.removeAll()
+        _ = try loaded.transformer.forward([tokens], hooks: hooks)
+        passes += 1
+    }
+    print(String(format: "forward %d tokens%@: %.1f ms per pass over %d passes", n, args.profileHooks ? ", every hook captured" : "",
+                 Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(passes), passes))
     exit(0)
 }
 if args.store {

@@ -152,6 +152,36 @@ import Testing
         }
     }
 
+    /// Products sharing one input (q/k/v, gate/up) pack it once where the products read packed
+    /// rows, and give what each product alone gives, bit for bit: quantized and float32
+    /// matrices, row counts on every route (row dots, multi-row kernels, block product).
+    @Test func sharedInputProductsEqualSeparateOnes() throws {
+        var rng = SeededRandom(seed: 31)
+        let k = 256
+        let matrices: [WeightMatrix] = try [(GGMLType.q4_1, 48), (.q8_0, 16), (.q4_K, 40)].map { type, n in
+            .quantized(try QuantizedMatrix(type: type, rows: n, columns: k,
+                                           bytes: Self.blocks(type, count: n * k / type.blockSize, rng: &rng, scale: Self.ordinary)))
+        } + [.float32(Tensor(shape: [24, k], scalars: Self.input(24 * k, rng: &rng)))]
+        for m in [1, 3, 5, 40] {
+            let x = Self.input(m * k, rng: &rng)
+            var shared = matrices.map { [Float](repeating: .nan, count: m * $0.rows) }
+            let alone = matrices.map { w in x.withUnsafeBufferPointer { w.multiply(Tensor(shape: [m, k], scalars: Array($0))) } }
+            x.withUnsafeBufferPointer { xp in
+                let outputs = shared.indices.map { i in UnsafeMutablePointer<Float>.allocate(capacity: m * matrices[i].rows) }
+                defer { outputs.forEach { $0.deallocate() } }
+                WeightMatrix.multiply(xp.baseAddress!, rows: m, by: matrices, into: outputs)
+                for i in shared.indices { shared[i] = Array(UnsafeBufferPointer(start: outputs[i], count: m * matrices[i].rows)) }
+            }
+            for i in matrices.indices {
+                #expect(shared[i].map(\.bitPattern) == alone[i].scalars.map(\.bitPattern), "matrix \(i) m \(m)")
+            }
+            // The packed route is the one taken wherever the AVX-512 product is chosen.
+            if ProductKernel.chosen == .avx512, m > QuantizedMatrix.multiRowLimitBesideBlocks {
+                #expect(matrices.allSatisfy { $0.readsPackedRows(m) }, "m \(m)")
+            }
+        }
+    }
+
     /// `dense()` and row lookups (the tile kernels in file order where the set has them) are
     /// exactly the dequantizer's output, bit for bit, including extreme and subnormal scales.
     @Test(arguments: types, KernelSet.supported)

@@ -25,6 +25,25 @@ import Testing
         }
     }
 
+    /// The streaming copy (captured activations) copies every float, NaN payloads included,
+    /// from and to any alignment, and leaves the floats around the destination alone.
+    @Test(arguments: KernelSet.supported) mutating func streamingCopyCopiesEveryFloat(_ set: KernelSet) {
+        for n in Self.lengths + [31, 32, 33, 4099] {
+            for (from, to) in [(0, 0), (1, 3), (5, 0), (3, 7)] {
+                var source = vector(n + from)
+                if n > 2 { source[from + 1] = Float(bitPattern: 0x7FC0_1234) }
+                var destination = [Float](repeating: -1, count: n + to + 1)
+                source.withUnsafeBufferPointer { s in
+                    destination.withUnsafeMutableBufferPointer { d in
+                        Kernels.copyStreaming(s.baseAddress! + from, to: d.baseAddress! + to, count: n, set: set)
+                    }
+                }
+                #expect(destination[to..<(to + n)].map(\.bitPattern) == source[from...].map(\.bitPattern), "\(set) n \(n)")
+                #expect(destination[..<to].allSatisfy { $0 == -1 } && destination[n + to] == -1, "\(set) n \(n): wrote outside")
+            }
+        }
+    }
+
     @Test(.enabled(if: KernelSet.cpuHasAVX2)) mutating func maximumAndExponentialSumsAreBitIdentical() {
         for n in Self.lengths + [49_152, 49_157] {
             let x = vector(n, scale: 5)

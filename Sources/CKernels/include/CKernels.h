@@ -72,6 +72,9 @@ void loupe_avx2_tile_bf16(const void *src, float *dst, intptr_t groups);
 /// elements it handled, in whole groups of eight; the caller finishes the rest.
 /// gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i], bit-identical to `Kernels.swiGLU`.
 intptr_t loupe_avx2_swiglu(float *gate, const float *up, intptr_t count);
+/// dst[0..<count] = src[0..<count] with non-temporal stores (copies that are not read again
+/// soon, such as captured activations, do not push the working set out of the caches).
+void loupe_avx2_stream_copy(const float *src, float *dst, intptr_t count);
 /// The largest of x[0..<done] (NaNs ignored), done = count rounded down to eight.
 float loupe_avx2_max(const float *x, intptr_t count, intptr_t *done);
 /// The sum of exp(x[i] - shift) over x[0..<done]: eight float lanes per block of `block`
