@@ -291,6 +291,19 @@ AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, 
     }
 }
 
+// Multiply-adds into 24 independent accumulators and nothing else: the core's FMA rate, which
+// `loupe-bench --kernels-bench` sets the product's rate against.
+AVX512_KERNEL float loupe_avx512_fma_loop(intptr_t steps) {
+    __m512 acc[24];
+    const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 24; i++) acc[i] = _mm512_set1_ps((float)i);
+    for (intptr_t s = 0; s < steps; s++)
+        for (int i = 0; i < 24; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+    __m512 sum = acc[0];
+    for (int i = 1; i < 24; i++) sum = _mm512_add_ps(sum, acc[i]);
+    return _mm512_reduce_add_ps(sum);
+}
+
 AVX512_KERNEL void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                                         intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     gemm(packed, m, k, (const uint8_t *)w, 4 * ldw, F32, jb, je, c, ldc, scratch);
@@ -319,6 +332,7 @@ void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const flo
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     (void)packed; (void)m; (void)k; (void)w; (void)ldw; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch; abort();
 }
+float loupe_avx512_fma_loop(intptr_t steps) { (void)steps; abort(); }
 void loupe_avx512_gemm_nt_blocks(const float *packed, intptr_t m, intptr_t k, const void *w, intptr_t rowBytes,
                                  int format, intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch) {
     (void)packed; (void)m; (void)k; (void)w; (void)rowBytes; (void)format; (void)jb; (void)je; (void)c; (void)ldc; (void)scratch;

@@ -1,4 +1,5 @@
 import CKernels
+import Dispatch
 import Foundation
 
 /// Which kernel runs the linear layers' products `c = a · bᵀ` of more than a couple of input
@@ -50,6 +51,17 @@ public enum ProductKernel: String, Sendable, CaseIterable {
     public static func choose(request: ProductKernel?, cpuHasAVX512: Bool) -> ProductKernel {
         if let request { return request == .avx512 && !cpuHasAVX512 ? .openblas : request }
         return cpuHasAVX512 ? .avx512 : .openblas
+    }
+
+    /// Single-precision flops per second of one thread running nothing but independent AVX-512
+    /// multiply-adds for about `steps` x 24 instructions: the core's peak, to set the
+    /// product's rate against (`loupe-bench --kernels-bench`). Needs AVX-512F.
+    public static func avx512PeakFlops(steps: Int = 20_000_000) -> Double {
+        precondition(cpuHasAVX512, "avx512PeakFlops needs AVX-512F")
+        let start = DispatchTime.now().uptimeNanoseconds
+        let sum = loupe_avx512_fma_loop(steps)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return sum.isNaN ? 0 : Double(steps) * 24 * 32 / seconds
     }
 
     /// The kernel a `$LOUPE_GEMM` value names (nil for `auto`, empty or unset) and, when the

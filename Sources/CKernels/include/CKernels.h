@@ -107,6 +107,8 @@ intptr_t loupe_gemm_panels(intptr_t m);
 /// Depth of the slices of k the product works in: all of k up to LOUPE_GEMM_MAX_DEPTH, else
 /// nearly equal slices (multiples of 256) no deeper than that.
 intptr_t loupe_gemm_depth(intptr_t k);
+/// `steps` x 24 independent AVX-512 multiply-adds (the core's FMA rate, for benchmarks).
+float loupe_avx512_fma_loop(intptr_t steps);
 void loupe_avx512_pack_rows(const float *a, intptr_t m, intptr_t k, intptr_t lda, float *packed, intptr_t p0, intptr_t p1);
 void loupe_avx512_gemm_nt(const float *packed, intptr_t m, intptr_t k, const float *w, intptr_t ldw,
                           intptr_t jb, intptr_t je, float *c, intptr_t ldc, float *scratch);
