@@ -8,7 +8,7 @@
 // accumulators (one broadcast per row and step, two FMAs). The weight panel (at most 256 KiB)
 // stays in L2 while the `a` panels stream past it, and each block of `c` is written once:
 // with 256-deep slices instead, reading back and adding to blocks of `c` that had left L2
-// cost the causal trace 10% (its 550-row batches' outputs are 1-3 MB). Each element is the
+// cost the causal trace 5-10% (its 550-row batches' outputs are 1-3 MB). Each element is the
 // same sum in the same order whatever the column split across threads.
 // The rows of `w` are float32 or GGUF blocks of any of the ten types Formats reads in place:
 // `row16` dequantizes sixteen elements at a time exactly as Formats' `Dequantize` does, so no

@@ -293,7 +293,13 @@ struct Pass {
                   activation: UnsafeMutablePointer<Float>) throws {
         let count = shape.reduce(1, *)
         var t = Tensor(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { buffer, written in
-            if count > 0 { Kernels.copyStreaming(activation, to: buffer.baseAddress!, count: count) }
+            // Large copies bypass the caches (they would push the pass's working set out);
+            // small ones stay cached for hooks that read them right away.
+            if count >= Pass.streamingCopyFloats {
+                Kernels.copyStreaming(activation, to: buffer.baseAddress!, count: count)
+            } else if count > 0 {
+                buffer.baseAddress!.initialize(from: activation, count: count)
+            }
             written = count
         })
         try Pass.call(list, on: &t, HookContext(point: point, sequence: span.sequence, positions: span.positions))
@@ -302,6 +308,10 @@ struct Pass {
             t.withUnsafeBufferPointer { activation.update(from: $0.baseAddress!, count: count) }
         }
     }
+
+    /// Floats from which a hook's copy of an activation uses non-temporal stores (256 KiB:
+    /// a 128-token residual row block is 288 KiB).
+    static let streamingCopyFloats = 1 << 16
 
     /// Whether any hook of `list` may change the activation.
     static func modifies(_ list: [Hook]) -> Bool {
