@@ -9,7 +9,7 @@
 # the BLAS each side used and the load average before and after. PYTHON picks the interpreter
 # for the peers (default /root/venv-saelens/bin/python; it needs torch, transformers, gguf,
 # tokenizers, accelerate and transformer_lens). The other comparisons have their own commands:
-# causal tracing (`loupe-bench --trace` against scripts/fixtures/tracing/make_trace_reference.py),
+# causal tracing (trace_compare.sh: `loupe-bench --trace` against scripts/fixtures/tracing/make_trace_reference.py),
 # probes (bench/probes_sklearn.py), SNMF (snmf_compare.sh), SAE training (sae_compare.sh),
 # attribution graphs (graph_compare.sh), weights in place against float32 (weights_compare.sh).
 set -euo pipefail
