@@ -12,8 +12,20 @@ public enum WeightFormat: String, Sendable, CaseIterable, Codable {
     case f32
 
     /// `$LOUPE_WEIGHTS` when it names a format, else ``native`` (AVX2/FMA kernels where the
-    /// CPU has them, ``Linalg/KernelSet``).
-    public static var `default`: WeightFormat {
-        ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"].flatMap(WeightFormat.init(rawValue:)) ?? .native
+    /// CPU has them, ``Linalg/KernelSet``). Read once; an unknown value warns on standard error.
+    public static var `default`: WeightFormat { fromEnvironment }
+
+    private static let fromEnvironment: WeightFormat = {
+        let (format, warning) = parse(ProcessInfo.processInfo.environment["LOUPE_WEIGHTS"])
+        if let warning { FileHandle.standardError.write(Data("loupe: \(warning)\n".utf8)) }
+        return format
+    }()
+
+    /// The format a `$LOUPE_WEIGHTS` value names (``native`` when unset or empty, any letter
+    /// case) and, for a value that names none, a warning saying ``native`` is used instead.
+    public static func parse(_ value: String?) -> (format: WeightFormat, warning: String?) {
+        guard let value, !value.isEmpty else { return (.native, nil) }
+        if let format = WeightFormat(rawValue: value.lowercased()) { return (format, nil) }
+        return (.native, "LOUPE_WEIGHTS=\(value) is not native or f32; using native")
     }
 }

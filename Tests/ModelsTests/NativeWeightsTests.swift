@@ -40,6 +40,15 @@ import Testing
         #expect(a.tokens == b.tokens, "\(type)")
     }
 
+    /// `LOUPE_WEIGHTS` values: the two formats in any case, unset or empty for native, and a
+    /// warning naming the value for anything else.
+    @Test func environmentValues() {
+        #expect(WeightFormat.parse(nil) == (.native, nil) && WeightFormat.parse("") == (.native, nil))
+        #expect(WeightFormat.parse("F32") == (.f32, nil) && WeightFormat.parse("native") == (.native, nil))
+        let unknown = WeightFormat.parse("q4")
+        #expect(unknown.format == .native && unknown.warning?.contains("LOUPE_WEIGHTS=q4") == true)
+    }
+
     @Test func corruptTensorSizeIsRefusedInBothModes() throws {
         let model = try TinyModels.model(config)
         let dir = TemporaryDirectory()
