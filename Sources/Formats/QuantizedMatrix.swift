@@ -187,26 +187,26 @@ public struct QuantizedMatrix: Sendable {
         switch route(rows: m, kernels: set, product: product ?? ProductKernel.chosen) {
         case .rowDots: rowDotProduct(input, rows: m, into: output, threads: threads, kernels: set)
         case .multiRow(let kernel): multiRowProduct(input, rows: m, into: output, threads: threads, kernel: kernel)
-        case .blocks(let format): blockProduct(input, rows: m, into: output, threads: threads, format: format)
+        case .blocks: blockProduct(input, rows: m, into: output, threads: threads)
         case .tiles: tiledProduct(input, rows: m, into: output, threads: threads, kernels: set)
         }
     }
 
     /// How a product of `m` input rows runs (``multiply(_:rows:into:threads:kernels:product:)``).
     enum Route {
-        case rowDots, multiRow(AVX2Kernels.RowsKernel), blocks(PackedRows.BlockFormat), tiles
+        case rowDots, multiRow(AVX2Kernels.RowsKernel), blocks, tiles
     }
 
     func route(rows m: Int, kernels set: KernelSet, product: ProductKernel) -> Route {
         // Every type a matrix holds has a block format, so with the AVX-512 product the
         // tiles only ever feed OpenBLAS.
-        let blocks = product == .avx512 && product.isSupported ? Self.blockFormat(type) : nil
+        let blocks = product == .avx512 && product.isSupported && Self.blockFormat(type) != nil
         if m <= Self.rowDotLimit { return .rowDots }
-        if m <= (blocks == nil ? Self.multiRowLimit : Self.multiRowLimitBesideBlocks), set == .avx2,
+        if m <= (blocks ? Self.multiRowLimitBesideBlocks : Self.multiRowLimit), set == .avx2,
            let kernel = AVX2Kernels.rowDots(type) {
             return .multiRow(kernel)
         }
-        if let blocks { return .blocks(blocks) }
+        if blocks { return .blocks }
         return .tiles
     }
 
@@ -305,8 +305,7 @@ public struct QuantizedMatrix: Sendable {
     /// The product by ``ProductKernel/avx512`` straight from the blocks: each worker
     /// dequantizes 32-row slices of its columns into a cache-sized panel, so no float32 tile
     /// is written and read back, and one parallel call covers the whole matrix.
-    func blockProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int,
-                      format: PackedRows.BlockFormat) {
+    func blockProduct(_ input: UnsafePointer<Float>, rows m: Int, into output: UnsafeMutablePointer<Float>, threads: Int) {
         multiply(packed: PackedRows(input, rows: m, columns: columns, threads: threads), into: output, threads: threads)
     }
 
