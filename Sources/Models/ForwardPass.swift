@@ -16,13 +16,15 @@ struct Pass {
     let caches: [KVCache]
     let hooks: HookSet
     let hooked: Bool
+    /// MLP outputs of each span's first row given instead of computed.
+    let given: GivenMLPOutputs
     let positions: [Int]
     /// RoPE cosines and sines per row, `[rows, headDim/2]`, shared by every layer.
     let ropeCos: [Float], ropeSin: [Float]
     let x, h, q, k, v, z, o, a, u: FloatBuffer
 
     init(model: Transformer, spans: [Transformer.Span], tokens: [Int], rows: Int,
-         caches: [KVCache], hooks: HookSet) {
+         caches: [KVCache], hooks: HookSet, given: GivenMLPOutputs = GivenMLPOutputs()) {
         let c = model.config
         self.model = model
         self.spans = spans
@@ -31,6 +33,7 @@ struct Pass {
         self.caches = caches
         self.hooks = hooks
         hooked = !hooks.isEmpty
+        self.given = given
         positions = spans.flatMap { Array($0.positions) }
         (ropeCos, ropeSin) = c.positionKind == .rotary
             ? Kernels.ropeTables(positions: positions, invFreq: model.invFreq) : ([], [])
@@ -131,12 +134,59 @@ struct Pass {
         try mlp(l)
     }
 
-    /// The MLP sublayer: `x += MLP(norm(x))`, from `resid_mid` to `resid_post`.
+    /// The MLP sublayer: `x += MLP(norm(x))`, from `resid_mid` to `resid_post`. Where the
+    /// first rows' outputs are given, the MLP runs on the other rows, packed to the front of
+    /// `h` (unless a hook watches the MLP's inside), and the given rows are written in.
     mutating func mlp(_ l: Int) throws {
         let c = config, lw = model.weights.layers[l], d = c.dModel
         try norm(x, weight: lw.mlpNorm, bias: lw.mlpNormBias, into: h, normalized: .ln2Normalized(l))
         try hook(.mlpIn(l), h, tail: [d])
-        let f = c.dMLP
+        let givenRows = given.sources[l]
+        let skipsGiven = givenRows != nil && hooks.hooks(at: .mlpPre(l)) == nil && hooks.hooks(at: .mlpPost(l)) == nil
+        if skipsGiven {
+            Pass.dropFirstRows(h.pointer, spans: spans, width: d)
+            rows -= spans.count
+        }
+        if rows > 0 { try mlpProducts(l) }
+        if skipsGiven {
+            rows += spans.count
+            Pass.restoreFirstRows(o.pointer, spans: spans, width: d)
+        }
+        if let givenRows {
+            givenRows.withUnsafeBufferPointer { g in
+                for s in spans { (o.pointer + s.row * d).update(from: g.baseAddress! + s.past * d, count: d) }
+            }
+        }
+        try hook(.mlpOut(l), o, tail: [d])
+        Kernels.add(o.pointer, to: x.pointer, count: rows * d)
+        try hook(.residPost(l), x, tail: [d])
+    }
+
+    /// Moves every row of `p` but each span's first to the front, in order.
+    static func dropFirstRows(_ p: UnsafeMutablePointer<Float>, spans: [Transformer.Span], width d: Int) {
+        var to = 0
+        for s in spans where s.count > 1 {
+            // Rows only move down (to <= s.row + 1); copyMemory allows the overlap.
+            UnsafeMutableRawPointer(p + to * d).copyMemory(from: p + (s.row + 1) * d,
+                                                           byteCount: (s.count - 1) * d * MemoryLayout<Float>.stride)
+            to += s.count - 1
+        }
+    }
+
+    /// Undoes ``dropFirstRows(_:spans:width:)`` on an output: the packed rows go back to their
+    /// spans, last first, and each span's first row is left as it was.
+    static func restoreFirstRows(_ p: UnsafeMutablePointer<Float>, spans: [Transformer.Span], width d: Int) {
+        var from = spans.reduce(0) { $0 + $1.count - 1 }
+        for s in spans.reversed() where s.count > 1 {
+            from -= s.count - 1
+            UnsafeMutableRawPointer(p + (s.row + 1) * d).copyMemory(from: p + from * d,
+                                                                    byteCount: (s.count - 1) * d * MemoryLayout<Float>.stride)
+        }
+    }
+
+    /// The MLP's products and activation on rows `0..<rows` of `h`, into `o`.
+    mutating func mlpProducts(_ l: Int) throws {
+        let c = config, lw = model.weights.layers[l], f = c.dMLP
         switch c.mlpKind {
         case .swiGLU:
             linear(h, [(lw.wGate!, nil, a), (lw.wUp, lw.bUp, u)]) // [rows, dMLP] gate and up
@@ -155,9 +205,6 @@ struct Pass {
         }
         try hook(.mlpPost(l), a, tail: [f])
         linear(a, lw.wDown, lw.bDown, into: o)                  // [rows, dModel]
-        try hook(.mlpOut(l), o, tail: [d])
-        Kernels.add(o.pointer, to: x.pointer, count: rows * d)
-        try hook(.residPost(l), x, tail: [d])
     }
 
     /// Final norm, then logits for the rows asked for (soft-capped when

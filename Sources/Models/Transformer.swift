@@ -107,8 +107,12 @@ public final class Transformer: Sendable {
     /// `layer` copies that cache truncated to `t` positions and resumes here with the rows from
     /// `t` on. Only the cache's layers `layer...` are read and written; `tokens` give the
     /// sequences' lengths and are not embedded.
+    ///
+    /// `given` MLP outputs replace the first row's `mlp_out` of every sequence at their layers,
+    /// whose MLPs then run on the other rows only (``GivenMLPOutputs``).
     public func forward(resuming layer: Int, residuals: [Tensor], caches: [KVCache],
-                        hooks: HookSet = HookSet(), logits: LogitRows = .last) throws -> Output {
+                        hooks: HookSet = HookSet(), logits: LogitRows = .last,
+                        given: GivenMLPOutputs = GivenMLPOutputs()) throws -> Output {
         precondition(layer >= 0 && layer <= config.nLayers, "resume at layer \(layer) of \(config.nLayers)")
         precondition(residuals.count == caches.count, "\(residuals.count) residuals but \(caches.count) caches")
         for (i, r) in residuals.enumerated() where r.rank != 2 || r.shape[1] != config.dModel {
@@ -118,8 +122,9 @@ public final class Transformer: Sendable {
         let spans = try makeSpans(placeholder, caches: caches)
         for span in spans { caches[span.sequence].reserve(extra: span.count) }
         let n = spans.reduce(0) { $0 + $1.count }
+        try given.validate(config: config, positions: spans.map(\.past))
         var pass = Pass(model: self, spans: spans, tokens: placeholder.flatMap { $0 }, rows: n,
-                        caches: caches, hooks: hooks)
+                        caches: caches, hooks: hooks, given: given)
         for (span, r) in zip(spans, residuals) { pass.x.write(r.scalars, at: span.row * config.dModel) }
         try runBlocks(from: layer, in: &pass, logits: logits, hooks: hooks)
         for span in spans { caches[span.sequence].advance(by: span.count) }
@@ -152,6 +157,7 @@ public final class Transformer: Sendable {
         switch logits {
         case .last, .lastPacked:
             lastRowsOnly = !hooks.table.keys.contains { $0.layer == top || $0 == .finalNorm }
+                && pass.given.sources[top] == nil
         case .none, .all:
             lastRowsOnly = false
         }

@@ -15,9 +15,9 @@ public enum TinyModels {
     }
 
     /// A GPT-2-shaped config: 2 layers, width 32, 4 heads, learned positions.
-    public static func gpt2Config(vocab: Int = 50, context: Int = 64) -> TransformerConfig {
+    public static func gpt2Config(layers: Int = 2, vocab: Int = 50, context: Int = 64) -> TransformerConfig {
         TransformerConfig(architecture: "gpt2", name: "tiny-gpt2", vocabSize: vocab, dModel: 32,
-                          nLayers: 2, nHeads: 4, nKVHeads: 4, headDim: 8, dMLP: 64,
+                          nLayers: layers, nHeads: 4, nKVHeads: 4, headDim: 8, dMLP: 64,
                           contextLength: context, normKind: .layerNorm, normEps: 1e-5, mlpKind: .geluTanh,
                           positionKind: .learned, ropeTheta: 0, ropeScaling: nil,
                           tiedEmbeddings: true, attentionBias: true)

@@ -108,3 +108,68 @@ extension TransformerConfig: CustomTestStringConvertible {
         #expect(prefix.count == tokens.count)
     }
 }
+
+@Suite struct GivenMLPOutputTests {
+    /// Resumed runs of one prompt from positions 2, 4 and 6 (the last: a one-row run), the
+    /// first row's `mlp_out` at layers 1 and 3 (the top) set from `source`, either given or
+    /// by a hook that overwrites it. `inside` adds a hook inside layer 1's MLP.
+    static func resumedRuns(_ model: Transformer, given: Bool, inside: Bool, logits: Transformer.LogitRows) throws -> [Tensor] {
+        let config = model.config, tokens = [4, 8, 15, 16, 23, 42, 7]
+        let cache = KVCache(config: config)
+        let states = ActivationCache()
+        var capture = HookSet()
+        capture.capture([.residPre(1)], into: states)
+        _ = try model.forward([tokens], caches: [cache], hooks: capture)
+        var rng = SeededRandom(seed: 11)
+        let layers = [1, 3]
+        let sources = Dictionary(uniqueKeysWithValues: layers.map { l in
+            (l, Tensor(shape: [tokens.count, config.dModel], scalars: (0..<(tokens.count * config.dModel)).map { _ in rng.nextGaussian() }))
+        })
+        var hooks = HookSet()
+        if inside { hooks.observe(.mlpPost(1)) { _, _ in } }
+        if !given {
+            for l in layers {
+                hooks.modify(.mlpOut(l)) { act, ctx in
+                    let t = ctx.positions.lowerBound, w = act.shape[1]
+                    act.scalars.replaceSubrange(0..<w, with: sources[l]!.scalars[(t * w)..<((t + 1) * w)])
+                }
+            }
+        }
+        let starts = [2, 4, 6]
+        return try model.forward(resuming: 1, residuals: starts.map { states.tensor(.residPre(1))!.rows($0..<tokens.count) },
+                                 caches: starts.map { cache.copy(prefix: $0, fromLayer: 1) }, hooks: hooks, logits: logits,
+                                 given: given ? GivenMLPOutputs(sources) : GivenMLPOutputs()).logits
+    }
+
+    @Test(arguments: [TinyModels.llamaConfig(layers: 4), TinyModels.gpt2Config(layers: 4)])
+    func givenOutputsEqualAHookThatSetsThem(config: TransformerConfig) throws {
+        let model = try TinyModels.model(config)
+        for logits in [Transformer.LogitRows.all, .lastPacked] {
+            for inside in [false, true] {
+                let want = try Self.resumedRuns(model, given: false, inside: inside, logits: logits)
+                let got = try Self.resumedRuns(model, given: true, inside: inside, logits: logits)
+                #expect(got.map(\.shape) == want.map(\.shape))
+                for (g, w) in zip(got, want) { #expect(TestFiles.maxAbsDiff(g.scalars, w.scalars) < 1e-4) }
+            }
+        }
+        // The given rows matter: without them the logits differ.
+        let plain = try model.forward(resuming: 1, residuals: [Tensor(shape: [1, config.dModel], scalars: [Float](repeating: 0.5, count: config.dModel))],
+                                      caches: [KVCache(config: config)], logits: .all).logits[0]
+        let set = try model.forward(resuming: 1, residuals: [Tensor(shape: [1, config.dModel], scalars: [Float](repeating: 0.5, count: config.dModel))],
+                                    caches: [KVCache(config: config)], logits: .all,
+                                    given: GivenMLPOutputs([2: Tensor(shape: [1, config.dModel], scalars: [Float](repeating: 3, count: config.dModel))])).logits[0]
+        #expect(TestFiles.maxAbsDiff(plain.scalars, set.scalars) > 1e-3)
+    }
+
+    @Test func aSourceWithoutTheRowsIsAnError() throws {
+        let config = TinyModels.llamaConfig(layers: 4)
+        let model = try TinyModels.model(config)
+        let cache = KVCache(config: config)
+        _ = try model.forward([[1, 2, 3, 4]], caches: [cache])
+        let short = Tensor(shape: [2, config.dModel], scalars: [Float](repeating: 0, count: 2 * config.dModel))
+        #expect(throws: ModelError.hookShape(hook: HookPoint.mlpOut(2).name, expected: [4, config.dModel], found: [2, config.dModel])) {
+            try model.forward(resuming: 1, residuals: [Tensor(shape: [1, config.dModel], scalars: [Float](repeating: 0, count: config.dModel))],
+                              caches: [cache.copy(prefix: 3, fromLayer: 1)], given: GivenMLPOutputs([2: short]))
+        }
+    }
+}

@@ -117,7 +117,7 @@ extension CausalTracing {
         // layer's restorations first differ from theirs.
         var carried: (layer: Int, rows: [Tensor])? = nil
         for (i, layer) in job.layers.enumerated() {
-            var (start, hooks) = restoration(job.kind, layer: layer, clean: sweep.clean)
+            var (start, hooks, given) = restoration(job.kind, layer: layer, clean: sweep.clean)
             let residuals: [Tensor]
             if let carried {
                 start = carried.layer
@@ -145,7 +145,7 @@ extension CausalTracing {
                 }
                 let logits = try model.forward(resuming: start, residuals: Array(residuals[lo..<hi]),
                                                caches: Array(runCaches[lo..<hi]), hooks: batchHooks,
-                                               logits: .lastPacked).logits[0]
+                                               logits: .lastPacked, given: given).logits[0]
                 probabilities += targetProbabilities(logits, target: sweep.target)
                 carriedRows += collected.rows
             }
@@ -165,27 +165,31 @@ extension CausalTracing {
         kind == .state ? layer + 1 : window(around: layer).lowerBound + 1
     }
 
-    /// Where a restoration run of `kind` at `layer` resumes, and the hooks that restore the
-    /// clean MLP or attention outputs at the run's first position for the window's layers
-    /// from there on. (For `state`, and for the window's first layer, the restored row is
-    /// written into the resumed residual instead.)
-    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache) -> (start: Int, hooks: HookSet) {
+    /// Where a restoration run of `kind` at `layer` resumes, and what restores the clean MLP
+    /// or attention outputs at the run's first position for the window's layers from there
+    /// on: given MLP outputs (whose MLPs are then never computed for that row), hooks for
+    /// attention. (For `state`, and for the window's first layer, the restored row is written
+    /// into the resumed residual instead.)
+    func restoration(_ kind: Kind, layer: Int, clean: ActivationCache)
+        -> (start: Int, hooks: HookSet, given: GivenMLPOutputs) {
         let start = firstResumedLayer(kind, layer: layer)
+        let layers = window(around: layer).filter { $0 >= start }
         switch kind {
         case .state:
-            return (start, HookSet())
-        case .mlp, .attention:
+            return (start, HookSet(), GivenMLPOutputs())
+        case .mlp:
+            // Row 0 of every run is its restored position.
+            return (start, HookSet(), GivenMLPOutputs(Dictionary(uniqueKeysWithValues: layers.map { ($0, clean.tensor(.mlpOut($0))!) })))
+        case .attention:
             var hooks = HookSet()
-            for l in window(around: layer) where l >= start {
-                let point: HookPoint = kind == .mlp ? .mlpOut(l) : .attnOut(l)
-                let source = clean.tensor(point)!
-                hooks.modify(point) { act, ctx in
-                    // Row 0 of every run is its restored position.
+            for l in layers {
+                let source = clean.tensor(.attnOut(l))!
+                hooks.modify(.attnOut(l)) { act, ctx in
                     let t = ctx.positions.lowerBound, w = act.shape[1]
                     act.scalars.replaceSubrange(0..<w, with: source.scalars[(t * w)..<((t + 1) * w)])
                 }
             }
-            return (start, hooks)
+            return (start, hooks, GivenMLPOutputs())
         }
     }
 
