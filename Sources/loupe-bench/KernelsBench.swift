@@ -10,7 +10,7 @@ import Linalg
 /// kernels, every thread), as billions of weights (times input rows) per second (median of 15
 /// after a warm-up). One JSON line per type and set. First, on CPUs with AVX-512, the core's
 /// FMA rate against the float32 product of the causal trace's batches
-/// (`[550, 576] · [1536, 576]ᵀ`, one thread), in GFLOP/s.
+/// (`[550, 576] · [1536, 576]ᵀ`, one thread) from float32 and from Q4_1 weights, in GFLOP/s.
 func kernelsBenchmark() throws {
     if ProductKernel.cpuHasAVX512 {
         let peak = (0..<5).map { _ in ProductKernel.avx512PeakFlops() }.sorted()[2] / 1e9
@@ -29,7 +29,18 @@ func kernelsBenchmark() throws {
             }
         }
         let rate = 2.0 * Double(m * k * n) / seconds / 1e9
-        let line: [String: Any] = ["fma_loop_gflops": peak, "product_550x576x1536_gflops": rate, "fraction_of_fma_loop": rate / peak]
+        // The same product from Q4_1 blocks, as the trace's layers run it: the weight panels
+        // are dequantized as they are packed, so this rate counts that decoding too.
+        let q41 = try QuantizedMatrix(type: .q4_1, rows: n, columns: k,
+                                      bytes: randomBlocks(.q4_1, count: n * k / GGMLType.q4_1.blockSize, rng: &rng))
+        let q41Seconds = time(runs: 15) {
+            a.withUnsafeBufferPointer { ap in
+                c.withUnsafeMutableBufferPointer { q41.multiply(ap.baseAddress!, rows: m, into: $0.baseAddress!, threads: 1, product: .avx512) }
+            }
+        }
+        let q41Rate = 2.0 * Double(m * k * n) / q41Seconds / 1e9
+        let line: [String: Any] = ["fma_loop_gflops": peak, "product_550x576x1536_gflops": rate, "fraction_of_fma_loop": rate / peak,
+                                   "product_q4_1_550x576x1536_gflops": q41Rate]
         print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
     }
     let (n, k) = (1536, 1536)
