@@ -182,14 +182,17 @@ if let n = args.profileForward {
     var hooks = HookSet()
     if args.profileHooks { hooks.capture(loaded.transformer.config.hookPoints, into: cache) }
     let start = DispatchTime.now().uptimeNanoseconds
-    var passes = 0
+    var times: [Double] = []
     while DispatchTime.now().uptimeNanoseconds - start < 20_000_000_000 {
+        let s = DispatchTime.now().uptimeNanoseconds
         cache.removeAll()
         _ = try loaded.transformer.forward([tokens], hooks: hooks)
-        passes += 1
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
     }
-    print(String(format: "forward %d tokens%@: %.1f ms per pass over %d passes", n, args.profileHooks ? ", every hook captured" : "",
-                 Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(passes), passes))
+    let sorted = times.sorted()
+    print(String(format: "forward %d tokens%@: %.1f ms per pass over %d passes (median %.1f, first %.1f, last %.1f)",
+                 n, args.profileHooks ? ", every hook captured" : "", times.reduce(0, +) / Double(times.count), times.count,
+                 sorted[sorted.count / 2], times[0], times[times.count - 1]))
     exit(0)
 }
 if args.store {
