@@ -13,14 +13,10 @@
 # probes (bench/probes_sklearn.py), SNMF (snmf_compare.sh), SAE training (sae_compare.sh),
 # attribution graphs (graph_compare.sh), weights in place against float32 (weights_compare.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 rounds="${1:-3}" threads="${2:-2}"
-python="${PYTHON:-/root/venv-saelens/bin/python}"
-model="${LOUPE_MODEL:-$HOME/.cache/loupe/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
-swift build -c release --product loupe-bench >/dev/null
-bench="$(swift build -c release --show-bin-path)/loupe-bench"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-cut -d' ' -f1-3 /proc/loadavg > "$work/load-start"
+bench="$(release_binary loupe-bench)"
+load_average > "$work/load-start"
 loupe_round() { "$bench" --quick --threads "$threads" --model "$model" --json "$work/loupe-$1.json" > "$work/loupe-$1.txt"; }
 peers_round() {
     HF_HUB_OFFLINE=1 "$python" bench/peers.py --threads "$threads" --gguf "$model" --lengths 16,128 --tl-lengths 128 \
@@ -30,7 +26,7 @@ for r in $(seq 1 "$rounds"); do
     if [ $((r % 2)) = 1 ]; then loupe_round "$r"; peers_round "$r"; else peers_round "$r"; loupe_round "$r"; fi
     echo "round $r of $rounds done" >&2
 done
-cut -d' ' -f1-3 /proc/loadavg > "$work/load-end"
+load_average > "$work/load-end"
 "$python" - "$work" "$rounds" "$threads" <<'PY'
 import json, platform, statistics, sys
 import torch

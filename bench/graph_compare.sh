@@ -11,13 +11,10 @@
 # ratio is conservative for Loupe. Prints each round, then a Markdown table of medians and ranges
 # with the backward passes' share and peak RSS (GNU time for Loupe, ru_maxrss for Python).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 set_dir="${1:?usage: graph_compare.sh SET [ROUNDS] [THREADS] [PROMPT]}"
 rounds="${2:-2}" threads="${3:-2}" prompt="${4:-The Eiffel Tower is located in the city of}"
-python="${PYTHON:-/root/venv-saelens/bin/python}"
-swift build -c release --product loupe >/dev/null
-loupe="$(swift build -c release --show-bin-path)/loupe"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
+loupe="$(release_binary loupe)"
 for r in $(seq 1 "$rounds"); do
     "$python" bench/graph_circuit_tracer.py --set "$set_dir" --prompt "$prompt" --threads "$threads" 2>/dev/null \
         | grep '^{' > "$work/ct-$r.json"

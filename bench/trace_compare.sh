@@ -11,14 +11,10 @@
 # PYTHON picks the interpreter for the reference (default /root/venv-saelens/bin/python; it
 # needs torch, transformers, gguf and numpy).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 rounds="${1:-2}" threads="${2:-2}"
-python="${PYTHON:-/root/venv-saelens/bin/python}"
-model="${LOUPE_MODEL:-$HOME/.cache/loupe/models/SmolLM2-135M-Instruct.Q4_1.gguf}"
-swift build -c release --product loupe-bench >/dev/null
-bench="$(swift build -c release --show-bin-path)/loupe-bench"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-cut -d' ' -f1-3 /proc/loadavg > "$work/load-start"
+bench="$(release_binary loupe-bench)"
+load_average > "$work/load-start"
 loupe_run() {
     "$bench" --trace --threads "$threads" --model "$model" --json "$work/loupe-$1.json" > "$work/loupe-$1.txt"
     echo "$(date -u +%H:%M:%S) Loupe $1: $(grep -o 'lanes: [0-9.]* s' "$work/loupe-$1.txt")" >&2
@@ -30,7 +26,7 @@ reference_run() {
 }
 loupe_run 0
 for r in $(seq 1 "$rounds"); do reference_run "$r"; loupe_run "$r"; done
-cut -d' ' -f1-3 /proc/loadavg > "$work/load-end"
+load_average > "$work/load-end"
 python3 - "$work" "$rounds" "$threads" <<'PY'
 import json, statistics, sys
 w, rounds, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
