@@ -279,15 +279,20 @@ AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const int type, 
 // Rows j0..<j0+cols of the weights, columns pc..<pc+kc, as panel[l * NR + c] (zeros for
 // c >= cols): sixteen rows by sixteen columns at a time transposed in registers.
 AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const int type, intptr_t j0, intptr_t cols,
-                         intptr_t pc, intptr_t kc, float *panel) {
+                         intptr_t pc, intptr_t kc, float *panel, intptr_t nextCols) {
     intptr_t l = 0;
     if (type != F32) {
+        // The next panel's rows (nextCols of them) are asked for as this one's are decoded, a
+        // line at a time in step with the decoding, so the requests overlap the work here.
+        const intptr_t per = block_elements(type), bytes = block_bytes(type);
         // Block types (kc a multiple of 32): each row's next 32 elements decoded at once into a
         // 32 x 32 tile on the stack, then transposed 16 x 16 at a time into the panel.
         float tile[32 * 32] __attribute__((aligned(64)));
         for (; l + 32 <= kc; l += 32) {
             for (int c = 0; c < NR; c++) {
                 __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+                if (c < nextCols)
+                    _mm_prefetch((const char *)(w + (j0 + NR + c) * rowBytes + (pc + l) * bytes / per), _MM_HINT_T0);
                 if (c < cols) row32(w, rowBytes, j0 + c, pc + l, type, &lo, &hi);
                 _mm512_store_ps(tile + 32 * c, lo);
                 _mm512_store_ps(tile + 32 * c + 16, hi);
@@ -366,8 +371,9 @@ AVX512 void gemm(const float *packed, intptr_t m, intptr_t k, const uint8_t *w, 
         const intptr_t kc = k - pc < depth ? k - pc : depth;
         for (intptr_t j0 = jb; j0 < je; j0 += NR) {
             const intptr_t cols = je - j0 < NR ? je - j0 : NR;
-            pack_columns(w, rowBytes, type, j0, cols, pc, kc, scratch);
-            if (j0 + NR < je) prefetch_panel(w, rowBytes, type, j0 + NR, je - j0 - NR < NR ? je - j0 - NR : NR, pc, kc);
+            const intptr_t nextCols = je - j0 - NR < 0 ? 0 : je - j0 - NR < NR ? je - j0 - NR : NR;
+            pack_columns(w, rowBytes, type, j0, cols, pc, kc, scratch, nextCols);
+            if (type == F32 && nextCols > 0) prefetch_panel(w, rowBytes, type, j0 + NR, nextCols, pc, kc);
             for (intptr_t p = 0; p < panels; p++) {
                 block_rows(packed + p * MR * k + pc * MR, scratch, kc, c + panel_start(m, panels, p) * ldc + j0, ldc,
                            panel_rows(m, panels, p), cols, pc == 0);
