@@ -10,7 +10,8 @@ import Linalg
 /// kernels, every thread), as billions of weights (times input rows) per second (median of 15
 /// after a warm-up). One JSON line per type and set. First, on CPUs with AVX-512, the core's
 /// FMA rate against the float32 product of the causal trace's batches
-/// (`[550, 576] · [1536, 576]ᵀ`, one thread) from float32 and from Q4_1 weights, in GFLOP/s.
+/// (`[550, 576] · [1536, 576]ᵀ`, one thread) from float32 and from Q4_1 weights, and the Q4_1
+/// product of 16 and 100 rows with the weights in cache and from memory, in GFLOP/s.
 func kernelsBenchmark() throws {
     if ProductKernel.cpuHasAVX512 {
         let peak = (0..<5).map { _ in ProductKernel.avx512PeakFlops() }.sorted()[2] / 1e9
@@ -39,8 +40,30 @@ func kernelsBenchmark() throws {
             }
         }
         let q41Rate = 2.0 * Double(m * k * n) / q41Seconds / 1e9
-        let line: [String: Any] = ["fma_loop_gflops": peak, "product_550x576x1536_gflops": rate, "fraction_of_fma_loop": rate / peak,
+        var line: [String: Any] = ["fma_loop_gflops": peak, "product_550x576x1536_gflops": rate, "fraction_of_fma_loop": rate / peak,
                                    "product_q4_1_550x576x1536_gflops": q41Rate]
+        // Fewer rows, where decoding the weights weighs more: the same matrix again and again
+        // (in cache), and 80 different ones in turn (44 MB, more than L3: from memory, as a
+        // forward pass reads its layers).
+        let cold = try (0..<80).map { _ in
+            try QuantizedMatrix(type: .q4_1, rows: n, columns: k, bytes: randomBlocks(.q4_1, count: n * k / GGMLType.q4_1.blockSize, rng: &rng))
+        }
+        for rows in [16, 100] {
+            let hot = time(runs: 21) {
+                a.withUnsafeBufferPointer { ap in
+                    c.withUnsafeMutableBufferPointer { q41.multiply(ap.baseAddress!, rows: rows, into: $0.baseAddress!, threads: 1, product: .avx512) }
+                }
+            }
+            let coldSeconds = time(runs: 5) {
+                a.withUnsafeBufferPointer { ap in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        for w in cold { w.multiply(ap.baseAddress!, rows: rows, into: cp.baseAddress!, threads: 1, product: .avx512) }
+                    }
+                }
+            } / Double(cold.count)
+            line["product_q4_1_\(rows)x576x1536_cached_gflops"] = 2.0 * Double(rows * k * n) / hot / 1e9
+            line["product_q4_1_\(rows)x576x1536_from_memory_gflops"] = 2.0 * Double(rows * k * n) / coldSeconds / 1e9
+        }
         print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
     }
     let (n, k) = (1536, 1536)
