@@ -277,16 +277,17 @@ AVX512 void prefetch_panel(const uint8_t *w, intptr_t rowBytes, const int type, 
 }
 
 // Rows j0..<j0+cols of the weights, columns pc..<pc+kc, as panel[l * NR + c] (zeros for
-// c >= cols): sixteen rows by sixteen columns at a time transposed in registers.
+// c >= cols): sixteen rows by sixteen columns at a time transposed in registers. For block
+// types the next panel's first nextCols rows are prefetched on the way.
 AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const int type, intptr_t j0, intptr_t cols,
                          intptr_t pc, intptr_t kc, float *panel, intptr_t nextCols) {
     intptr_t l = 0;
     if (type != F32) {
-        // The next panel's rows (nextCols of them) are asked for as this one's are decoded, a
-        // line at a time in step with the decoding, so the requests overlap the work here.
-        const intptr_t per = block_elements(type), bytes = block_bytes(type);
         // Block types (kc a multiple of 32): each row's next 32 elements decoded at once into a
-        // 32 x 32 tile on the stack, then transposed 16 x 16 at a time into the panel.
+        // 32 x 32 tile on the stack, then transposed 16 x 16 at a time into the panel. The next
+        // panel's rows are asked for in step with the decoding, a block at a time, so the
+        // requests overlap the work here (asked for all at once after it, some came late).
+        const intptr_t per = block_elements(type), bytes = block_bytes(type);
         float tile[32 * 32] __attribute__((aligned(64)));
         for (; l + 32 <= kc; l += 32) {
             for (int c = 0; c < NR; c++) {

@@ -16,8 +16,6 @@ public struct GivenMLPOutputs: Sendable {
 
     public init(_ sources: [Int: Tensor] = [:]) { self.sources = sources }
 
-    public var isEmpty: Bool { sources.isEmpty }
-
     /// Throws unless every source is `[positions, dModel]` with a row for each of `positions`
     /// (layers outside the model are a programming error).
     func validate(config: TransformerConfig, positions: [Int]) throws {

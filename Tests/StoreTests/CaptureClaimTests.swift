@@ -81,7 +81,7 @@ import Testing
     @Test func twoConcurrentCapturersComputeEachPromptOnce() throws {
         let t = try TinyCapture(hooks: [.residPost(1)], positions: .all, count: 40)
         let path = t.store.path
-        nonisolated(unsafe) let model = t.model
+        let model = t.model
         let (prompts, capture, kept) = (t.prompts, t.capture, t.kept)
         let results = ResultBox()
         DispatchQueue.concurrentPerform(iterations: 2) { i in
