@@ -173,3 +173,27 @@ extension TransformerConfig: CustomTestStringConvertible {
         }
     }
 }
+
+@Suite struct LongAttentionTests {
+    /// A 700-token pass sends every head through sgemm in causal blocks (700 x 700 x 8
+    /// multiply-adds is above `attentionBLASThreshold`); the same tokens fed 100 at a time
+    /// through a cache stay under it (the dot-product loops), so the two paths check each other.
+    @Test(arguments: [TinyModels.llamaConfig(context: 800), TinyModels.gpt2Config(context: 800)])
+    func blockedSgemmAttentionEqualsTheLoops(config: TransformerConfig) throws {
+        let model = try TinyModels.model(config)
+        var rng = SeededRandom(seed: 5)
+        let tokens = (0..<700).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
+        let whole = try model.forward([tokens], logits: .all).logits[0]
+        let cache = KVCache(config: config)
+        var pieces: [Float] = []
+        for start in stride(from: 0, to: tokens.count, by: 100) {
+            pieces += try model.forward([Array(tokens[start..<(start + 100)])], caches: [cache], logits: .all).logits[0].scalars
+        }
+        #expect(TestFiles.maxAbsDiff(whole.scalars, pieces) < 1e-4)
+        // A pattern hook that leaves the pattern as it is takes the unblocked path: same logits.
+        var hooks = HookSet()
+        hooks.modify(.pattern(1)) { _, _ in }
+        let hooked = try model.forward([tokens], hooks: hooks, logits: .all).logits[0]
+        #expect(TestFiles.maxAbsDiff(whole.scalars, hooked.scalars) < 1e-4)
+    }
+}
