@@ -10,8 +10,8 @@ extension Pass {
     /// parallel on the cores; large ones are sgemm calls, one after another, whose leading
     /// dimensions step over the other heads (no head is copied out), which OpenBLAS threads
     /// itself, per block of query rows against only the keys the block can see. OpenBLAS's
-    /// thread count is never changed here: its results depend
-    /// on it, and a pass must give the same bits whatever else the process is doing.
+    /// thread count is never changed here: its results depend on it, and a pass must give
+    /// the same bits whatever else the process is doing.
     mutating func attention(_ l: Int) throws {
         let c = config, hd = c.headDim, heads = c.nHeads, group = c.groupSize
         let qw = heads * hd, kvw = c.nKVHeads * hd
