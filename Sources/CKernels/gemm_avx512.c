@@ -11,8 +11,8 @@
 // cost the causal trace 5-10% (its 550-row batches' outputs are 1-3 MB). Each element is the
 // same sum in the same order whatever the column split across threads.
 // The rows of `w` are float32 or GGUF blocks of any of the ten types Formats reads in place:
-// `row16` dequantizes sixteen elements at a time exactly as Formats' `Dequantize` does, so no
-// float32 tile of the matrix is ever written.
+// `row32` (and `row16`) dequantize 32 (16) elements of a row at a time exactly as Formats'
+// `Dequantize` does, so no float32 tile of the matrix is ever written.
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -129,7 +129,9 @@ AVX512 __m512i fifth16(const uint8_t *p, int b) {
     return _mm512_slli_epi32(_mm512_and_si512(bits, _mm512_set1_epi32(1)), 4);
 }
 
-// Elements e..<e+16 (e a multiple of 16) of row j.
+// Elements e..<e+16 (e a multiple of 16) of row j, for float32, the 16-bit types and Q6_K
+// (whose two halves of a group have scales of their own); `row32` decodes the other block
+// types 32 elements at a time.
 AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e, const int type) {
     const uint8_t *row = w + j * rowBytes;
     const __m512i low = _mm512_set1_epi32(0xF);
@@ -139,44 +141,6 @@ AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e,
     if (type == LOUPE_BLOCKS_BF16) {
         const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(row + 2 * e)));
         return _mm512_castsi512_ps(_mm512_slli_epi32(h, 16));
-    }
-    if (type == LOUPE_BLOCKS_Q8_0) {                                // q * d
-        const uint8_t *p = row + 34 * (e >> 5);
-        const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 2 + o))));
-        return _mm512_mul_ps(q, _mm512_set1_ps(half_at(p, 0)));
-    }
-    if (type == LOUPE_BLOCKS_Q4_0 || type == LOUPE_BLOCKS_Q5_0) {   // d * (q - 8 or 16)
-        const int five = type == LOUPE_BLOCKS_Q5_0;
-        const uint8_t *p = row + (five ? 22 : 18) * (e >> 5);
-        __m512i q = bytes16(p + (five ? 6 : 2));
-        q = o ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
-        if (five) q = _mm512_or_si512(q, fifth16(p + 2, (int)o));
-        q = _mm512_sub_epi32(q, _mm512_set1_epi32(five ? 16 : 8));
-        return _mm512_mul_ps(_mm512_set1_ps(half_at(p, 0)), _mm512_cvtepi32_ps(q));
-    }
-    if (type == LOUPE_BLOCKS_Q4_1 || type == LOUPE_BLOCKS_Q5_1) {   // d * q + m
-        const int five = type == LOUPE_BLOCKS_Q5_1;
-        const uint8_t *p = row + (five ? 24 : 20) * (e >> 5);
-        __m512i q = bytes16(p + (five ? 8 : 4));
-        q = o ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
-        if (five) q = _mm512_or_si512(q, fifth16(p + 4, (int)o));
-        const __m512 d = _mm512_set1_ps(half_at(p, 0)), m = _mm512_set1_ps(half_at(p, 2));
-        return _mm512_add_ps(_mm512_mul_ps(d, _mm512_cvtepi32_ps(q)), m);
-    }
-    if (type == LOUPE_BLOCKS_Q4_K || type == LOUPE_BLOCKS_Q5_K) {   // (d * sc) * q - (dmin * m)
-        const int five = type == LOUPE_BLOCKS_Q5_K;
-        const uint8_t *p = row + (five ? 176 : 144) * (e >> 8);
-        const int g = (int)((e & 255) >> 5);                         // group 0..<8: pair g/2, high nibbles if odd
-        float sc, mn;
-        scale_min(p + 4, g, &sc, &mn);
-        __m512i q = bytes16(p + (five ? 48 : 16) + 32 * (g >> 1) + o);
-        q = g & 1 ? _mm512_srli_epi32(q, 4) : _mm512_and_si512(q, low);
-        if (five) {
-            const __m512i h = _mm512_srl_epi32(bytes16(p + 16 + o), _mm_cvtsi32_si128(g));
-            q = _mm512_or_si512(q, _mm512_slli_epi32(_mm512_and_si512(h, _mm512_set1_epi32(1)), 4));
-        }
-        const float d = half_at(p, 0), dmin = half_at(p, 2);
-        return _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(d * sc), _mm512_cvtepi32_ps(q)), _mm512_set1_ps(dmin * mn));
     }
     // LOUPE_BLOCKS_Q6_K: (d * scale) * (q - 32), ql[128] qh[64] scales[16] d.
     const uint8_t *p = row + 210 * (e >> 8);
@@ -191,7 +155,7 @@ AVX512 __m512 row16(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e,
 
 // Elements e..<e+32 (e a multiple of 32) of row j of a block type (not float32) into lo and
 // hi: each group's scales and bytes read once for both halves, the arithmetic per element
-// that of `row16`.
+// that of `Dequantize`.
 AVX512 void row32(const uint8_t *w, intptr_t rowBytes, intptr_t j, intptr_t e, const int type, __m512 *lo, __m512 *hi) {
     const uint8_t *row = w + j * rowBytes;
     const __m512i low = _mm512_set1_epi32(0xF);
@@ -307,7 +271,9 @@ AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const int type, in
                 }
             }
         }
+        return;
     }
+    // Float32 rows: sixteen elements at a time, then a tail when kc is no multiple of 16.
     for (; l + 16 <= kc; l += 16) {
         for (int half = 0; half < 2; half++) {
             __m512 r[16], col[16];
@@ -317,7 +283,6 @@ AVX512 void pack_columns(const uint8_t *w, intptr_t rowBytes, const int type, in
             for (int j = 0; j < 16; j++) _mm512_storeu_ps(panel + (l + j) * NR + 16 * half, col[j]);
         }
     }
-    // Only float32 rows have lengths that are no multiple of 16 (block types: of 32).
     for (intptr_t c = 0; c < NR; c++)
         for (intptr_t x = l; x < kc; x++) panel[x * NR + c] = c < cols ? element(w, rowBytes, j0 + c, pc + x) : 0.f;
 }
